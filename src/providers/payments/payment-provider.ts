@@ -1,0 +1,79 @@
+/**
+ * The payment provider boundary. Amounts are integer minor units (bigint) with an ISO 4217 currency;
+ * conversion to a provider's own units happens only inside its adapter.
+ * Card numbers and CVVs pass through `attachPaymentMethod` once and are never returned, stored or logged.
+ */
+
+export interface ProviderCustomerDetails {
+  organizationId: string;
+  /** Company name if set, else the contact name, else null (the provider then shows the e-mail only). */
+  name: string | null;
+  email: string | null;
+  address: {
+    line1: string | null;
+    line2: string | null;
+    city: string | null;
+    state: string | null;
+    postalCode: string | null;
+    /** ISO 3166-1 alpha-2 */
+    country: string | null;
+  } | null;
+  taxId: { value: string; type: string | null } | null;
+}
+
+export type CardInput =
+  | { kind: 'token'; token: string }
+  | { kind: 'card'; number: string; cvv: string; expiryMonth: number; expiryYear: number };
+
+export interface AttachedPaymentMethod {
+  providerReference: string;
+  brand: string;
+  last4: string;
+  expiryMonth: number;
+  expiryYear: number;
+  /** Stable per card number across attachments (never the number itself): used to refuse duplicates. */
+  fingerprint: string;
+}
+
+export interface ChargeRequest {
+  customerReference: string;
+  paymentMethodReference: string;
+  amountMinor: bigint;
+  currency: string;
+  /** Our invoice id; also used as the provider-side idempotency key so a retried charge never charges twice. */
+  invoiceId: string;
+  description: string;
+}
+
+export interface ChargeResult {
+  chargeReference: string;
+}
+
+/** Provider refusals normalised to stable codes; answered as HTTP 402. */
+export type PaymentFailureCode =
+  | 'card_declined'
+  | 'expired_card'
+  | 'incorrect_cvc'
+  | 'processing_error'
+  | 'incorrect_number'
+  | 'provider_unavailable';
+
+export class PaymentProviderError extends Error {
+  constructor(
+    readonly code: PaymentFailureCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PaymentProviderError';
+  }
+}
+
+export interface PaymentProvider {
+  readonly name: 'sandbox' | 'stripe';
+  /** Creates the customer when `customerReference` is null, updates it otherwise; returns the reference. */
+  upsertCustomer(customerReference: string | null, details: ProviderCustomerDetails): Promise<string>;
+  attachPaymentMethod(customerReference: string, card: CardInput): Promise<AttachedPaymentMethod>;
+  detachPaymentMethod(paymentMethodReference: string): Promise<void>;
+  charge(request: ChargeRequest): Promise<ChargeResult>;
+  refund(chargeReference: string, amountMinor: bigint | null): Promise<void>;
+}
