@@ -1,0 +1,59 @@
+/** Builds a whole Bursar process: database, migrations, secrets, context, job workers, HTTP server. */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from './app-context.js';
+import { SettableClock, systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { runMigrations } from './db/migrate.js';
+import { buildServer } from './http/server.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { registerJobHandlers } from './jobs/register-job-handlers.js';
+import { createLogger, type Logger } from './logger.js';
+import { loadSecrets } from './secrets.js';
+import { createMailer } from './mail/create-mailer.js';
+import type { Mailer } from './mail/mailer.js';
+import { createPaymentProvider } from './providers/payments/create-payment-provider.js';
+import type { PaymentProvider } from './providers/payments/payment-provider.js';
+
+export interface BursarApp {
+  context: AppContext;
+  server: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  /** A database already open (tests); otherwise opened from the configuration. */
+  database?: Database;
+  logger?: Logger;
+  clock?: Clock;
+  /** Start the polling job worker (off in tests, which run jobs explicitly). */
+  startWorkers?: boolean;
+  announce?: (message: string) => void;
+  payments?: PaymentProvider;
+  mailer?: Mailer;
+}
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<BursarApp> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const database = options.database ?? (await openDatabase({ url: config.databaseUrl, dataDirectory: config.dataDirectory }));
+  const applied = await runMigrations(database);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  const secrets = await loadSecrets(database, config, options.announce ?? ((message) => console.log(message)));
+  const clock = options.clock ?? (config.testClockEnabled ? new SettableClock() : systemClock);
+  const jobs = new JobQueue(database, logger, config.jobPollIntervalMs);
+  const payments = options.payments ?? createPaymentProvider(config, secrets, clock);
+  const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl ?? undefined, outboxDirectory: config.outboxDirectory, from: config.mailFrom });
+  const context: AppContext = { config, database, clock, jobs, logger, secrets, payments, mailer };
+  registerJobHandlers(context);
+  const server = await buildServer(context);
+  if (options.startWorkers ?? config.runJobWorkers) jobs.start();
+  return {
+    context,
+    server,
+    async close() {
+      await jobs.stop();
+      await server.close();
+      if (!options.database) await database.close();
+    },
+  };
+}

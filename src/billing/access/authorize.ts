@@ -1,0 +1,40 @@
+import type { Queryable } from '../../db/database.js';
+import { forbidden, notFound } from '../../errors.js';
+import type { Actor, Role } from './actor.js';
+
+/**
+ * `billing`: read and change billing data (owners, admins, billing managers).
+ * `administer`: admin-only actions (owners and admins), as seed 002 documents for its billing details.
+ */
+export type Permission = 'billing' | 'administer';
+
+const rolesAllowed: Record<Permission, readonly Role[]> = {
+  billing: ['owner', 'admin', 'billing'],
+  administer: ['owner', 'admin'],
+};
+
+/**
+ * Checks that the actor may act on the organization. Someone who is not a member gets the same 404 as for an
+ * organization that does not exist, so that nothing reveals what exists.
+ */
+export async function authorize(db: Queryable, actor: Actor, organizationId: string, permission: Permission): Promise<void> {
+  if (actor.type === 'operator' || actor.type === 'system') return;
+  let role: Role | undefined;
+  if (actor.type === 'token') {
+    if (actor.organizationId === organizationId) role = actor.role;
+  } else {
+    const { rows } = await db.query<{ role: Role }>(
+      'SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2',
+      [organizationId, actor.userId],
+    );
+    role = rows[0]?.role;
+  }
+  if (role === undefined) throw notFound('Organization');
+  if (!rolesAllowed[permission].includes(role)) {
+    throw forbidden(
+      permission === 'administer'
+        ? 'This action needs the owner or admin role in the organization'
+        : 'Billing data needs the owner, admin or billing role in the organization',
+    );
+  }
+}

@@ -1,0 +1,91 @@
+/** Every environment variable Bursar reads, parsed and validated in one place. */
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  dataDirectory: string;
+  adminToken: string | null;
+  jwtSecret: string | null;
+  jwksUrl: string | null;
+  jwtIssuer: string | null;
+  jwtAudience: string | null;
+  logLevel: string;
+  publicUrl: string | null;
+  paymentProvider: 'sandbox' | 'stripe';
+  stripeSecretKey: string | null;
+  stripeApiBaseUrl: string | null;
+  smtpUrl: string | null;
+  mailFrom: string;
+  outboxDirectory: string;
+  testClockEnabled: boolean;
+  invoiceLinkTtlSeconds: number;
+  jobPollIntervalMs: number;
+  runJobWorkers: boolean;
+  seller: { name: string; addressLines: string[]; taxId: string | null; email: string | null };
+  maxAttachmentBytes: number;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDirectory = path.resolve(optional(env, 'BURSAR_DATA_DIR') ?? './data');
+  const paymentProvider = optional(env, 'PAYMENT_PROVIDER') ?? 'sandbox';
+  if (paymentProvider !== 'sandbox' && paymentProvider !== 'stripe') {
+    throw new ConfigError(`PAYMENT_PROVIDER must be "sandbox" or "stripe", got "${paymentProvider}"`);
+  }
+  const stripeSecretKey = optional(env, 'STRIPE_SECRET_KEY');
+  if (paymentProvider === 'stripe' && !stripeSecretKey) {
+    throw new ConfigError('PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY');
+  }
+  const jwtSecret = optional(env, 'BURSAR_JWT_SECRET');
+  if (jwtSecret !== null && jwtSecret.length < 16) {
+    throw new ConfigError('BURSAR_JWT_SECRET must be at least 16 characters');
+  }
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: optional(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: optional(env, 'DATABASE_URL'),
+    dataDirectory,
+    adminToken: optional(env, 'BURSAR_ADMIN_TOKEN'),
+    jwtSecret,
+    jwksUrl: optional(env, 'BURSAR_JWKS_URL'),
+    jwtIssuer: optional(env, 'BURSAR_JWT_ISSUER'),
+    jwtAudience: optional(env, 'BURSAR_JWT_AUDIENCE'),
+    logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
+    publicUrl: optional(env, 'BURSAR_PUBLIC_URL'),
+    paymentProvider,
+    stripeSecretKey,
+    stripeApiBaseUrl: optional(env, 'STRIPE_API_BASE_URL'),
+    smtpUrl: optional(env, 'SMTP_URL'),
+    mailFrom: optional(env, 'MAIL_FROM') ?? 'Bursar Billing <billing@bursar.local>',
+    outboxDirectory: path.resolve(optional(env, 'BURSAR_OUTBOX_DIR') ?? path.join(dataDirectory, 'outbox')),
+    testClockEnabled: env.BURSAR_TEST_CLOCK === '1',
+    invoiceLinkTtlSeconds: integer(env, 'BURSAR_INVOICE_LINK_TTL_SECONDS', 900, 10, 7 * 24 * 3600),
+    jobPollIntervalMs: integer(env, 'BURSAR_JOB_POLL_MS', 1000, 10, 60_000),
+    runJobWorkers: env.BURSAR_JOB_WORKERS !== '0',
+    seller: {
+      name: optional(env, 'BURSAR_SELLER_NAME') ?? 'Bursar Platform',
+      addressLines: (optional(env, 'BURSAR_SELLER_ADDRESS') ?? '').split('|').map((line) => line.trim()).filter(Boolean),
+      taxId: optional(env, 'BURSAR_SELLER_TAX_ID'),
+      email: optional(env, 'BURSAR_SELLER_EMAIL'),
+    },
+    maxAttachmentBytes: integer(env, 'BURSAR_MAX_ATTACHMENT_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  };
+}

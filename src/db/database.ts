@@ -1,0 +1,170 @@
+/**
+ * One SQL dialect, two drivers: PGlite (PostgreSQL in WASM, embedded default) and node-postgres.
+ * int8 columns come back as bigint from both, so money never passes through a JS number.
+ */
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+
+export interface QueryResult<Row> {
+  rows: Row[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  execute(script: string): Promise<void>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** Serialises work on PGlite's single connection so a transaction never interleaves with other queries. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+function toDriverValue(value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+function toDriverParams(params: readonly unknown[] | undefined): unknown[] {
+  return params ? params.map(toDriverValue) : [];
+}
+
+class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+  private readonly mutex = new Mutex();
+  constructor(private readonly client: PGlite) {}
+
+  private async run<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    const result = await this.client.query<Row>(text, toDriverParams(params));
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  }
+
+  query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    return this.mutex.run(() => this.run<Row>(text, params));
+  }
+
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      await this.client.exec('BEGIN');
+      try {
+        const result = await work({
+          query: (text, params) => this.run(text, params),
+          execute: async (script) => {
+            await this.client.exec(script);
+          },
+        });
+        await this.client.exec('COMMIT');
+        return result;
+      } catch (error) {
+        await this.client.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  execute(script: string): Promise<void> {
+    return this.mutex.run(async () => {
+      await this.client.exec(script);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.mutex.run(() => this.client.close());
+  }
+}
+
+class PostgresDatabase implements Database {
+  readonly kind = 'postgres' as const;
+  constructor(private readonly pool: pg.Pool) {}
+
+  async query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+    const result = await this.pool.query(text, toDriverParams(params));
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work({
+        query: async <Row>(text: string, params?: readonly unknown[]) => {
+          const r = await client.query(text, toDriverParams(params));
+          return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
+        },
+        execute: async (script: string) => {
+          await client.query(script);
+        },
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async execute(script: string): Promise<void> {
+    await this.pool.query(script);
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+export interface DatabaseOptions {
+  /** postgres://… to use a server; null for the embedded database. */
+  url: string | null;
+  /** PGlite data directory; null keeps it in memory (tests). */
+  dataDirectory: string | null;
+  /** Schema to use on a server (tests isolate themselves in a schema of their own). */
+  searchPath?: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const types = {
+      getTypeParser: (oid: number, format?: string) => {
+        if (oid === INT8_OID) return (value: string) => BigInt(value);
+        return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
+      },
+    };
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      types,
+      options: options.searchPath ? `-c search_path=${options.searchPath}` : undefined,
+    });
+    pool.on('error', () => undefined); // an idle client's error must not crash the process; the next query reports it
+    const database = new PostgresDatabase(pool);
+    await database.query('SELECT 1');
+    return database;
+  }
+  if (options.dataDirectory) mkdirSync(options.dataDirectory, { recursive: true });
+  const client = await PGlite.create(options.dataDirectory ?? undefined, {
+    parsers: { [INT8_OID]: (value: string) => BigInt(value), [NUMERIC_OID]: (value: string) => value },
+  });
+  return new PgliteDatabase(client);
+}

@@ -1,0 +1,194 @@
+import countries from 'i18n-iso-countries';
+import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
+
+/**
+ * Billing profile field rules shared by every API surface, so that what one surface writes,
+ * another reads back unchanged.
+ */
+
+// The package's Node entry already registers every locale; registering English explicitly keeps this
+// module correct whichever entry point gets resolved.
+countries.registerLocale(en);
+
+// ---------------------------------------------------------------------------------------------------
+// Contact name: one free-text name ⇄ first name + last name.
+// ---------------------------------------------------------------------------------------------------
+
+export interface ContactNameParts {
+  firstName: string | null;
+  lastName: string | null;
+}
+
+/**
+ * Trim, then split at the FIRST space (U+0020): first = before it, last = everything after it, kept as is
+ * (inner spaces included). One word → { first: word, last: null }; null, empty or blank → both null.
+ * Lossless: joinContactName(split.firstName, split.lastName) === name.trim() (null when that is empty).
+ */
+export function splitContactName(name: string | null): ContactNameParts {
+  if (name === null) return { firstName: null, lastName: null };
+  const trimmed = name.trim();
+  if (trimmed === '') return { firstName: null, lastName: null };
+  const space = trimmed.indexOf(' ');
+  if (space === -1) return { firstName: trimmed, lastName: null };
+  return { firstName: trimmed.slice(0, space), lastName: trimmed.slice(space + 1) };
+}
+
+/**
+ * The present parts joined by exactly one space; a part is absent when null, empty or blank.
+ * Parts are not trimmed or otherwise changed. Both absent → null.
+ */
+export function joinContactName(firstName: string | null, lastName: string | null): string | null {
+  const parts = [firstName, lastName].filter((p): p is string => p !== null && p.trim() !== '');
+  return parts.length === 0 ? null : parts.join(' ');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Address: one free-text address ⇄ line1 + line2.
+// ---------------------------------------------------------------------------------------------------
+
+export interface AddressLines {
+  line1: string | null;
+  line2: string | null;
+}
+
+/**
+ * Split at the FIRST '\n': line1 = before it (null when empty), line2 = everything after it, as is
+ * (it may contain more newlines, or be '' for a trailing newline). No newline → line2 null.
+ * null or '' → both null. Nothing is trimmed ('\r' of a CRLF stays at the end of line1).
+ * Lossless: joinAddress(split.line1, split.line2) === (address || null) for every string.
+ */
+export function splitAddress(address: string | null): AddressLines {
+  if (address === null || address === '') return { line1: null, line2: null };
+  const newline = address.indexOf('\n');
+  if (newline === -1) return { line1: address, line2: null };
+  const line1 = address.slice(0, newline);
+  return { line1: line1 === '' ? null : line1, line2: address.slice(newline + 1) };
+}
+
+/**
+ * line2 null → line1 (null when line1 is null or ''); otherwise `${line1 ?? ''}\n${line2}`.
+ * Lossless: splitAddress(joinAddress(l1, l2)) gives back (l1, l2) whenever l1 is null or a non-empty
+ * string without '\n' (l2 may be anything). Pass null, not '', for an absent line2: '' is kept and
+ * yields a trailing newline.
+ */
+export function joinAddress(line1: string | null, line2: string | null): string | null {
+  if (line2 === null) return line1 === null || line1 === '' ? null : line1;
+  return `${line1 ?? ''}\n${line2}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Country.
+// ---------------------------------------------------------------------------------------------------
+
+/** Lower case, no diacritics, one kind of apostrophe, single spaces: for comparing names. */
+function foldName(value: string): string {
+  return value
+    .normalize('NFD')
+    .replace(/\p{M}/gu, '')
+    .replace(/[\u2018\u2019\u02BC`]/g, "'")
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+const allEnglishNames = countries.getNames('en', { select: 'all' });
+
+/** folded name → the alpha-2 codes that use it (more than one when ambiguous, e.g. 'Congo'). */
+const codesByFoldedName = new Map<string, Set<string>>();
+for (const [alpha2, names] of Object.entries(allEnglishNames)) {
+  for (const name of names) {
+    const folded = foldName(name);
+    const codes = codesByFoldedName.get(folded) ?? new Set<string>();
+    codes.add(alpha2);
+    codesByFoldedName.set(folded, codes);
+  }
+}
+
+function escapeRegExp(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The display name of each country. i18n-iso-countries lists an "official" name first and aliases after
+ * it; neither `select: 'official'` ('United States of America') nor `select: 'alias'` ('UK', 'UAE') gives
+ * short common names throughout. Rule: the official name, except when the first alias is a shorter form
+ * that appears as whole words inside the official name and names no other country — then the alias.
+ * So: 'United States', 'United Kingdom', 'Germany', 'China', 'Iran', 'Taiwan', 'Tanzania', 'Russian Federation',
+ * 'United Arab Emirates', 'South Korea', 'Republic of the Congo' ('Congo' is ambiguous).
+ */
+const displayNameByCode = new Map<string, string>();
+for (const [alpha2, names] of Object.entries(allEnglishNames)) {
+  const official = names[0];
+  const alias = names.length > 1 ? names[1] : undefined;
+  let chosen = official;
+  if (alias !== undefined && alias.length < official.length) {
+    const wholeWords = new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(alias)}($|[^\\p{L}\\p{N}])`, 'u');
+    const codes = codesByFoldedName.get(foldName(alias));
+    if (wholeWords.test(official) && codes !== undefined && codes.size === 1) chosen = alias;
+  }
+  displayNameByCode.set(alpha2, chosen);
+}
+
+/** 'de', ' DE ' → 'DE'; null unless the input is a valid ISO 3166-1 alpha-2 code. */
+export function normalizeCountryCode(input: string): string | null {
+  const code = input.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(code)) return null;
+  return countries.isValid(code) && countries.alpha2ToNumeric(code) !== undefined ? code : null;
+}
+
+/**
+ * Alpha-2 code from an alpha-2 code, an alpha-3 code or an English name or alias
+ * ('United States', 'United States of America', 'USA', 'UK', 'Germany', 'Cote d'Ivoire'), compared
+ * case-, diacritic- and whitespace-insensitively. null when unknown or ambiguous (e.g. 'Congo').
+ */
+export function countryCodeFromName(name: string): string | null {
+  const trimmed = name.trim();
+  if (trimmed === '') return null;
+  if (/^[A-Za-z]{2}$/.test(trimmed)) {
+    const alpha2 = normalizeCountryCode(trimmed);
+    if (alpha2 !== null) return alpha2;
+  }
+  if (/^[A-Za-z]{3}$/.test(trimmed)) {
+    const alpha2 = countries.alpha3ToAlpha2(trimmed.toUpperCase());
+    if (alpha2 !== undefined) return alpha2;
+  }
+  const codes = codesByFoldedName.get(foldName(trimmed));
+  if (codes === undefined || codes.size !== 1) return null;
+  const [only] = codes;
+  return only;
+}
+
+/**
+ * English display name of an alpha-2 (or alpha-3) code, case-insensitive: 'US' → 'United States',
+ * 'GB' → 'United Kingdom', 'DE' → 'Germany' (see the rule above). countryCodeFromName of the result
+ * gives the code back. Throws RangeError for an unknown code (check with normalizeCountryCode first).
+ */
+export function countryNameFromCode(code: string): string {
+  const trimmed = code.trim().toUpperCase();
+  const alpha2 = /^[A-Z]{3}$/.test(trimmed) ? countries.alpha3ToAlpha2(trimmed) : trimmed;
+  const name = alpha2 === undefined ? undefined : displayNameByCode.get(alpha2);
+  if (name === undefined) throw new RangeError('unknown country code');
+  return name;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// E-mail.
+// ---------------------------------------------------------------------------------------------------
+
+export const MAX_EMAIL_LENGTH = 254;
+
+/**
+ * Pragmatic check, not RFC 5322: at most 254 characters, exactly one '@', no whitespace, a non-empty
+ * local part, and a domain with a dot that has no empty label ('a@b.co' yes; 'a@b', 'a@.b', 'a@b.' no).
+ * Does not trim: trim before checking and storing.
+ */
+export function isValidEmail(value: string): boolean {
+  if (value.length === 0 || value.length > MAX_EMAIL_LENGTH) return false;
+  if (/\s/.test(value)) return false;
+  const at = value.indexOf('@');
+  if (at === -1 || value.indexOf('@', at + 1) !== -1) return false;
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (local.length === 0 || !domain.includes('.')) return false;
+  return domain.split('.').every((label) => label.length > 0);
+}

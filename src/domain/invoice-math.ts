@@ -1,0 +1,60 @@
+import { isKnownCurrency } from './money.js';
+
+/** Invoice totals. Every amount is integer minor units of the invoice currency. */
+
+export type InvoiceLineKind = 'plan' | 'usage' | 'credit';
+
+export interface InvoiceLine {
+  kind: InvoiceLineKind;
+  description: string;
+  quantity: string | null;
+  amountMinor: bigint;
+}
+
+export interface ComposeInvoiceInput {
+  currency: string;
+  planLines: Array<{ description: string; amountMinor: bigint }>;
+  usageLines: Array<{ description: string; quantity: string | null; amountMinor: bigint }>;
+  availableCreditMinor: bigint;
+  applyCredits: boolean;
+}
+
+export interface ComposedInvoice {
+  lines: InvoiceLine[];
+  subtotalMinor: bigint;
+  creditsAppliedMinor: bigint;
+  totalMinor: bigint;
+}
+
+export const CREDITS_APPLIED_DESCRIPTION = 'Credits applied';
+
+/**
+ * Lines in order: plan lines, usage lines, then (only when credits are actually applied, i.e. > 0)
+ * one negative 'Credits applied' line.
+ * subtotal = Σ plan + usage; credits applied = applyCredits ? clamp(availableCredit, 0, max(subtotal, 0)) : 0;
+ * total = subtotal − credits applied. Throws RangeError for an unknown currency.
+ */
+export function composeInvoice(input: ComposeInvoiceInput): ComposedInvoice {
+  if (!isKnownCurrency(input.currency)) throw new RangeError('unknown invoice currency');
+
+  const lines: InvoiceLine[] = [];
+  let subtotalMinor = 0n;
+  for (const line of input.planLines) {
+    lines.push({ kind: 'plan', description: line.description, quantity: null, amountMinor: line.amountMinor });
+    subtotalMinor += line.amountMinor;
+  }
+  for (const line of input.usageLines) {
+    lines.push({ kind: 'usage', description: line.description, quantity: line.quantity, amountMinor: line.amountMinor });
+    subtotalMinor += line.amountMinor;
+  }
+
+  let creditsAppliedMinor = 0n;
+  if (input.applyCredits && input.availableCreditMinor > 0n && subtotalMinor > 0n) {
+    creditsAppliedMinor = input.availableCreditMinor < subtotalMinor ? input.availableCreditMinor : subtotalMinor;
+  }
+  if (creditsAppliedMinor > 0n) {
+    lines.push({ kind: 'credit', description: CREDITS_APPLIED_DESCRIPTION, quantity: null, amountMinor: -creditsAppliedMinor });
+  }
+
+  return { lines, subtotalMinor, creditsAppliedMinor, totalMinor: subtotalMinor - creditsAppliedMinor };
+}

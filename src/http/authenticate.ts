@@ -1,0 +1,100 @@
+/**
+ * Credentials → Actor. Operators: `Bearer <operator token>`. Users: a JWT as `Bearer <jwt>` or in the `__session`
+ * cookie, HS256 with BURSAR_JWT_SECRET or RS256/ES256 from BURSAR_JWKS_URL. Machines: `Token <organization API token>`.
+ */
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import type { AppContext } from '../app-context.js';
+import type { Actor, Role } from '../billing/access/actor.js';
+import { unauthorized } from '../errors.js';
+import { hashesEqual, sha256Hex } from '../secrets.js';
+
+const VERIFIED_CACHE_LIMIT = 10_000;
+
+export interface Credentials {
+  authorization: string | undefined;
+  sessionCookie: string | undefined;
+}
+
+export class Authenticator {
+  private readonly hmacKey: Uint8Array | null;
+  private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
+  /** Verified JWTs until they expire: verification is the costliest step of a request otherwise. */
+  private readonly verified = new Map<string, { actor: Actor; expiresAtMs: number }>();
+
+  constructor(private readonly context: AppContext) {
+    const { jwtSecret, jwksUrl } = context.config;
+    this.hmacKey = jwtSecret ? new TextEncoder().encode(jwtSecret) : null;
+    this.jwks = jwksUrl ? createRemoteJWKSet(new URL(jwksUrl)) : null;
+  }
+
+  /** Resolves the actor, or throws 401 when credentials are missing, malformed, expired or wrongly signed. */
+  async authenticate(credentials: Credentials): Promise<Actor> {
+    const header = credentials.authorization?.trim();
+    if (header) {
+      const space = header.indexOf(' ');
+      const scheme = space > 0 ? header.slice(0, space).toLowerCase() : '';
+      const value = space > 0 ? header.slice(space + 1).trim() : '';
+      if (!value) throw unauthorized('Malformed Authorization header');
+      if (scheme === 'token') return this.apiToken(value);
+      if (scheme !== 'bearer') throw unauthorized('Authorization must be "Bearer <token>" or "Token <token>"');
+      if (hashesEqual(sha256Hex(value), this.context.secrets.adminTokenHash)) return { type: 'operator' };
+      return this.jwt(value);
+    }
+    if (credentials.sessionCookie) return this.jwt(credentials.sessionCookie);
+    throw unauthorized('Missing credentials: send "Authorization: Bearer <jwt>"');
+  }
+
+  private async jwt(token: string): Promise<Actor> {
+    const nowMs = this.context.clock.now().getTime();
+    const cached = this.verified.get(token);
+    if (cached && cached.expiresAtMs > nowMs) return cached.actor;
+    if (cached) this.verified.delete(token);
+
+    let payload: JWTPayload;
+    try {
+      const { alg } = decodeProtectedHeader(token);
+      const options = {
+        issuer: this.context.config.jwtIssuer ?? undefined,
+        audience: this.context.config.jwtAudience ?? undefined,
+        currentDate: new Date(nowMs),
+      };
+      if (alg === 'HS256' && this.hmacKey) {
+        ({ payload } = await jwtVerify(token, this.hmacKey, { ...options, algorithms: ['HS256'] }));
+      } else if ((alg === 'RS256' || alg === 'ES256') && this.jwks) {
+        ({ payload } = await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] }));
+      } else {
+        throw unauthorized('Token signed with an algorithm this server does not accept');
+      }
+    } catch {
+      throw unauthorized('Invalid or expired token');
+    }
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
+      throw unauthorized('Token has no subject');
+    }
+    const actor: Actor = {
+      type: 'user',
+      userId: payload.sub,
+      activeOrganizationId: typeof payload.org_id === 'string' ? payload.org_id : null,
+      sessionId: typeof payload.sid === 'string' ? payload.sid : null,
+      issuedAt: typeof payload.iat === 'number' ? new Date(payload.iat * 1000) : null,
+    };
+    // Tokens without exp are cached briefly so that a changed secret takes effect soon.
+    const expiresAtMs = typeof payload.exp === 'number' ? payload.exp * 1000 : nowMs + 60_000;
+    if (this.verified.size >= VERIFIED_CACHE_LIMIT) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, { actor, expiresAtMs });
+    return actor;
+  }
+
+  private async apiToken(token: string): Promise<Actor> {
+    const { rows } = await this.context.database.query<{ id: string; organization_id: string; role: Role }>(
+      'SELECT id, organization_id, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+      [sha256Hex(token)],
+    );
+    const row = rows[0];
+    if (!row) throw unauthorized('Invalid or revoked API token');
+    return { type: 'token', tokenId: row.id, organizationId: row.organization_id, role: row.role };
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Every error a route can meet, reduced to one shape; each surface renders this shape in its documented style.
+ */
+import { BillingError } from '../errors.js';
+import { PaymentProviderError } from '../providers/payments/payment-provider.js';
+
+export interface ProblemField {
+  /** Field name as the client sent it (surface names), or the domain name for core errors (surfaces translate). */
+  field: string;
+  message: string;
+  /** Schema keyword (`type`, `required`, `maxLength`, `format`, …) or a core reason. */
+  reason: string;
+  /** Where the field is: body, params, querystring, headers. */
+  location: string;
+  /** True when the field name is a core (domain) name that the surface must translate. */
+  domain: boolean;
+}
+
+export interface Problem {
+  status: number;
+  code: string;
+  message: string;
+  fields: ProblemField[];
+  /** Kind of bad input, so that surfaces can pick 400 or 422 as they document. */
+  kind: 'schema' | 'malformed' | 'core' | 'other';
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  keyword: string;
+  params?: Record<string, unknown>;
+  message?: string;
+}
+
+function fieldOf(issue: AjvIssue): string {
+  const path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const params = issue.params ?? {};
+  const extra =
+    typeof params.missingProperty === 'string'
+      ? params.missingProperty
+      : typeof params.additionalProperty === 'string'
+        ? params.additionalProperty
+        : '';
+  return [path, extra].filter(Boolean).join('.') || '(body)';
+}
+
+function messageOf(issue: AjvIssue): string {
+  if (issue.keyword === 'additionalProperties') return 'is not a known field';
+  if (issue.keyword === 'required') return 'is required';
+  return issue.message ?? 'is invalid';
+}
+
+function isValidationError(error: object): error is { validation: AjvIssue[]; validationContext?: string } {
+  return 'validation' in error && Array.isArray(error.validation);
+}
+
+export function toProblem(error: unknown): Problem {
+  if (error instanceof BillingError) {
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      fields: error.fieldErrors.map((f) => ({ field: f.field, message: f.message, reason: f.reason ?? 'invalid', location: 'body', domain: true })),
+      kind: error.fieldErrors.length > 0 ? 'core' : 'other',
+    };
+  }
+  if (error instanceof PaymentProviderError) {
+    return { status: 402, code: error.code, message: error.message, fields: [], kind: 'other' };
+  }
+  if (typeof error === 'object' && error !== null) {
+    if (isValidationError(error)) {
+      const location = error.validationContext ?? 'body';
+      const seen = new Set<string>();
+      const fields: ProblemField[] = [];
+      for (const issue of error.validation) {
+        const field = fieldOf(issue);
+        const key = `${field}:${issue.keyword}`;
+        // A nullable field is `anyOf [T, null]`: Ajv reports each branch; the T branch says what is wrong.
+        if (seen.has(key) || issue.keyword === 'anyOf' || (issue.keyword === 'type' && issue.params?.type === 'null')) continue;
+        seen.add(key);
+        fields.push({ field, message: messageOf(issue), reason: issue.keyword, location, domain: false });
+      }
+      return { status: 400, code: 'validation_error', message: 'The request is invalid', fields, kind: 'schema' };
+    }
+    const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+    const statusCode = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE' || statusCode === 413) {
+      return { status: 413, code: 'payload_too_large', message: 'The request body is larger than 64 KiB', fields: [], kind: 'other' };
+    }
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || statusCode === 415) {
+      return { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json', fields: [], kind: 'other' };
+    }
+    if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError || (statusCode === 400 && code.startsWith('FST_ERR_CTP'))) {
+      return { status: 400, code: 'malformed_json', message: 'The request body is not valid JSON', fields: [], kind: 'malformed' };
+    }
+    if (statusCode >= 400 && statusCode < 500) {
+      const message = error instanceof Error ? error.message : 'Bad request';
+      return { status: statusCode, code: 'bad_request', message, fields: [], kind: 'other' };
+    }
+  }
+  return { status: 500, code: 'internal_error', message: 'Something went wrong on our side', fields: [], kind: 'other' };
+}
+
+/** ETag of everything billing-related of an organization (profile, addresses, name and slug). */
+export function etagOf(version: bigint): string {
+  return `"${version.toString()}"`;
+}
+
+/** The version an If-Match header names; `undefined` when absent or `*`; a version no resource can have when garbled. */
+export function versionFromIfMatch(header: string | string[] | undefined): bigint | undefined {
+  if (header === undefined) return undefined;
+  const value = (Array.isArray(header) ? header[0] : header)?.trim() ?? '';
+  if (value === '*' || value === '') return undefined;
+  const match = /^(?:W\/)?"(\d{1,18})"$/.exec(value);
+  return match ? BigInt(match[1]!) : -1n;
+}

@@ -1,0 +1,227 @@
+/** Operator API: organizations, memberships, API tokens and the audit trail. */
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { createOrganization } from '../../../billing/organizations/create-organization.js';
+import { removeMembership, setMembership } from '../../../billing/organizations/manage-members.js';
+import { createApiToken, listApiTokens, revokeApiToken } from '../../../billing/organizations/manage-api-tokens.js';
+import { listAuditEvents } from '../../../audit/list-audit-events.js';
+import type { Queryable } from '../../../db/database.js';
+import { notFound } from '../../../errors.js';
+import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
+import { requestContext } from '../../surface.js';
+
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('billing'), Type.Literal('member')]);
+const tags = ['Operator'];
+const operatorOnly = { auth: 'operator' as const };
+
+const OrganizationSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  slug: Type.String(),
+  name: Type.String(),
+  plan: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+const ApiTokenSchema = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  role: Role,
+  created_at: Type.String({ format: 'date-time' }),
+  revoked_at: nullable(Type.String({ format: 'date-time' })),
+});
+
+const AuditEventSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  actor_type: Type.String(),
+  actor_id: nullable(Type.String()),
+  surface: Type.String(),
+  changes: Type.Record(Type.String(), Type.Unknown()),
+  request_id: nullable(Type.String()),
+  created_at: Type.String({ format: 'date-time' }),
+});
+
+export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/admin/organizations',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminCreateOrganization',
+        tags,
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
+            slug: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]*$' })),
+            plan: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: OrganizationSchema, ...errorResponses(400, 401, 403, 409, 413) },
+      },
+    },
+    async (request, reply) => {
+      const organization = await createOrganization(request.bursar, requestContext(request), request.body);
+      return reply.status(201).send({
+        id: organization.id,
+        slug: organization.slug,
+        name: organization.name,
+        plan: organization.plan,
+        created_at: organization.createdAt.toISOString(),
+      });
+    },
+  );
+
+  const memberParams = Type.Object({ organizationId: Type.String({ format: 'uuid' }), userId: Type.String({ minLength: 1, maxLength: 255 }) });
+
+  app.put(
+    '/admin/organizations/:organizationId/members/:userId',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminSetMember',
+        tags,
+        params: memberParams,
+        body: Type.Object({ role: Role }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ organization_id: Type.String(), user_id: Type.String(), role: Role, created_at: Type.String({ format: 'date-time' }) }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const member = await setMembership(request.bursar, requestContext(request), {
+        organizationId: request.params.organizationId,
+        userId: request.params.userId,
+        role: request.body.role,
+      });
+      return { organization_id: member.organizationId, user_id: member.userId, role: member.role, created_at: member.createdAt.toISOString() };
+    },
+  );
+
+  app.delete(
+    '/admin/organizations/:organizationId/members/:userId',
+    {
+      config: operatorOnly,
+      schema: { operationId: 'adminRemoveMember', tags, params: memberParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    },
+    async (request, reply) => {
+      await removeMembership(request.bursar, requestContext(request), request.params);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.get(
+    '/admin/organizations/:organizationId/audit-events',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminListAuditEvents',
+        description: 'The audit trail of an organization, newest first.',
+        tags,
+        params: OrganizationIdParams,
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })), type: Type.Optional(Type.String({ maxLength: 64 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ results: Type.Array(AuditEventSchema) }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { organizationId } = request.params;
+      await requireOrganization(request.bursar.database, organizationId);
+      const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), 1000);
+      const events = await listAuditEvents(request.bursar.database, organizationId, { limit, type: request.query.type });
+      return {
+        results: events.map((event) => ({
+          id: event.id,
+          type: event.type,
+          actor_type: event.actor_type,
+          actor_id: event.actor_id,
+          surface: event.surface,
+          changes: event.changes,
+          request_id: event.request_id,
+          created_at: event.created_at.toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/admin/organizations/:organizationId/api-tokens',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminCreateApiToken',
+        description: 'Creates an organization API token (used as "Authorization: Token <token>"). The token is shown only in this answer.',
+        tags,
+        params: OrganizationIdParams,
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), role: Role }, { additionalProperties: false }),
+        response: { 201: Type.Intersect([ApiTokenSchema, Type.Object({ token: Type.String() })]), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const token = await createApiToken(request.bursar, requestContext(request), {
+        organizationId: request.params.organizationId,
+        name: request.body.name,
+        role: request.body.role,
+      });
+      return reply.status(201).send({
+        id: token.id,
+        name: token.name,
+        role: token.role,
+        created_at: token.createdAt.toISOString(),
+        revoked_at: null,
+        token: token.token,
+      });
+    },
+  );
+
+  app.get(
+    '/admin/organizations/:organizationId/api-tokens',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminListApiTokens',
+        tags,
+        params: OrganizationIdParams,
+        response: { 200: Type.Object({ results: Type.Array(ApiTokenSchema) }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      await requireOrganization(request.bursar.database, request.params.organizationId);
+      const tokens = await listApiTokens(request.bursar, request.params.organizationId);
+      return {
+        results: tokens.map((t) => ({
+          id: t.id,
+          name: t.name,
+          role: t.role,
+          created_at: t.createdAt.toISOString(),
+          revoked_at: t.revokedAt?.toISOString() ?? null,
+        })),
+      };
+    },
+  );
+
+  app.delete(
+    '/admin/organizations/:organizationId/api-tokens/:tokenId',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminRevokeApiToken',
+        tags,
+        params: Type.Object({ organizationId: Type.String({ format: 'uuid' }), tokenId: Type.String({ format: 'uuid' }) }),
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await revokeApiToken(request.bursar, requestContext(request), request.params);
+      return reply.status(204).send(null);
+    },
+  );
+};
+
+/** 404 for an unknown organization (reads of the operator API). */
+async function requireOrganization(database: Queryable, organizationId: string): Promise<void> {
+  const { rows } = await database.query('SELECT 1 FROM organizations WHERE id = $1', [organizationId]);
+  if (rows.length === 0) throw notFound('Organization');
+}

@@ -1,0 +1,14 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { adminSurface } from './admin/index.js';
+import { billingAddressesSurface } from './billing-addresses.js';
+import { externalOrgsSurface } from './external-orgs.js';
+import { organizationBillingDetailsSurface } from './organization-billing-details.js';
+import { organizationBillingSurface } from './organization/index.js';
+
+export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(organizationBillingSurface);
+  await app.register(externalOrgsSurface);
+  await app.register(organizationBillingDetailsSurface);
+  await app.register(billingAddressesSurface);
+  await app.register(adminSurface);
+};

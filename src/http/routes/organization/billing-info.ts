@@ -1,0 +1,132 @@
+/**
+ * Seed 000/004: GET and PUT /organization/{organizationId}/billingInfo.
+ * `address` is the profile's address lines joined by a newline; PUT replaces the whole billing info
+ * (optional fields left out are cleared), as a PUT does.
+ */
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import { joinAddress, splitAddress } from '../../../domain/billing-profile.js';
+import type { BillingProfile } from '../../../billing/profile/billing-profile.js';
+import { getBillingProfile } from '../../../billing/profile/get-billing-profile.js';
+import { updateBillingProfile } from '../../../billing/profile/update-billing-profile.js';
+import { etagOf, versionFromIfMatch } from '../../problem.js';
+import { nullable, OrganizationIdParams, errorResponses } from '../../schemas.js';
+import { requestContext } from '../../surface.js';
+
+/** Core field → this API's field, for error messages. */
+export const billingInfoFieldNames: Record<string, string> = {
+  contactFirstName: 'first_name',
+  contactLastName: 'last_name',
+  email: 'email',
+  companyName: 'company',
+  addressLine1: 'address',
+  addressLine2: 'address',
+  city: 'city',
+  state: 'state',
+  postalCode: 'zip',
+  country: 'country_code',
+  taxId: 'vat_number',
+};
+
+const BillingInfo = Type.Object(
+  {
+    first_name: nullable(Type.String({ examples: ['Forrest'] })),
+    last_name: nullable(Type.String({ examples: ['Gump'] })),
+    email: nullable(Type.String({ format: 'email', description: 'email used for billing, and to receive all invoices by email' })),
+    address: nullable(Type.String({ examples: ['21 Jenny Street'] })),
+    city: nullable(Type.String()),
+    zip: nullable(Type.String()),
+    state: nullable(Type.String({ description: 'only for US' })),
+    country_code: nullable(Type.String({ description: 'ISO code of the country' })),
+    company: nullable(Type.String({ description: 'name of the company to bill' })),
+    vat_number: nullable(Type.String()),
+  },
+  { title: 'BillingInfo' },
+);
+
+const BillingInfoRequest = Type.Object(
+  {
+    first_name: Type.String({ minLength: 1, maxLength: 255, examples: ['Forrest'] }),
+    last_name: Type.String({ minLength: 1, maxLength: 255, examples: ['Gump'] }),
+    email: Type.String({ format: 'email', maxLength: 254, description: 'email used for billing, and to receive all invoices by email' }),
+    address: Type.String({ minLength: 1, maxLength: 511, description: 'Address lines; a newline separates line 1 from line 2' }),
+    city: Type.String({ minLength: 1, maxLength: 128 }),
+    zip: Type.String({ minLength: 1, maxLength: 32 }),
+    state: Type.Optional(nullable(Type.String({ maxLength: 128, description: 'only for US' }))),
+    country_code: Type.String({ minLength: 2, maxLength: 2, description: 'ISO code of the country' }),
+    company: Type.Optional(nullable(Type.String({ maxLength: 255, description: 'name of the company to bill' }))),
+    vat_number: Type.Optional(nullable(Type.String({ maxLength: 64 }))),
+  },
+  { title: 'BillingInfoRequest', additionalProperties: false },
+);
+
+export function toBillingInfo(profile: BillingProfile): Static<typeof BillingInfo> {
+  return {
+    first_name: profile.contactFirstName,
+    last_name: profile.contactLastName,
+    email: profile.email,
+    address: joinAddress(profile.addressLine1, profile.addressLine2),
+    city: profile.city,
+    zip: profile.postalCode,
+    state: profile.state,
+    country_code: profile.country,
+    company: profile.companyName,
+    vat_number: profile.taxId,
+  };
+}
+
+export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/organization/:organizationId/billingInfo',
+    {
+      schema: {
+        operationId: 'getOrganizationBillingInfo',
+        summary: 'Get organization billing info',
+        tags: ['Billing'],
+        params: OrganizationIdParams,
+        response: { 200: BillingInfo, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const profile = await getBillingProfile(request.bursar, requestContext(request), request.params.organizationId);
+      reply.header('etag', etagOf(profile.version));
+      return toBillingInfo(profile);
+    },
+  );
+
+  app.put(
+    '/organization/:organizationId/billingInfo',
+    {
+      schema: {
+        operationId: 'editOrganizationBillingInfo',
+        summary: 'Edit Organization Billing Info',
+        tags: ['Billing'],
+        params: OrganizationIdParams,
+        body: BillingInfoRequest,
+        response: { 200: BillingInfo, ...errorResponses(400, 401, 403, 404, 409, 412, 413) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const address = splitAddress(body.address);
+      const profile = await updateBillingProfile(request.bursar, requestContext(request), {
+        organizationId: request.params.organizationId,
+        expectedVersion: versionFromIfMatch(request.headers['if-match']),
+        patch: {
+          contactFirstName: body.first_name,
+          contactLastName: body.last_name,
+          email: body.email,
+          addressLine1: address.line1,
+          addressLine2: address.line2,
+          city: body.city,
+          postalCode: body.zip,
+          state: body.state ?? null,
+          country: body.country_code,
+          companyName: body.company ?? null,
+          taxId: body.vat_number ?? null,
+        },
+      });
+      reply.header('etag', etagOf(profile.version));
+      return toBillingInfo(profile);
+    },
+  );
+};

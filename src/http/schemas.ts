@@ -1,0 +1,35 @@
+/** Schema pieces shared by the surfaces. The same schemas validate requests and produce /openapi.json. */
+import { Type, type TSchema } from '@fastify/type-provider-typebox';
+
+export const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Uuid = Type.String({ format: 'uuid' });
+
+export const OrganizationIdParams = Type.Object({
+  organizationId: Type.String({ format: 'uuid', description: 'Organization ID' }),
+});
+
+/** The generic error body of the organization billing and operator APIs. */
+export const ErrorBody = Type.Object(
+  {
+    status: Type.Integer(),
+    error: Type.String({ description: 'Stable machine code' }),
+    message: Type.String(),
+    fields: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+);
+
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, { ...ErrorBody, description: errorDescriptions[status] ?? 'Error' }]));
+
+const errorDescriptions: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Access token is missing or invalid',
+  402: 'The payment provider refused the card or the charge',
+  403: 'Access forbidden',
+  404: 'Resource not found',
+  409: 'Conflict',
+  412: 'If-Match does not match the current ETag',
+  413: 'Body larger than 64 KiB',
+  422: 'Unprocessable input',
+};

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../app-context.js';
+import type { Actor } from '../billing/access/actor.js';
+import { forbidden } from '../errors.js';
+import { Authenticator } from './authenticate.js';
+import { sendProblem } from './surface.js';
+import { renderDefaultProblem } from './routes/organization-billing-errors.js';
+import { registerRoutes } from './routes/index.js';
+
+export type AuthMode = 'public' | 'operator' | 'user';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor;
+    surface: string;
+    bursar: AppContext;
+  }
+  interface FastifyContextConfig {
+    /** Who may call the route: anyone, operators only, or any authenticated caller (checked further by the core). */
+    auth?: AuthMode;
+  }
+}
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export async function buildServer(context: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: context.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const authenticator = new Authenticator(context);
+  // Set for every request by the onRequest hook below; null only on public routes.
+  app.decorateRequest('actor', null as never);
+  app.decorateRequest('surface', 'default');
+  app.decorateRequest('bursar', null as never);
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Bursar',
+        version: '0.1.0',
+        description: 'Organization billing: profile, addresses, payment methods, credits, costs, invoices and billing status.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A user JWT, or the operator token on /admin routes' },
+          ApiKeyAuth: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Organization API token: "Token <token>"' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: '__session', description: 'A user JWT in the __session cookie' },
+        },
+      },
+      security: [{ bearerAuth: [] }, { ApiKeyAuth: [] }, { sessionCookie: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (request) => {
+    request.bursar = context;
+    const mode = request.routeOptions.config.auth ?? 'user';
+    if (mode === 'public') return;
+    request.actor = await authenticator.authenticate({
+      authorization: request.headers.authorization,
+      sessionCookie: request.cookies.__session,
+    });
+    if (mode === 'operator' && request.actor.type !== 'operator') throw forbidden('This route is for operators');
+  });
+
+  // One line per request, from safe fields only: no headers, no query string (signed links carry tokens there).
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        path: request.url.split('?')[0],
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        actor: request.actor?.type ?? null,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => sendProblem(error, request, reply, renderDefaultProblem));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ status: 404, error: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  app.get('/openapi.json', { schema: { hide: true }, config: { auth: 'public' } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true }, config: { auth: 'public' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true }, config: { auth: 'public' } }, async (_request, reply) => {
+    try {
+      await context.database.query('SELECT 1');
+      return { status: 'ready' };
+    } catch {
+      return reply.status(503).send({ status: 'unavailable', message: 'database unreachable' });
+    }
+  });
+
+  await app.register(registerRoutes);
+  return app as unknown as FastifyInstance;
+}

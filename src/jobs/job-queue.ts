@@ -1,0 +1,157 @@
+/**
+ * A transactional job queue on the application's own database (an outbox): a use case enqueues in the
+ * transaction that causes the side effect, so the job exists exactly when the change committed. Workers in any
+ * number of processes claim jobs with FOR UPDATE SKIP LOCKED; a failed job is retried with exponential backoff.
+ */
+import type { Database, Queryable } from '../db/database.js';
+
+export interface JobRecord {
+  id: bigint;
+  queue: string;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
+}
+
+export type JobHandler = (payload: unknown, job: JobRecord) => Promise<void>;
+
+export interface EnqueueOptions {
+  runAt?: Date;
+  /** At most one job per queue and key, ever: a second enqueue with the same key is a no-op. */
+  singletonKey?: string;
+  maxAttempts?: number;
+}
+
+interface Logger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+const LOCK_SECONDS = 300;
+const MAX_BACKOFF_SECONDS = 3600;
+
+export class JobQueue {
+  private readonly handlers = new Map<string, JobHandler>();
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private stopped = true;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly database: Database,
+    private readonly logger: Logger,
+    private readonly pollIntervalMs = 1000,
+  ) {}
+
+  register(queue: string, handler: JobHandler): void {
+    this.handlers.set(queue, handler);
+  }
+
+  /** Returns false when a job with the same singleton key already exists. */
+  async enqueue(tx: Queryable, queue: string, payload: unknown, options: EnqueueOptions = {}): Promise<boolean> {
+    const { rowCount } = await tx.query(
+      `INSERT INTO jobs (queue, payload, run_at, singleton_key, max_attempts)
+       VALUES ($1, $2, COALESCE($3, now()), $4, $5)
+       ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`,
+      [queue, JSON.stringify(payload), options.runAt ?? null, options.singletonKey ?? null, options.maxAttempts ?? 8],
+    );
+    return rowCount > 0;
+  }
+
+  /** Ask the worker to look for work now (after a commit that enqueued something). */
+  nudge(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), 0);
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.timer = setTimeout(() => void this.poll(), 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    while (this.running) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  /**
+   * Runs jobs until none is due (tests and operators' tools). `horizonSeconds` also runs jobs scheduled up to that
+   * far in the future, such as retries waiting for their backoff.
+   */
+  async runUntilIdle(options: { horizonSeconds?: number; maxJobs?: number } = {}): Promise<number> {
+    let count = 0;
+    const limit = options.maxJobs ?? 10_000;
+    while (count < limit) {
+      const job = await this.claim(options.horizonSeconds ?? 0);
+      if (!job) break;
+      await this.execute(job);
+      count += 1;
+    }
+    return count;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.stopped || this.running) return;
+    this.running = true;
+    try {
+      for (;;) {
+        if (this.stopped) break;
+        const job = await this.claim(0);
+        if (!job) break;
+        await this.execute(job);
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'job worker failed to poll');
+    } finally {
+      this.running = false;
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      if (!this.stopped) this.timer = setTimeout(() => void this.poll(), this.pollIntervalMs);
+    }
+  }
+
+  private async claim(horizonSeconds: number): Promise<JobRecord | null> {
+    const { rows } = await this.database.query<JobRecord>(
+      `UPDATE jobs SET state = 'active', attempts = attempts + 1, locked_until = now() + make_interval(secs => $2)
+        WHERE id = (
+          SELECT id FROM jobs
+           WHERE (state = 'pending' AND run_at <= now() + make_interval(secs => $1))
+              OR (state = 'active' AND locked_until < now())
+           ORDER BY run_at, id
+           LIMIT 1
+           FOR UPDATE SKIP LOCKED)
+        RETURNING id, queue, payload, attempts, max_attempts`,
+      [horizonSeconds, LOCK_SECONDS],
+    );
+    return rows[0] ?? null;
+  }
+
+  private async execute(job: JobRecord): Promise<void> {
+    const handler = this.handlers.get(job.queue);
+    try {
+      if (!handler) throw new Error(`no handler registered for queue ${job.queue}`);
+      await handler(job.payload, job);
+      await this.database.query(
+        `UPDATE jobs SET state = 'completed', completed_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1`,
+        [job.id],
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const exhausted = job.attempts >= job.max_attempts;
+      const backoffSeconds = Math.min(2 ** job.attempts, MAX_BACKOFF_SECONDS);
+      await this.database.query(
+        `UPDATE jobs SET state = $2, locked_until = NULL, last_error = $3,
+                run_at = now() + make_interval(secs => $4)
+          WHERE id = $1`,
+        [job.id, exhausted ? 'failed' : 'pending', message.slice(0, 2000), backoffSeconds],
+      );
+      const log = { jobId: job.id.toString(), queue: job.queue, attempt: job.attempts, error: message };
+      if (exhausted) this.logger.error(log, 'job failed for good');
+      else this.logger.warn(log, 'job failed; will retry');
+    }
+  }
+}

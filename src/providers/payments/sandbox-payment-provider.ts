@@ -1,0 +1,293 @@
+/**
+ * An in-memory payment processor for development and tests. No network; outcomes depend only on the card
+ * (the usual processor test numbers and `tok_*` tokens), so a test can script declines deterministically.
+ * Card numbers and CVVs are checked and then dropped: only brand, last4, expiry and an HMAC fingerprint stay.
+ */
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import cardValidator from 'card-validator';
+import { systemClock, type Clock } from '../../clock.js';
+import { isKnownCurrency } from '../../domain/money.js';
+import {
+  PaymentProviderError,
+  type AttachedPaymentMethod,
+  type CardInput,
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentFailureCode,
+  type PaymentProvider,
+  type ProviderCustomerDetails,
+} from './payment-provider.js';
+
+export interface SandboxPaymentProviderOptions {
+  /** Per-process secret keying the card fingerprints (HMAC-SHA256), so fingerprints cannot be reversed. */
+  fingerprintSecret: string;
+  /** Decides whether a card has expired; defaults to the system clock. */
+  clock?: Clock;
+}
+
+/** One successful charge, as the tests see it. */
+export interface SandboxCharge {
+  readonly chargeReference: string;
+  readonly invoiceId: string;
+  readonly customerReference: string;
+  readonly paymentMethodReference: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+  readonly description: string;
+  /** Total refunded so far, in the charge's minor units. */
+  readonly refundedMinor: bigint;
+}
+
+export interface SandboxRefund {
+  readonly chargeReference: string;
+  readonly amountMinor: bigint;
+  readonly currency: string;
+}
+
+/** What a test card does once its number is well formed. */
+type CardBehaviour =
+  | { kind: 'ok' }
+  | { kind: 'refuse_attach'; code: PaymentFailureCode }
+  | { kind: 'refuse_charge'; code: PaymentFailureCode };
+
+// The processor's documented test numbers; any other valid number behaves like 4242 4242 4242 4242.
+const TEST_CARD_BEHAVIOURS: ReadonlyMap<string, CardBehaviour> = new Map<string, CardBehaviour>([
+  ['4000000000000002', { kind: 'refuse_attach', code: 'card_declined' }],
+  ['4000000000000069', { kind: 'refuse_attach', code: 'expired_card' }],
+  ['4000000000000127', { kind: 'refuse_attach', code: 'incorrect_cvc' }],
+  ['4000000000000119', { kind: 'refuse_attach', code: 'processing_error' }],
+  ['4000000000000341', { kind: 'refuse_charge', code: 'card_declined' }],
+]);
+
+// Same token names as the real provider's test mode; each stands for one test card number.
+const TEST_TOKENS: ReadonlyMap<string, string> = new Map([
+  ['tok_visa', '4242424242424242'],
+  ['tok_mastercard', '5555555555554444'],
+  ['tok_amex', '378282246310005'],
+  ['tok_chargeDeclined', '4000000000000002'],
+  ['tok_chargeDeclinedExpiredCard', '4000000000000069'],
+  ['tok_chargeDeclinedIncorrectCvc', '4000000000000127'],
+  ['tok_chargeDeclinedProcessingError', '4000000000000119'],
+  ['tok_chargeCustomerFail', '4000000000000341'],
+]);
+
+const FAILURE_MESSAGES: Record<PaymentFailureCode, string> = {
+  card_declined: 'The card was declined.',
+  expired_card: 'The card has expired.',
+  incorrect_cvc: "The card's security code is incorrect.",
+  processing_error: 'An error occurred while processing the card. Try again later.',
+  incorrect_number: 'The card number is incorrect.',
+  provider_unavailable: 'The payment provider is unavailable. Try again later.',
+};
+
+// card-validator's type names, renamed to the provider vocabulary (`amex`, `diners`) so both adapters agree.
+const BRAND_NAMES: Readonly<Record<string, string>> = {
+  'american-express': 'amex',
+  'diners-club': 'diners',
+};
+
+interface StoredPaymentMethod {
+  customerReference: string;
+  attached: boolean;
+  brand: string;
+  last4: string;
+  expiryMonth: number;
+  expiryYear: number;
+  fingerprint: string;
+  behaviour: CardBehaviour;
+}
+
+interface MutableCharge {
+  chargeReference: string;
+  invoiceId: string;
+  customerReference: string;
+  paymentMethodReference: string;
+  amountMinor: bigint;
+  currency: string;
+  description: string;
+  refundedMinor: bigint;
+}
+
+function refuse(code: PaymentFailureCode, message = FAILURE_MESSAGES[code]): PaymentProviderError {
+  return new PaymentProviderError(code, message);
+}
+
+function reference(prefix: string): string {
+  return `${prefix}_sandbox_${randomBytes(12).toString('hex')}`;
+}
+
+function copyDetails(details: ProviderCustomerDetails): ProviderCustomerDetails {
+  return {
+    organizationId: details.organizationId,
+    name: details.name,
+    email: details.email,
+    address: details.address ? { ...details.address } : null,
+    taxId: details.taxId ? { ...details.taxId } : null,
+  };
+}
+
+export class SandboxPaymentProvider implements PaymentProvider {
+  readonly name = 'sandbox' as const;
+
+  // A KeyObject rather than the string, so inspecting or logging the provider never prints the secret.
+  private readonly fingerprintKey: KeyObject;
+  private readonly clock: Clock;
+  private readonly customerRecords = new Map<string, ProviderCustomerDetails>();
+  private readonly paymentMethods = new Map<string, StoredPaymentMethod>();
+  private readonly chargeRecords: MutableCharge[] = [];
+  private readonly chargesByInvoice = new Map<string, MutableCharge>();
+  private readonly refundRecords: SandboxRefund[] = [];
+
+  constructor(options: SandboxPaymentProviderOptions) {
+    if (!options.fingerprintSecret) throw new Error('SandboxPaymentProvider needs a non-empty fingerprintSecret');
+    this.fingerprintKey = createSecretKey(Buffer.from(options.fingerprintSecret, 'utf8'));
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Successful charges in the order they were made (a retried invoice appears once). Snapshots, frozen. */
+  get charges(): readonly SandboxCharge[] {
+    return Object.freeze(this.chargeRecords.map((charge) => Object.freeze({ ...charge })));
+  }
+
+  get refunds(): readonly SandboxRefund[] {
+    return Object.freeze(this.refundRecords.map((refund) => Object.freeze({ ...refund })));
+  }
+
+  /** The details last sent for a customer (a copy), or undefined when the reference is unknown. */
+  customer(customerReference: string): ProviderCustomerDetails | undefined {
+    const details = this.customerRecords.get(customerReference);
+    return details ? copyDetails(details) : undefined;
+  }
+
+  async upsertCustomer(customerReference: string | null, details: ProviderCustomerDetails): Promise<string> {
+    if (customerReference === null) {
+      const created = reference('cus');
+      this.customerRecords.set(created, copyDetails(details));
+      return created;
+    }
+    if (!this.customerRecords.has(customerReference)) throw new Error(`No such sandbox customer: ${customerReference}`);
+    this.customerRecords.set(customerReference, copyDetails(details));
+    return customerReference;
+  }
+
+  async attachPaymentMethod(customerReference: string, card: CardInput): Promise<AttachedPaymentMethod> {
+    if (!this.customerRecords.has(customerReference)) throw new Error(`No such sandbox customer: ${customerReference}`);
+
+    let digits: string;
+    let expiryMonth: number;
+    let expiryYear: number;
+    let cvv: string | null;
+    if (card.kind === 'token') {
+      const tokenDigits = TEST_TOKENS.get(card.token);
+      if (tokenDigits === undefined) throw refuse('incorrect_number', 'Unknown card token');
+      digits = tokenDigits;
+      // Test tokens carry a card valid for another year, as the real provider's do.
+      const now = this.clock.now();
+      expiryMonth = now.getUTCMonth() + 1;
+      expiryYear = now.getUTCFullYear() + 1;
+      cvv = null;
+    } else {
+      digits = card.number.replace(/[\s-]/g, '');
+      expiryMonth = card.expiryMonth;
+      expiryYear = card.expiryYear;
+      cvv = card.cvv;
+    }
+
+    const verification = cardValidator.number(digits);
+    if (!/^\d{12,19}$/.test(digits) || !verification.isValid || !verification.card) throw refuse('incorrect_number');
+    if (!this.isUnexpired(expiryMonth, expiryYear)) throw refuse('expired_card');
+    if (cvv !== null && !cardValidator.cvv(cvv, verification.card.code.size).isValid) throw refuse('incorrect_cvc');
+
+    const behaviour = TEST_CARD_BEHAVIOURS.get(digits) ?? { kind: 'ok' };
+    if (behaviour.kind === 'refuse_attach') throw refuse(behaviour.code);
+
+    const type = verification.card.type;
+    const stored: StoredPaymentMethod = {
+      customerReference,
+      attached: true,
+      brand: BRAND_NAMES[type] ?? type,
+      last4: digits.slice(-4),
+      expiryMonth,
+      expiryYear,
+      fingerprint: createHmac('sha256', this.fingerprintKey).update(digits).digest('hex'),
+      behaviour,
+    };
+    const providerReference = reference('pm');
+    this.paymentMethods.set(providerReference, stored);
+    return {
+      providerReference,
+      brand: stored.brand,
+      last4: stored.last4,
+      expiryMonth: stored.expiryMonth,
+      expiryYear: stored.expiryYear,
+      fingerprint: stored.fingerprint,
+    };
+  }
+
+  async detachPaymentMethod(paymentMethodReference: string): Promise<void> {
+    const method = this.paymentMethods.get(paymentMethodReference);
+    if (!method) throw new Error(`No such sandbox payment method: ${paymentMethodReference}`);
+    if (!method.attached) throw new Error(`Sandbox payment method ${paymentMethodReference} is not attached`);
+    method.attached = false;
+  }
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    const previous = this.chargesByInvoice.get(request.invoiceId);
+    if (previous) {
+      // Same idempotency semantics as the real provider: a replay must carry the same parameters.
+      const same =
+        previous.amountMinor === request.amountMinor &&
+        previous.currency === request.currency &&
+        previous.customerReference === request.customerReference &&
+        previous.paymentMethodReference === request.paymentMethodReference;
+      if (!same) throw new Error(`Invoice ${request.invoiceId} was already charged with different parameters`);
+      return { chargeReference: previous.chargeReference };
+    }
+
+    if (!isKnownCurrency(request.currency)) throw new Error(`Unknown currency: ${request.currency}`);
+    if (request.amountMinor <= 0n) throw new Error('A charge amount must be positive');
+    if (!this.customerRecords.has(request.customerReference)) {
+      throw new Error(`No such sandbox customer: ${request.customerReference}`);
+    }
+    const method = this.paymentMethods.get(request.paymentMethodReference);
+    if (!method || !method.attached || method.customerReference !== request.customerReference) {
+      throw new Error(`Payment method ${request.paymentMethodReference} is not attached to ${request.customerReference}`);
+    }
+    if (method.behaviour.kind === 'refuse_charge') throw refuse(method.behaviour.code);
+    // A card that expired since it was attached is refused like a real processor would.
+    if (!this.isUnexpired(method.expiryMonth, method.expiryYear)) throw refuse('expired_card');
+
+    const charge: MutableCharge = {
+      chargeReference: reference('ch'),
+      invoiceId: request.invoiceId,
+      customerReference: request.customerReference,
+      paymentMethodReference: request.paymentMethodReference,
+      amountMinor: request.amountMinor,
+      currency: request.currency,
+      description: request.description,
+      refundedMinor: 0n,
+    };
+    this.chargeRecords.push(charge);
+    this.chargesByInvoice.set(request.invoiceId, charge);
+    return { chargeReference: charge.chargeReference };
+  }
+
+  async refund(chargeReference: string, amountMinor: bigint | null): Promise<void> {
+    const charge = this.chargeRecords.find((candidate) => candidate.chargeReference === chargeReference);
+    if (!charge) throw new Error(`No such sandbox charge: ${chargeReference}`);
+    const remaining = charge.amountMinor - charge.refundedMinor;
+    const amount = amountMinor ?? remaining;
+    if (amount <= 0n) throw new Error(amountMinor === null ? 'The charge is already fully refunded' : 'A refund amount must be positive');
+    if (amount > remaining) throw new Error(`Refund of ${amount} exceeds the ${remaining} left to refund on ${chargeReference}`);
+    charge.refundedMinor += amount;
+    this.refundRecords.push({ chargeReference, amountMinor: amount, currency: charge.currency });
+  }
+
+  /** A card is valid through the last day of its expiry month. */
+  private isUnexpired(month: number, year: number): boolean {
+    if (!Number.isInteger(month) || !Number.isInteger(year) || month < 1 || month > 12) return false;
+    const now = this.clock.now();
+    const current = now.getUTCFullYear() * 12 + now.getUTCMonth();
+    return year * 12 + (month - 1) >= current;
+  }
+}
