@@ -4,6 +4,9 @@ import { billingAddressesSurface } from './billing-addresses.js';
 import { externalOrgsSurface } from './external-orgs.js';
 import { organizationBillingDetailsSurface } from './organization-billing-details.js';
 import { organizationBillingSurface } from './organization/index.js';
+import { invoiceDocumentRoutes } from './invoice-documents.js';
+import { defineSurface } from '../surface.js';
+import { renderDefaultProblem } from './organization-billing-errors.js';
 
 export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(organizationBillingSurface);
@@ -11,4 +14,5 @@ export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(organizationBillingDetailsSurface);
   await app.register(billingAddressesSurface);
   await app.register(adminSurface);
+  await app.register(defineSurface('documents', renderDefaultProblem, invoiceDocumentRoutes));
 };

@@ -2,7 +2,15 @@
 import { defineSurface } from '../../surface.js';
 import { defaultProblemRenderer } from '../organization-billing-errors.js';
 import { billingInfoFieldNames, billingInfoRoutes } from './billing-info.js';
+import { creditCardRoutes } from './credit-cards.js';
+import { creditRoutes } from './credits.js';
+import { invoiceRoutes } from './invoices.js';
+import { planAndCostRoutes } from './plans-and-costs.js';
 
 export const organizationBillingSurface = defineSurface('organization-billing', defaultProblemRenderer(billingInfoFieldNames), async (app) => {
   await app.register(billingInfoRoutes);
+  await app.register(creditCardRoutes);
+  await app.register(creditRoutes);
+  await app.register(planAndCostRoutes);
+  await app.register(invoiceRoutes);
 });
