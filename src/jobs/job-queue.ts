@@ -59,6 +59,17 @@ export class JobQueue {
     return rowCount > 0;
   }
 
+  /**
+   * The same job row as a part of a larger statement, inserted only if `source` (a CTE of that statement) yields a
+   * row. Placeholders start at `$firstParameter`.
+   */
+  static insertFrom(source: string, firstParameter: number, queue: string, payload: unknown): { sql: string; parameters: unknown[] } {
+    return {
+      sql: `INSERT INTO jobs (queue, payload) SELECT $${firstParameter}::text, $${firstParameter + 1}::jsonb FROM ${source}`,
+      parameters: [queue, JSON.stringify(payload)],
+    };
+  }
+
   /** Ask the worker to look for work now (after a commit that enqueued something). */
   nudge(): void {
     if (this.stopped || this.running) return;

@@ -1,2 +1,14 @@
 /** Names of the job queues, in one place so that producers and workers agree. */
 export const syncCustomerQueue = 'payments.sync-customer';
+/** Detach a card at the payment provider after its row is gone (delete, duplicate add, undo of a failed add). */
+export const detachPaymentMethodQueue = 'payments.detach-payment-method';
+/** The monthly billing run, one job per month (singleton key `billing-run:YYYY-MM`). */
+export const billingRunQueue = 'invoices.billing-run';
+/** Charge one invoice to the default card (one job per invoice and attempt). */
+export const chargeInvoiceQueue = 'invoices.charge';
+/** Recurring: find invoices whose next payment attempt is due and queue their charge. */
+export const paymentRetrySweepQueue = 'invoices.payment-retry-sweep';
+/** E-mail an invoice (PDF attached) or a payment failure notice to the billing e-mail. */
+export const invoiceEmailQueue = 'invoices.email';
+/** Build the ZIP of every invoice PDF of an organization and e-mail it (or a link to it). */
+export const invoiceArchiveQueue = 'invoices.email-archive';

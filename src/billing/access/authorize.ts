@@ -18,16 +18,28 @@ const rolesAllowed: Record<Permission, readonly Role[]> = {
  * organization that does not exist, so that nothing reveals what exists.
  */
 export async function authorize(db: Queryable, actor: Actor, organizationId: string, permission: Permission): Promise<void> {
+  let memberRole: Role | undefined;
+  if (actor.type === 'user') {
+    const { rows } = await db.query<{ role: Role }>(
+      'SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2',
+      [organizationId, actor.userId],
+    );
+    memberRole = rows[0]?.role;
+  }
+  checkAccess(actor, organizationId, memberRole, permission);
+}
+
+/**
+ * The rule itself, for reads that fetch the user's membership role together with the data (one round trip):
+ * `memberRole` is the user's role in the organization, undefined when not a member.
+ */
+export function checkAccess(actor: Actor, organizationId: string, memberRole: Role | undefined, permission: Permission): void {
   if (actor.type === 'operator' || actor.type === 'system') return;
   let role: Role | undefined;
   if (actor.type === 'token') {
     if (actor.organizationId === organizationId) role = actor.role;
   } else {
-    const { rows } = await db.query<{ role: Role }>(
-      'SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2',
-      [organizationId, actor.userId],
-    );
-    role = rows[0]?.role;
+    role = memberRole;
   }
   if (role === undefined) throw notFound('Organization');
   if (!rolesAllowed[permission].includes(role)) {

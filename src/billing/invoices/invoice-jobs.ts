@@ -1,4 +1,42 @@
 import type { AppContext } from '../../app-context.js';
+import { billingRunQueue, chargeInvoiceQueue, invoiceArchiveQueue, invoiceEmailQueue, paymentRetrySweepQueue } from '../../jobs/queues.js';
+import { ensureBillingRunScheduled, ensurePaymentRetrySweepScheduled, runPaymentRetrySweep, runScheduledBillingRun } from './billing-schedule.js';
+import { chargeInvoice, isChargeInvoicePayload } from './charge-invoice.js';
+import { emailInvoiceArchive, isInvoiceArchivePayload } from './email-invoice-archive.js';
+import { isInvoiceEmailPayload, sendInvoiceEmail } from './send-invoice-email.js';
 
 /** Workers of the invoicing capability (billing runs, charges, e-mails, archives). */
-export function registerInvoiceJobs(_context: AppContext): void {}
+export function registerInvoiceJobs(context: AppContext): void {
+  context.jobs.register(billingRunQueue, async (payload) => {
+    await runScheduledBillingRun(context, payload);
+  });
+  context.jobs.register(paymentRetrySweepQueue, async () => {
+    const queued = await runPaymentRetrySweep(context);
+    if (queued > 0) context.logger.info({ queued }, 'payment attempts queued');
+  });
+  context.jobs.register(chargeInvoiceQueue, async (payload, job) => {
+    if (!isChargeInvoicePayload(payload)) throw new Error(`${chargeInvoiceQueue}: invalid payload`);
+    const outcome = await chargeInvoice(context, payload, job);
+    context.logger.info(
+      { organizationId: payload.organizationId, invoiceId: payload.invoiceId, attempt: payload.attempt, outcome: outcome.kind },
+      'invoice charge attempt',
+    );
+  });
+  context.jobs.register(invoiceEmailQueue, async (payload) => {
+    if (!isInvoiceEmailPayload(payload)) throw new Error(`${invoiceEmailQueue}: invalid payload`);
+    await sendInvoiceEmail(context, payload);
+  });
+  context.jobs.register(invoiceArchiveQueue, async (payload) => {
+    if (!isInvoiceArchivePayload(payload)) throw new Error(`${invoiceArchiveQueue}: invalid payload`);
+    const outcome = await emailInvoiceArchive(context, payload);
+    context.logger.info({ organizationId: payload.organizationId, ...outcome }, 'invoice archive job finished');
+  });
+
+  // The recurring jobs schedule their successors; this seeds them once per process. With the test clock the
+  // schedule follows no real calendar, so tests (and demos) seed it explicitly or use POST /admin/billing-runs.
+  if (!context.config.testClockEnabled) {
+    void Promise.all([ensureBillingRunScheduled(context), ensurePaymentRetrySweepScheduled(context)]).catch((error: unknown) => {
+      context.logger.warn({ err: error }, 'could not schedule the recurring invoicing jobs; the next start tries again');
+    });
+  }
+}

@@ -4,6 +4,9 @@ import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { conflict, invalidInput, isUniqueViolation, type FieldError } from '../../errors.js';
 import type { RequestContext } from '../access/actor.js';
 import { slugFromName, validateOrganizationName, validateSlug } from '../profile/validate-profile.js';
+import { trialEndDate } from '../../domain/trial.js';
+import { findPlan } from '../plans/plan.js';
+import { startPlanSubscription } from '../plans/plan-subscriptions.js';
 
 export interface Organization {
   id: string;
@@ -57,14 +60,20 @@ async function insertOrganization(
   const now = context.clock.now();
   const organization: Organization = { id: randomUUID(), ...values, createdAt: now };
   await context.database.transaction(async (tx) => {
+    // The organization is billed in its plan's currency; its plan history (and trial, if the plan has one) starts now.
+    const plan = await findPlan(tx, values.plan);
+    if (plan === null) throw invalidInput([{ field: 'plan', reason: 'unknown_plan', message: 'is not a plan of the catalogue' }], 'unknown_plan');
+    const trialEndsAt = trialEndDate(now, plan.trialDays);
     await tx.query(
-      'INSERT INTO organizations (id, slug, name, plan, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)',
-      [organization.id, organization.slug, organization.name, organization.plan, now],
+      `INSERT INTO organizations (id, slug, name, plan, currency, trial_ends_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+      [organization.id, organization.slug, organization.name, organization.plan, plan.currency, trialEndsAt, now],
     );
+    await startPlanSubscription(tx, organization.id, plan.code, now);
     await recordAuditEvent(tx, request, now, {
       organizationId: organization.id,
       type: ORGANIZATION_CREATE,
-      changes: { name: values.name, slug: values.slug, plan: values.plan },
+      changes: { name: values.name, slug: values.slug, plan: values.plan, currency: plan.currency, trialEndsAt },
     });
   });
   return organization;

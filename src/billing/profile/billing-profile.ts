@@ -4,6 +4,7 @@
  */
 import type { Queryable } from '../../db/database.js';
 import { notFound } from '../../errors.js';
+import type { Actor, Role } from '../access/actor.js';
 
 export const profileFields = [
   'contactFirstName',
@@ -121,6 +122,28 @@ function toProfile(row: ProfileRow): BillingProfile {
     taxId: row.tax_id,
     taxIdType: row.tax_id_type,
   };
+}
+
+/**
+ * Reads the profile together with the acting user's role in the organization (one round trip for the hot read
+ * path); `memberRole` is undefined when the user is not a member or the actor is not a user.
+ */
+export async function loadBillingProfileAs(
+  db: Queryable,
+  organizationId: string,
+  actor: Actor,
+): Promise<{ profile: BillingProfile; memberRole: Role | undefined }> {
+  const userId = actor.type === 'user' ? actor.userId : null;
+  const { rows } = await db.query<ProfileRow & { member_role: Role | null }>(
+    `${selectProfile.replace('FROM organizations o', ', m.role AS member_role FROM organizations o')}
+      LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2
+     WHERE o.id = $1`,
+    [organizationId, userId],
+  );
+  const row = rows[0];
+  // An unknown organization answers the same 404 as one the caller is not a member of.
+  if (!row) throw notFound('Organization');
+  return { profile: toProfile(row), memberRole: row.member_role ?? undefined };
 }
 
 /** Reads the profile; `forUpdate` locks the organization row so that writes to one organization take turns. */

@@ -1,14 +1,16 @@
 import type { AppContext } from '../../app-context.js';
 import type { RequestContext } from '../access/actor.js';
-import { authorize, type Permission } from '../access/authorize.js';
-import { loadBillingProfile, type BillingProfile } from './billing-profile.js';
+import { checkAccess, type Permission } from '../access/authorize.js';
+import { loadBillingProfileAs, type BillingProfile } from './billing-profile.js';
 
+/** One round trip: the profile and the caller's membership are read together, then the access rule applies. */
 export async function getBillingProfile(
   context: AppContext,
   request: RequestContext,
   organizationId: string,
   permission: Permission = 'billing',
 ): Promise<BillingProfile> {
-  await authorize(context.database, request.actor, organizationId, permission);
-  return loadBillingProfile(context.database, organizationId);
+  const { profile, memberRole } = await loadBillingProfileAs(context.database, organizationId, request.actor);
+  checkAccess(request.actor, organizationId, memberRole, permission);
+  return profile;
 }

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../../app-context.js';
-import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
-import type { Queryable } from '../../db/database.js';
+import { auditEventInsertFrom, type AuditChanges } from '../../audit/record-audit-event.js';
 import { conflict, invalidInput, isUniqueViolation, preconditionFailed } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
-import { authorize, type Permission } from '../access/authorize.js';
+import { JobQueue } from '../../jobs/job-queue.js';
 import { syncCustomerQueue } from '../../jobs/queues.js';
+import type { RequestContext } from '../access/actor.js';
+import { checkAccess, type Permission } from '../access/authorize.js';
 import {
   addressFields,
-  loadBillingProfile,
+  loadBillingProfileAs,
   profileFields,
   type BillingProfile,
   type OrganizationPatch,
@@ -27,13 +27,18 @@ export interface UpdateBillingProfileInput {
 
 export const BILLING_DETAILS_UPDATE = 'BILLING_DETAILS_UPDATE';
 
+/** Concurrent writers to one organization: the loser re-reads and re-applies its patch this many times. */
+const MAX_ATTEMPTS = 5;
+
 export function newBillingAddressId(): string {
   return `billing_${randomBytes(12).toString('base64url')}`;
 }
 
 /**
- * Applies a partial update to the billing profile (and the organization's name and slug) in one transaction,
- * with its audit event and the provider sync job. Writing the same values again changes nothing and records nothing.
+ * Applies a partial update to the billing profile (and the organization's name and slug), with its audit event and
+ * the provider sync job. Optimistic concurrency on the organization's billing version: read once, then write
+ * everything in ONE statement that applies only if the version is still the one read (two round trips in all, the
+ * hot path of a profile PUT). Writing the same values again changes nothing and records nothing.
  */
 export async function updateBillingProfile(
   context: AppContext,
@@ -54,50 +59,34 @@ export async function updateBillingProfile(
   }
   if (errors.length > 0) throw invalidInput(errors);
 
-  const now = context.clock.now();
-  const result = await context.database
-    .transaction(async (tx) => {
-      await authorize(tx, request.actor, input.organizationId, input.permission ?? 'billing');
-      const current = await loadBillingProfile(tx, input.organizationId, true);
-      if (input.expectedVersion != null && input.expectedVersion !== current.version) throw preconditionFailed();
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const { profile: current, memberRole } = await loadBillingProfileAs(context.database, input.organizationId, request.actor);
+    checkAccess(request.actor, input.organizationId, memberRole, input.permission ?? 'billing');
+    if (input.expectedVersion != null && input.expectedVersion !== current.version) throw preconditionFailed();
 
-      const changes = diffProfile(current, patch, organizationPatch);
-      if (Object.keys(changes).length === 0) return { profile: current, changed: false };
+    const changes = diffProfile(current, patch, organizationPatch);
+    if (Object.keys(changes).length === 0) return current;
+    const next: BillingProfile = { ...current, ...patch };
+    // A tax id type alone means nothing: refuse one sent without a tax id (instead of dropping it silently while
+    // auditing it as changed), and clear the type with the tax id.
+    if (next.taxId === null && typeof patch.taxIdType === 'string') {
+      throw invalidInput([{ field: 'taxIdType', reason: 'requires_tax_id', message: 'needs a tax id' }]);
+    }
+    if (next.taxId === null) next.taxIdType = null;
+    if (current.taxIdType !== next.taxIdType && !changes.taxIdType) changes.taxIdType = { old: current.taxIdType, new: next.taxIdType };
+    if (organizationPatch.name !== undefined) next.organizationName = organizationPatch.name;
+    if (organizationPatch.slug !== undefined) next.organizationSlug = organizationPatch.slug;
+    const addressChanged = profileFields.some((field) => addressFields.has(field) && changes[field]);
+    if (addressChanged && !next.defaultAddressId) next.defaultAddressId = newBillingAddressId();
 
-      const next: BillingProfile = { ...current, ...patch };
-      if (next.taxId === null) next.taxIdType = null; // a tax id type alone means nothing
-      if (current.taxIdType !== next.taxIdType && !changes.taxIdType) {
-        changes.taxIdType = { old: current.taxIdType, new: next.taxIdType };
-      }
-      if (organizationPatch.name !== undefined) next.organizationName = organizationPatch.name;
-      if (organizationPatch.slug !== undefined) next.organizationSlug = organizationPatch.slug;
-
-      await writeProfileRow(tx, next, now);
-      if (profileFields.some((field) => addressFields.has(field) && changes[field])) {
-        next.defaultAddressId = await writeDefaultAddress(tx, next, now);
-      }
-      const { rows } = await tx.query<{ billing_version: bigint }>(
-        `UPDATE organizations SET name = $2, slug = $3, billing_version = billing_version + 1, updated_at = $4
-          WHERE id = $1 RETURNING billing_version`,
-        [input.organizationId, next.organizationName, next.organizationSlug, now],
-      );
-      next.version = rows[0]!.billing_version;
-      await recordAuditEvent(tx, request, now, {
-        organizationId: input.organizationId,
-        type: BILLING_DETAILS_UPDATE,
-        changes,
-      });
-      await context.jobs.enqueue(tx, syncCustomerQueue, { organizationId: input.organizationId });
-      return { profile: next, changed: true };
-    })
-    .catch((error: unknown) => {
-      if (isUniqueViolation(error, 'organizations_slug_key')) {
-        throw conflict('slug_taken', 'This slug is already used by another organization');
-      }
-      throw error;
-    });
-  if (result.changed) context.jobs.nudge();
-  return result.profile;
+    const version = await writeProfile(context, request, current.version, next, changes, addressChanged);
+    if (version !== null) {
+      context.jobs.nudge();
+      return { ...next, version };
+    }
+    // Someone else wrote in between: start again from what is there now.
+  }
+  throw conflict('concurrent_update', 'The billing profile is being changed by others; try again');
 }
 
 function diffProfile(current: BillingProfile, patch: ProfilePatch, organization: OrganizationPatch): AuditChanges {
@@ -115,44 +104,86 @@ function diffProfile(current: BillingProfile, patch: ProfilePatch, organization:
   return changes;
 }
 
-async function writeProfileRow(tx: Queryable, profile: BillingProfile, now: Date): Promise<void> {
-  await tx.query(
-    `INSERT INTO billing_profiles (organization_id, contact_first_name, contact_last_name, email, tax_id, tax_id_type, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (organization_id) DO UPDATE SET
-       contact_first_name = EXCLUDED.contact_first_name, contact_last_name = EXCLUDED.contact_last_name,
-       email = EXCLUDED.email, tax_id = EXCLUDED.tax_id, tax_id_type = EXCLUDED.tax_id_type, updated_at = EXCLUDED.updated_at`,
-    [profile.organizationId, profile.contactFirstName, profile.contactLastName, profile.email, profile.taxId, profile.taxIdType, now],
-  );
-}
-
-/** The profile's address is the default billing address: update it, or create it as the first (default) one. */
-async function writeDefaultAddress(tx: Queryable, profile: BillingProfile, now: Date): Promise<string> {
-  const values = [
-    profile.companyName,
-    profile.addressLine1,
-    profile.addressLine2,
-    profile.city,
-    profile.state,
-    profile.postalCode,
-    profile.country,
-    now,
+/**
+ * One statement: bump the version if it is still `readVersion`, and only then upsert the profile row and the
+ * default address, record the audit event and queue the provider sync. Returns the new version, or null when the
+ * version moved (nothing was written).
+ */
+async function writeProfile(
+  context: AppContext,
+  request: RequestContext,
+  readVersion: bigint,
+  next: BillingProfile,
+  changes: AuditChanges,
+  addressChanged: boolean,
+): Promise<bigint | null> {
+  const now = context.clock.now();
+  const parameters: unknown[] = [
+    next.organizationId, // $1
+    next.organizationName, // $2
+    next.organizationSlug, // $3
+    now, // $4
+    readVersion, // $5
+    next.contactFirstName, // $6
+    next.contactLastName, // $7
+    next.email, // $8
+    next.taxId, // $9
+    next.taxIdType, // $10
+    next.defaultAddressId, // $11
+    next.companyName, // $12
+    next.addressLine1, // $13
+    next.addressLine2, // $14
+    next.city, // $15
+    next.state, // $16
+    next.postalCode, // $17
+    next.country, // $18
+    addressChanged, // $19
   ];
-  if (profile.defaultAddressId) {
-    await tx.query(
-      `UPDATE billing_addresses SET company = $2, address_line1 = $3, address_line2 = $4, city = $5, state = $6,
-              postal_code = $7, country = $8, updated_at = $9
-        WHERE id = $1`,
-      [profile.defaultAddressId, ...values],
+  const audit = auditEventInsertFrom('bumped', parameters.length + 1, request, now, {
+    organizationId: next.organizationId,
+    type: BILLING_DETAILS_UPDATE,
+    changes,
+  });
+  parameters.push(...audit.parameters);
+  const job = JobQueue.insertFrom('bumped', parameters.length + 1, syncCustomerQueue, { organizationId: next.organizationId });
+  parameters.push(...job.parameters);
+  try {
+    const { rows } = await context.database.query<{ billing_version: bigint }>(
+      `WITH bumped AS (
+         UPDATE organizations SET name = $2, slug = $3, billing_version = billing_version + 1, updated_at = $4
+          WHERE id = $1 AND billing_version = $5
+         RETURNING billing_version
+       ), profile AS (
+         INSERT INTO billing_profiles (organization_id, contact_first_name, contact_last_name, email, tax_id, tax_id_type, updated_at)
+         SELECT $1::uuid, $6::text, $7::text, $8::text, $9::text, $10::text, $4::timestamptz FROM bumped
+         ON CONFLICT (organization_id) DO UPDATE SET
+           contact_first_name = EXCLUDED.contact_first_name, contact_last_name = EXCLUDED.contact_last_name,
+           email = EXCLUDED.email, tax_id = EXCLUDED.tax_id, tax_id_type = EXCLUDED.tax_id_type, updated_at = EXCLUDED.updated_at
+       ), address AS (
+         -- The profile's address is the default billing address: updated, or created as the first (default) one.
+         INSERT INTO billing_addresses (id, organization_id, name, company, address_line1, address_line2, city, state,
+                                        postal_code, country, is_default, created_at, updated_at)
+         SELECT $11::text, $1::uuid, 'Billing address', $12::text, $13::text, $14::text, $15::text, $16::text, $17::text,
+                $18::text, true, $4::timestamptz, $4::timestamptz
+           FROM bumped WHERE $19::boolean
+         ON CONFLICT (id) DO UPDATE SET
+           company = EXCLUDED.company, address_line1 = EXCLUDED.address_line1, address_line2 = EXCLUDED.address_line2,
+           city = EXCLUDED.city, state = EXCLUDED.state, postal_code = EXCLUDED.postal_code, country = EXCLUDED.country,
+           updated_at = EXCLUDED.updated_at
+       ), audit AS (
+         ${audit.sql}
+       ), job AS (
+         ${job.sql}
+       )
+       SELECT billing_version FROM bumped`,
+      parameters,
     );
-    return profile.defaultAddressId;
+    return rows[0]?.billing_version ?? null;
+  } catch (error) {
+    if (isUniqueViolation(error, 'organizations_slug_key')) {
+      throw conflict('slug_taken', 'This slug is already used by another organization');
+    }
+    if (isUniqueViolation(error, 'billing_addresses_pkey')) return null;
+    throw error;
   }
-  const id = newBillingAddressId();
-  await tx.query(
-    `INSERT INTO billing_addresses (id, organization_id, name, company, address_line1, address_line2, city, state,
-                                    postal_code, country, is_default, created_at, updated_at)
-     VALUES ($1, $2, 'Billing address', $3, $4, $5, $6, $7, $8, $9, true, $10, $10)`,
-    [id, profile.organizationId, ...values],
-  );
-  return id;
 }

@@ -130,7 +130,8 @@ function toAddress(address: BillingAddress): Static<typeof BillingAddressSchema>
 }
 
 function renderProblem(problem: Problem, request: FastifyRequest): { status: number; body: unknown } {
-  const status = problem.kind === 'core' ? 422 : problem.status;
+  // The core's own status: 422 for invalid values, 409 for a rule such as "the default cannot be unset".
+  const status = problem.status;
   const errors =
     problem.fields.length > 0
       ? problem.fields.map((f) => {

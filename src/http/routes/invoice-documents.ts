@@ -1,6 +1,84 @@
 /** Public: invoice PDFs and archives behind signed, expiring links (no credentials). */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { openSignedInvoiceArchive, openSignedInvoicePdf } from '../../billing/invoices/open-signed-document.js';
+import { errorResponses } from '../schemas.js';
 
-export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async () => {
-  // routes are added here
+const tags = ['Documents'];
+const uuidPattern = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+
+// Both parts are optional in the schema so that a link missing one answers 403 like any other bad link.
+const SignedQuery = Type.Object({
+  expires: Type.Optional(Type.String({ maxLength: 20 })),
+  signature: Type.Optional(Type.String({ maxLength: 100 })),
+});
+
+export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/documents/:organizationId/invoices/:fileName',
+    {
+      config: { auth: 'public' },
+      schema: {
+        operationId: 'getInvoiceDocument',
+        summary: 'Invoice PDF behind a signed link',
+        description: 'The URL comes from GET /organization/{organizationId}/invoice/{invoiceId}/download; it expires.',
+        tags,
+        security: [],
+        params: Type.Object({
+          organizationId: Type.String({ format: 'uuid' }),
+          fileName: Type.String({ pattern: `^${uuidPattern}\\.pdf$` }),
+        }),
+        querystring: SignedQuery,
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'The invoice PDF (application/pdf)' }), ...errorResponses(400, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const stored = await openSignedInvoicePdf(request.bursar, {
+        organizationId: request.params.organizationId,
+        invoiceId: request.params.fileName.slice(0, -'.pdf'.length),
+        query: request.query,
+      });
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `inline; filename="${stored.number}.pdf"`)
+        .header('cache-control', 'private, no-store')
+        .header('x-content-sha256', stored.sha256)
+        .send(stored.pdf);
+    },
+  );
+
+  app.get(
+    '/documents/:organizationId/archives/:fileName',
+    {
+      config: { auth: 'public' },
+      schema: {
+        operationId: 'getInvoiceArchive',
+        summary: 'Invoice archive behind a signed link',
+        description: 'The URL comes in the e-mail sent after POST /organization/{organizationId}/downloadInvoices when the archive is too large to attach.',
+        tags,
+        security: [],
+        params: Type.Object({
+          organizationId: Type.String({ format: 'uuid' }),
+          fileName: Type.String({ pattern: `^${uuidPattern}\\.zip$` }),
+        }),
+        querystring: SignedQuery,
+        response: {
+          200: Type.Unsafe<NodeJS.ReadableStream>({ type: 'string', format: 'binary', description: 'The ZIP archive (application/zip)' }),
+          ...errorResponses(400, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const archive = await openSignedInvoiceArchive(request.bursar, {
+        organizationId: request.params.organizationId,
+        archiveId: request.params.fileName.slice(0, -'.zip'.length),
+        query: request.query,
+      });
+      return reply
+        .type('application/zip')
+        .header('content-length', archive.size)
+        .header('content-disposition', 'attachment; filename="invoices.zip"')
+        .header('cache-control', 'private, no-store')
+        .send(archive.stream);
+    },
+  );
 };

@@ -93,7 +93,9 @@ function renderProblem(problem: Problem): { status: number; body: unknown } {
   if (problem.kind === 'schema') status = problem.fields.every((f) => valueKeywords.has(f.reason)) ? 422 : 400;
   if (problem.kind === 'core') status = 422;
   const details = problem.fields.map((f) => ({ field: f.domain ? (fieldNames[f.field] ?? f.field) : f.field, message: f.message }));
-  const message = status === 400 ? 'Invalid request body' : status === 422 ? 'Invalid field values' : problem.message;
+  // Generic words for bad input only: other 400s (no active organization) keep the message that says what is wrong.
+  const badInput = problem.kind === 'schema' || problem.kind === 'malformed' || problem.kind === 'core';
+  const message = !badInput ? problem.message : status === 400 ? 'Invalid request body' : 'Invalid field values';
   return {
     status,
     body: { code: statusCodes[status] ?? problem.code.toUpperCase(), message, ...(details.length > 0 ? { details } : {}) },

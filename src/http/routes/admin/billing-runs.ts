@@ -1,6 +1,158 @@
 /** Operator API: billing runs and invoice status changes. */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { executeBillingRun, type BillingRunSummary } from '../../../billing/invoices/execute-billing-run.js';
+import type { Invoice } from '../../../billing/invoices/invoice.js';
+import { markInvoicePaid } from '../../../billing/invoices/mark-invoice-paid.js';
+import { queueDuePaymentAttempts } from '../../../billing/invoices/queue-due-payment-attempts.js';
+import { voidInvoice } from '../../../billing/invoices/void-invoice.js';
+import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
+import { errorResponses, nullable } from '../../schemas.js';
+import { requestContext } from '../../surface.js';
+import { InvoiceStatusEnum } from '../organization/invoices.js';
 
-export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async () => {
-  // routes are added here
+const tags = ['Operator'];
+const operatorOnly = { auth: 'operator' as const };
+
+const BillingRunSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    as_of: Type.String({ format: 'date-time' }),
+    period_start: Type.String({ format: 'date-time', description: 'The period the run closed' }),
+    period_end: Type.String({ format: 'date-time', description: 'Exclusive' }),
+    status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
+    organizations_seen: Type.Integer(),
+    invoices_created: Type.Integer(),
+    invoices_existing: Type.Integer({ description: 'Organizations that already had their invoice for the period' }),
+    organizations_without_charges: Type.Integer({ description: 'Nothing to bill: no invoice is issued' }),
+    organizations_failed: Type.Integer({ description: 'Logged; a rerun retries them' }),
+    started_at: Type.String({ format: 'date-time' }),
+    finished_at: Type.String({ format: 'date-time' }),
+  },
+  { title: 'BillingRun' },
+);
+
+const AdminInvoiceSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    organization_id: Type.String({ format: 'uuid' }),
+    number: Type.String(),
+    status: InvoiceStatusEnum,
+    total_in_cents: Type.Integer(),
+    total: Type.Number(),
+    currency_code: Type.String(),
+    created_at: Type.String({ format: 'date-time' }),
+    paid_at: nullable(Type.String({ format: 'date-time' })),
+    voided_at: nullable(Type.String({ format: 'date-time' })),
+    payment_attempts: Type.Integer(),
+    next_payment_attempt_at: nullable(Type.String({ format: 'date-time' })),
+  },
+  { title: 'AdminInvoice' },
+);
+
+const InvoiceIdParams = Type.Object({ invoiceId: Type.String({ format: 'uuid' }) });
+
+function toBillingRunBody(run: BillingRunSummary) {
+  return {
+    id: run.id,
+    as_of: run.asOf.toISOString(),
+    period_start: run.period.start.toISOString(),
+    period_end: run.period.end.toISOString(),
+    status: run.status,
+    organizations_seen: run.organizationsSeen,
+    invoices_created: run.invoicesCreated,
+    invoices_existing: run.invoicesExisting,
+    organizations_without_charges: run.organizationsWithoutCharges,
+    organizations_failed: run.organizationsFailed,
+    started_at: run.startedAt.toISOString(),
+    finished_at: run.finishedAt.toISOString(),
+  };
+}
+
+function toAdminInvoiceBody(invoice: Invoice) {
+  return {
+    id: invoice.id,
+    organization_id: invoice.organizationId,
+    number: invoice.number,
+    status: invoice.status,
+    total_in_cents: toSafeInteger(invoice.totalMinor),
+    total: toMajorUnitsNumber(invoice.totalMinor, invoice.currency),
+    currency_code: invoice.currency,
+    created_at: invoice.issuedAt.toISOString(),
+    paid_at: invoice.paidAt?.toISOString() ?? null,
+    voided_at: invoice.voidedAt?.toISOString() ?? null,
+    payment_attempts: invoice.paymentAttempts,
+    next_payment_attempt_at: invoice.nextPaymentAttemptAt?.toISOString() ?? null,
+  };
+}
+
+export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/admin/billing-runs',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminRunBilling',
+        summary: 'Run billing as of a date',
+        description:
+          'Closes, for every organization, the last complete billing period (UTC calendar month) before `as_of`: one invoice per ' +
+          'organization and period, whatever reruns or concurrent runs do. Answers when the run is over, with its summary.',
+        tags,
+        body: Type.Object({ as_of: Type.String({ format: 'date-time' }) }, { additionalProperties: false }),
+        response: { 200: BillingRunSchema, ...errorResponses(400, 401, 403, 413) },
+      },
+    },
+    async (request) => {
+      const run = await executeBillingRun(request.bursar, requestContext(request), { asOf: new Date(request.body.as_of) });
+      return toBillingRunBody(run);
+    },
+  );
+
+  app.post(
+    '/admin/invoices/:invoiceId/mark-paid',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminMarkInvoicePaid',
+        summary: 'Mark an invoice paid',
+        description: 'For payments received outside the card charge. A paid invoice is answered unchanged; a voided one is a 409.',
+        tags,
+        params: InvoiceIdParams,
+        response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => toAdminInvoiceBody(await markInvoicePaid(request.bursar, requestContext(request), request.params.invoiceId)),
+  );
+
+  app.post(
+    '/admin/invoices/:invoiceId/void',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminVoidInvoice',
+        summary: 'Void an invoice',
+        description: 'No further payment attempt; credits it used are given back. A paid invoice cannot be voided (409).',
+        tags,
+        params: InvoiceIdParams,
+        response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => toAdminInvoiceBody(await voidInvoice(request.bursar, requestContext(request), request.params.invoiceId)),
+  );
+
+  app.post(
+    '/admin/invoices/payment-retries',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminQueueDuePaymentAttempts',
+        summary: 'Queue the payment attempts that are due now',
+        description:
+          'What the hourly dunning sweep does, now: queues a charge for every unpaid invoice whose next attempt is due by the clock, ' +
+          'or whose organization has a new default card.',
+        tags,
+        response: { 200: Type.Object({ queued: Type.Integer() }), ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => ({ queued: await queueDuePaymentAttempts(request.bursar) }),
+  );
 };

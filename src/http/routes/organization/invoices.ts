@@ -1,6 +1,181 @@
 /** Seed 000/004: invoices, invoice PDF links, e-mail of all invoices. */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { createInvoiceDownloadLink } from '../../../billing/invoices/create-invoice-download-link.js';
+import { getInvoice } from '../../../billing/invoices/get-invoice.js';
+import type { Invoice, InvoiceLineRecord } from '../../../billing/invoices/invoice.js';
+import { listInvoices } from '../../../billing/invoices/list-invoices.js';
+import { requestInvoiceArchive } from '../../../billing/invoices/request-invoice-archive.js';
+import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
+import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
+import { requestContext } from '../../surface.js';
 
-export const invoiceRoutes: FastifyPluginAsyncTypebox = async () => {
-  // routes are added here
+const tags = ['Billing'];
+
+export const InvoiceStatusEnum = Type.Union(
+  [
+    Type.Literal('NOT_PAID'),
+    Type.Literal('PAID'),
+    Type.Literal('PAYMENT_DUE'),
+    Type.Literal('PENDING'),
+    Type.Literal('POSTED'),
+    Type.Literal('UNKNOWN'),
+    Type.Literal('VOIDED'),
+  ],
+  { title: 'InvoiceStatusEnum' },
+);
+
+const InvoiceLine = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('plan'), Type.Literal('usage'), Type.Literal('credit')]),
+    description: Type.String(),
+    quantity: nullable(Type.String()),
+    amount_in_cents: Type.Integer({ description: 'Minor units of the currency; credits are negative' }),
+    amount: Type.Number(),
+  },
+  { title: 'InvoiceLine' },
+);
+
+/** The seed's Invoice (Cost + id, created_at, status) and, beyond it, what the PDF shows. */
+const InvoiceSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    created_at: Type.String({ format: 'date-time' }),
+    status: InvoiceStatusEnum,
+    total_in_cents: Type.Integer({ examples: [30000] }),
+    total: Type.Number({ examples: [300] }),
+    currency_code: Type.String({ examples: ['USD'] }),
+    number: Type.String({ examples: ['INV-000042'] }),
+    period_start: Type.String({ format: 'date-time' }),
+    period_end: Type.String({ format: 'date-time', description: 'Exclusive: the first instant after the period' }),
+    due_at: nullable(Type.String({ format: 'date-time' })),
+    paid_at: nullable(Type.String({ format: 'date-time' })),
+    subtotal_in_cents: Type.Integer(),
+    credits_applied_in_cents: Type.Integer(),
+    lines: Type.Optional(Type.Array(InvoiceLine, { description: 'Only on GET of one invoice' })),
+  },
+  { title: 'Invoice' },
+);
+
+const InvoiceParams = Type.Object({
+  organizationId: Type.String({ format: 'uuid', description: 'Organization ID' }),
+  invoiceId: Type.String({ format: 'uuid', description: 'Invoice ID' }),
+});
+
+const Link = Type.Object({ url: Type.String({ description: 'Signed link to the invoice PDF; it expires' }) }, { title: 'Link' });
+
+export function toInvoiceBody(invoice: Invoice, lines?: InvoiceLineRecord[]): Static<typeof InvoiceSchema> {
+  return {
+    id: invoice.id,
+    created_at: invoice.issuedAt.toISOString(),
+    status: invoice.status,
+    total_in_cents: toSafeInteger(invoice.totalMinor),
+    total: toMajorUnitsNumber(invoice.totalMinor, invoice.currency),
+    currency_code: invoice.currency,
+    number: invoice.number,
+    period_start: invoice.periodStart.toISOString(),
+    period_end: invoice.periodEnd.toISOString(),
+    due_at: invoice.dueAt?.toISOString() ?? null,
+    paid_at: invoice.paidAt?.toISOString() ?? null,
+    subtotal_in_cents: toSafeInteger(invoice.subtotalMinor),
+    credits_applied_in_cents: toSafeInteger(invoice.creditsAppliedMinor),
+    ...(lines
+      ? {
+          lines: lines.map((line) => ({
+            kind: line.kind,
+            description: line.description,
+            quantity: line.quantity,
+            amount_in_cents: toSafeInteger(line.amountMinor),
+            amount: toMajorUnitsNumber(line.amountMinor, invoice.currency),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** Scheme and host the caller used: the base of links when BURSAR_PUBLIC_URL is not set. */
+function requestBaseUrl(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/organization/:organizationId/invoice',
+    {
+      schema: {
+        operationId: 'listOrganizationInvoice',
+        summary: 'List organization invoices',
+        description: 'Newest first.',
+        tags,
+        params: OrganizationIdParams,
+        response: { 200: Type.Object({ results: Type.Array(InvoiceSchema) }, { title: 'InvoiceResponseList' }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const invoices = await listInvoices(request.bursar, requestContext(request), request.params.organizationId);
+      return { results: invoices.map((invoice) => toInvoiceBody(invoice)) };
+    },
+  );
+
+  app.get(
+    '/organization/:organizationId/invoice/:invoiceId',
+    {
+      schema: {
+        operationId: 'getOrganizationInvoice',
+        summary: 'Get organization invoice',
+        tags,
+        params: InvoiceParams,
+        response: { 200: InvoiceSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const invoice = await getInvoice(request.bursar, requestContext(request), request.params.organizationId, request.params.invoiceId);
+      return toInvoiceBody(invoice, invoice.lines);
+    },
+  );
+
+  app.get(
+    '/organization/:organizationId/invoice/:invoiceId/download',
+    {
+      schema: {
+        operationId: 'getOrganizationInvoicePDF',
+        summary: 'Get invoice link',
+        description: 'This will return URL of the invoice PDF: a link that needs no credentials and expires (15 minutes by default).',
+        tags,
+        params: InvoiceParams,
+        response: { 200: Link, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const url = await createInvoiceDownloadLink(request.bursar, requestContext(request), {
+        organizationId: request.params.organizationId,
+        invoiceId: request.params.invoiceId,
+        requestBaseUrl: requestBaseUrl(request),
+      });
+      return { url };
+    },
+  );
+
+  app.post(
+    '/organization/:organizationId/downloadInvoices',
+    {
+      schema: {
+        operationId: 'organizationDownloadAllInvoices',
+        summary: 'Download all invoices',
+        description:
+          'You will receive an email containing your invoices: a ZIP of every invoice PDF sent to the billing e-mail, ' +
+          'or a link to it when it is too large to attach. Nothing is sent while no billing e-mail is set.',
+        tags,
+        params: OrganizationIdParams,
+        response: { 202: Type.Null({ description: 'You will receive an email containing your invoices' }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      await requestInvoiceArchive(request.bursar, requestContext(request), {
+        organizationId: request.params.organizationId,
+        requestBaseUrl: requestBaseUrl(request),
+      });
+      return reply.status(202).send();
+    },
+  );
 };

@@ -1,0 +1,140 @@
+/**
+ * GET and PUT /organization/{id}/billingInfo under load (50 connections, JWT-authenticated, many organizations),
+ * against plain Fastify doing the same single SELECT by key, and the same UPDATE plus audit INSERT in one transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import { SignJWT } from 'jose';
+import {
+  BENCH_JWT_SECRET,
+  loadTest,
+  openBaselinePool,
+  openBenchDatabase,
+  startBenchApp,
+  throughputFigures,
+  warmUp,
+  type BenchFigure,
+  type RequestTemplate,
+} from './support.js';
+
+const ORGANIZATIONS = Number(process.env.BENCH_BILLING_INFO_ORGANIZATIONS ?? 2000);
+
+export async function run(): Promise<BenchFigure[]> {
+  const bench = await openBenchDatabase();
+  const app = await startBenchApp(bench);
+  const pool = openBaselinePool(bench);
+  const baseline = Fastify({ logger: false });
+  try {
+    await seed(bench.database, ORGANIZATIONS);
+    const { rows } = await bench.database.query<{ id: string }>('SELECT id FROM organizations ORDER BY id');
+    const key = new TextEncoder().encode(BENCH_JWT_SECRET);
+    const organizations = await Promise.all(
+      rows.map(async ({ id }) => ({
+        id,
+        authorization: `Bearer ${await new SignJWT({ org_id: id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${id}`).setExpirationTime('2h').sign(key)}`,
+      })),
+    );
+
+    baseline.get<{ Params: { id: string } }>('/baseline/:id', async (request) => {
+      const result = await pool.query(
+        'SELECT contact_first_name, contact_last_name, email, tax_id FROM billing_profiles WHERE organization_id = $1',
+        [request.params.id],
+      );
+      return result.rows[0] ?? {};
+    });
+    baseline.put<{ Params: { id: string }; Body: { first_name: string; city: string } }>('/baseline/:id', async (request) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('UPDATE billing_profiles SET contact_first_name = $2, updated_at = now() WHERE organization_id = $1', [
+          request.params.id,
+          request.body.first_name,
+        ]);
+        await client.query(
+          `INSERT INTO audit_events (id, organization_id, type, actor_type, actor_id, surface, changes, request_id, created_at)
+           VALUES ($1, $2, 'BILLING_DETAILS_UPDATE', 'user', $3, 'baseline', $4, $5, now())`,
+          [randomUUID(), request.params.id, 'user', JSON.stringify({ city: request.body.city }), request.id],
+        );
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+      return request.body;
+    });
+    const baselineUrl = await baseline.listen({ port: 0, host: '127.0.0.1' });
+
+    const getReal: RequestTemplate[] = organizations.map((o) => ({
+      method: 'GET',
+      path: `/organization/${o.id}/billingInfo`,
+      headers: { authorization: o.authorization },
+    }));
+    const getBaseline: RequestTemplate[] = organizations.map((o) => ({ method: 'GET', path: `/baseline/${o.id}` }));
+    const putBody = (city: string) =>
+      JSON.stringify({
+        first_name: 'Forrest',
+        last_name: 'Gump',
+        email: 'forrest@gump.com',
+        address: '21 Jenny Street',
+        city,
+        zip: '36744',
+        country_code: 'US',
+      });
+    // Alternating cities: every request is a real change with its audit event.
+    const putReal: RequestTemplate[] = ['Greenbow', 'Mobile'].flatMap((city) =>
+      organizations.map((o) => ({
+        method: 'PUT',
+        path: `/organization/${o.id}/billingInfo`,
+        headers: { authorization: o.authorization, 'content-type': 'application/json' },
+        body: putBody(city),
+      })),
+    );
+    const putBaseline: RequestTemplate[] = ['Greenbow', 'Mobile'].flatMap((city) =>
+      organizations.map((o) => ({
+        method: 'PUT',
+        path: `/baseline/${o.id}`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ first_name: city, city }),
+      })),
+    );
+
+    await warmUp(app.baseUrl, getReal);
+    await warmUp(baselineUrl, getBaseline);
+    const figures: BenchFigure[] = [];
+    const baselineGet = await loadTest({ url: baselineUrl, requests: getBaseline });
+    const realGet = await loadTest({ url: app.baseUrl, requests: getReal });
+    figures.push(...throughputFigures('GET billingInfo', realGet, baselineGet));
+    await warmUp(app.baseUrl, putReal);
+    await warmUp(baselineUrl, putBaseline);
+    const baselinePut = await loadTest({ url: baselineUrl, requests: putBaseline });
+    const realPut = await loadTest({ url: app.baseUrl, requests: putReal });
+    figures.push(...throughputFigures('PUT billingInfo', realPut, baselinePut));
+    return figures;
+  } finally {
+    await baseline.close();
+    await pool.end();
+    await app.close();
+    await bench.drop();
+  }
+}
+
+/** Organizations with an owner and a filled profile, inserted in bulk. */
+async function seed(database: import('../src/db/database.js').Database, count: number): Promise<void> {
+  await database.query(
+    `INSERT INTO organizations (id, slug, name, created_at, updated_at)
+     SELECT gen_random_uuid(), 'bench-' || n, 'Bench ' || n, now(), now() FROM generate_series(1, $1) AS n`,
+    [count],
+  );
+  await database.query(`INSERT INTO memberships (organization_id, user_id, role, created_at) SELECT id, 'user-' || id, 'owner', now() FROM organizations`);
+  await database.query(
+    `INSERT INTO billing_profiles (organization_id, contact_first_name, contact_last_name, email, updated_at)
+     SELECT id, 'Forrest', 'Gump', 'forrest@gump.com', now() FROM organizations`,
+  );
+  await database.query(
+    `INSERT INTO billing_addresses (id, organization_id, name, address_line1, city, postal_code, country, is_default, created_at, updated_at)
+     SELECT 'billing_' || replace(id::text, '-', ''), id, 'Billing address', '21 Jenny Street', 'Greenbow', '36744', 'US', true, now(), now()
+       FROM organizations`,
+  );
+}

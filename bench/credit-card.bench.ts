@@ -1,0 +1,163 @@
+/**
+ * POST /organization/{id}/creditCard under load (50 connections, JWT-authenticated, sandbox provider), every request
+ * a real new card: a distinct valid card number per request, spread over many organizations whose provider customers
+ * exist already (as they do after an organization's first card). Baseline: plain Fastify on the same database doing
+ * the minimal equivalent, one INSERT of the card row and one audit INSERT in one transaction. A third figure adds an
+ * Idempotency-Key to every Bursar request.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import { SignJWT } from 'jose';
+import { ensureProviderCustomer } from '../src/billing/payment-methods/ensure-provider-customer.js';
+import type { Database } from '../src/db/database.js';
+import {
+  BENCH_JWT_SECRET,
+  loadTest,
+  openBaselinePool,
+  openBenchDatabase,
+  round,
+  startBenchApp,
+  throughputFigures,
+  warmUp,
+  type BenchFigure,
+  type RequestTemplate,
+} from './support.js';
+
+const ORGANIZATIONS = 1001;
+/** Distinct cards per measured run: more than a 5 s run can send, so every request adds a card. */
+const CARDS_PER_RUN = 15_000;
+const WARM_UP_CARDS = 2_000;
+const EXPIRY_YEAR = new Date().getUTCFullYear() + 3;
+
+interface BenchOrganization {
+  id: string;
+  authorization: string;
+}
+
+/** The Luhn check digit that makes `partial` + digit a valid card number. */
+function luhnCheckDigit(partial: string): string {
+  let sum = 0;
+  for (let index = 0; index < partial.length; index += 1) {
+    let digit = Number(partial[partial.length - 1 - index]);
+    if (index % 2 === 0) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return String((10 - (sum % 10)) % 10);
+}
+
+/** Valid 16-digit Visa numbers, distinct across sets (the set digit) and far from the sandbox's test numbers. */
+function cardNumber(set: number, index: number): string {
+  const partial = `4${set}${String(5_000_000_000_000 + index).padStart(13, '0')}`;
+  return partial + luhnCheckDigit(partial);
+}
+
+function cardBody(number: string): string {
+  return JSON.stringify({ number, cvv: '123', expiry_month: 12, expiry_year: EXPIRY_YEAR });
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const bench = await openBenchDatabase();
+  const app = await startBenchApp(bench);
+  const pool = openBaselinePool(bench);
+  const baseline = Fastify({ logger: false });
+  try {
+    const organizations = await seedOrganizations(bench.database);
+    // Provider customers exist already: the first card of an organization is not the common case.
+    for (const organization of organizations) await ensureProviderCustomer(app.context, organization.id);
+
+    baseline.post<{ Params: { id: string }; Body: { number: string; expiry_month: number; expiry_year: number } }>(
+      '/baseline/:id/creditCard',
+      async (request, reply) => {
+        const { number, expiry_month: expiryMonth, expiry_year: expiryYear } = request.body;
+        const id = randomUUID();
+        const now = new Date();
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query(
+            `INSERT INTO payment_methods (id, organization_id, provider, provider_reference, brand, last4, expiry_month, expiry_year,
+                                          fingerprint, is_default, created_at)
+             VALUES ($1, $2, 'baseline', $3, 'visa', $4, $5, $6, $7, false, $8)`,
+            [id, request.params.id, `pm_${randomUUID()}`, number.slice(-4), expiryMonth, expiryYear, createHash('sha256').update(number).digest('hex'), now],
+          );
+          await client.query(
+            `INSERT INTO audit_events (id, organization_id, type, actor_type, actor_id, surface, changes, request_id, created_at)
+             VALUES ($1, $2, 'PAYMENT_METHOD_ADD', 'user', $3, 'baseline', $4, $5, $6)`,
+            [randomUUID(), request.params.id, 'user', JSON.stringify({ creditCardId: id, last4: number.slice(-4) }), request.id, now],
+          );
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw error;
+        } finally {
+          client.release();
+        }
+        return reply.status(201).send({ id, last_digit: number.slice(-4), expiry_month: expiryMonth, expiry_year: expiryYear, brand: 'visa' });
+      },
+    );
+    const baselineUrl = await baseline.listen({ port: 0, host: '127.0.0.1' });
+
+    const real = (set: number, count: number, withKey = false): RequestTemplate[] =>
+      Array.from({ length: count }, (_, index) => {
+        const organization = organizations[index % organizations.length]!;
+        return {
+          method: 'POST',
+          path: `/organization/${organization.id}/creditCard`,
+          headers: {
+            authorization: organization.authorization,
+            'content-type': 'application/json',
+            ...(withKey ? { 'idempotency-key': `bench-${set}-${index}` } : {}),
+          },
+          body: cardBody(cardNumber(set, index)),
+        };
+      });
+    const plain = (set: number, count: number): RequestTemplate[] =>
+      Array.from({ length: count }, (_, index) => ({
+        method: 'POST',
+        path: `/baseline/${organizations[index % organizations.length]!.id}/creditCard`,
+        headers: { 'content-type': 'application/json' },
+        body: cardBody(cardNumber(set, index)),
+      }));
+
+    await warmUp(app.baseUrl, real(1, WARM_UP_CARDS));
+    await warmUp(baselineUrl, plain(2, WARM_UP_CARDS));
+    const baselineRun = await loadTest({ url: baselineUrl, requests: plain(3, CARDS_PER_RUN) });
+    const realRun = await loadTest({ url: app.baseUrl, requests: real(4, CARDS_PER_RUN) });
+    const keyedRun = await loadTest({ url: app.baseUrl, requests: real(5, CARDS_PER_RUN, true) });
+
+    const stored = await bench.database.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM payment_methods WHERE provider = 'sandbox'");
+    const figures = [
+      ...throughputFigures('POST creditCard', realRun, baselineRun),
+      ...throughputFigures('POST creditCard with Idempotency-Key', keyedRun, baselineRun),
+    ];
+    figures[0]!.note = [figures[0]!.note, `${stored.rows[0]!.count} cards stored (incl. warm-up) for ~${realRun.total + keyedRun.total} measured requests`]
+      .filter(Boolean)
+      .join('; ');
+    return figures.map((figure) => ({ ...figure, ratio: round(figure.ratio) }));
+  } finally {
+    await baseline.close();
+    await pool.end();
+    await app.close();
+    await bench.drop();
+  }
+}
+
+async function seedOrganizations(database: Database): Promise<BenchOrganization[]> {
+  await database.query(
+    `INSERT INTO organizations (id, slug, name, created_at, updated_at)
+     SELECT gen_random_uuid(), 'bench-' || n, 'Bench ' || n, now(), now() FROM generate_series(1, $1) AS n`,
+    [ORGANIZATIONS],
+  );
+  await database.query(`INSERT INTO memberships (organization_id, user_id, role, created_at) SELECT id, 'user-' || id, 'billing', now() FROM organizations`);
+  const { rows } = await database.query<{ id: string }>('SELECT id FROM organizations ORDER BY id');
+  const key = new TextEncoder().encode(BENCH_JWT_SECRET);
+  return Promise.all(
+    rows.map(async ({ id }) => ({
+      id,
+      authorization: `Bearer ${await new SignJWT({ org_id: id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${id}`).setExpirationTime('2h').sign(key)}`,
+    })),
+  );
+}

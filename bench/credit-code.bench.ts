@@ -1,0 +1,172 @@
+/**
+ * POST /organization/{id}/creditCode under load (50 connections, JWT-authenticated), every request a real redemption:
+ * multi-use codes × organizations, each (code, organization) pair sent once, consecutive requests on different codes
+ * and different organizations. Baseline: plain Fastify on the same database doing the minimal equivalent in one
+ * transaction (conditional UPDATE of the counter, INSERT ledger row, INSERT redemption). A third figure adds an
+ * Idempotency-Key to every Bursar request.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import { SignJWT } from 'jose';
+import type { Database } from '../src/db/database.js';
+import {
+  BENCH_JWT_SECRET,
+  loadTest,
+  openBaselinePool,
+  openBenchDatabase,
+  round,
+  startBenchApp,
+  throughputFigures,
+  warmUp,
+  type BenchFigure,
+  type RequestTemplate,
+} from './support.js';
+
+// 1001 and the code counts below share no factor, so pair j = (code j mod K, organization j mod 1001) is unique
+// for j < K × 1001: 50 050 distinct redemptions per measured run, more than a 5 s run can send.
+const ORGANIZATIONS = 1001;
+const MEASURED_CODES = 50;
+const WARM_UP_CODES = 4;
+
+interface BenchOrganization {
+  id: string;
+  authorization: string;
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const bench = await openBenchDatabase();
+  const app = await startBenchApp(bench);
+  const pool = openBaselinePool(bench);
+  const baseline = Fastify({ logger: false });
+  try {
+    const organizations = await seedOrganizations(bench.database);
+    const codeSet = (name: string, count: number) => seedCodes(bench.database, name, count);
+    const [realWarmCodes, realCodes, keyedCodes, baselineWarmCodes, baselineCodes] = [
+      await codeSet('RW', WARM_UP_CODES),
+      await codeSet('R', MEASURED_CODES),
+      await codeSet('K', MEASURED_CODES),
+      await codeSet('BW', WARM_UP_CODES),
+      await codeSet('B', MEASURED_CODES),
+    ];
+
+    baseline.post<{ Params: { id: string }; Body: { code: string } }>('/baseline/:id/creditCode', async (request, reply) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const taken = await client.query<{ id: string; amount_minor: string; currency: string }>(
+          `UPDATE credit_codes SET redemption_count = redemption_count + 1
+            WHERE code = $1 AND disabled_at IS NULL
+              AND (max_redemptions IS NULL OR redemption_count < max_redemptions)
+              AND (expires_at IS NULL OR expires_at > $2)
+            RETURNING id, amount_minor, currency`,
+          [request.body.code.toUpperCase(), new Date()],
+        );
+        const code = taken.rows[0];
+        if (!code) {
+          await client.query('ROLLBACK');
+          return reply.status(400).send({ error: 'credit_code_exhausted' });
+        }
+        const entryId = randomUUID();
+        await client.query(
+          `INSERT INTO credit_ledger_entries (id, organization_id, amount_minor, currency, reason, reference, description, created_at)
+           VALUES ($1, $2, $3, $4, 'credit_code', $5, 'Credit code', now())`,
+          [entryId, request.params.id, code.amount_minor, code.currency, code.id],
+        );
+        await client.query(
+          'INSERT INTO credit_code_redemptions (credit_code_id, organization_id, ledger_entry_id, redeemed_at) VALUES ($1, $2, $3, now())',
+          [code.id, request.params.id, entryId],
+        );
+        await client.query('COMMIT');
+        return { amount_in_cents: Number(code.amount_minor) };
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    });
+    const baselineUrl = await baseline.listen({ port: 0, host: '127.0.0.1' });
+
+    const real = (codes: string[], withKey = false) =>
+      pairs(codes, organizations, (code, organization, index) => ({
+        method: 'POST',
+        path: `/organization/${organization.id}/creditCode`,
+        headers: {
+          authorization: organization.authorization,
+          'content-type': 'application/json',
+          ...(withKey ? { 'idempotency-key': `bench-${index}` } : {}),
+        },
+        body: JSON.stringify({ code }),
+      }));
+    const plain = (codes: string[]) =>
+      pairs(codes, organizations, (code, organization) => ({
+        method: 'POST',
+        path: `/baseline/${organization.id}/creditCode`,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      }));
+
+    await warmUp(app.baseUrl, real(realWarmCodes));
+    await warmUp(baselineUrl, plain(baselineWarmCodes));
+    const baselineRun = await loadTest({ url: baselineUrl, requests: plain(baselineCodes) });
+    const realRun = await loadTest({ url: app.baseUrl, requests: real(realCodes) });
+    const keyedRun = await loadTest({ url: app.baseUrl, requests: real(keyedCodes, true) });
+
+    const ledgerRows = await bench.database.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM credit_ledger_entries WHERE reason = 'credit_code'");
+    const redeemed = realRun.total + keyedRun.total + baselineRun.total;
+    const figures = [
+      ...throughputFigures('POST creditCode', realRun, baselineRun),
+      ...throughputFigures('POST creditCode with Idempotency-Key', keyedRun, baselineRun),
+    ];
+    figures[0]!.note = [figures[0]!.note, `${ledgerRows.rows[0]!.count} ledger rows written (incl. warm-up) for ~${redeemed} measured requests`]
+      .filter(Boolean)
+      .join('; ');
+    return figures.map((figure) => ({ ...figure, ratio: round(figure.ratio) }));
+  } finally {
+    await baseline.close();
+    await pool.end();
+    await app.close();
+    await bench.drop();
+  }
+}
+
+/** Request j redeems code j mod K for organization j mod N: each pair once, neighbours on different rows. */
+function pairs(
+  codes: string[],
+  organizations: BenchOrganization[],
+  template: (code: string, organization: BenchOrganization, index: number) => RequestTemplate,
+): RequestTemplate[] {
+  const templates: RequestTemplate[] = [];
+  for (let index = 0; index < codes.length * organizations.length; index += 1) {
+    templates.push(template(codes[index % codes.length]!, organizations[index % organizations.length]!, index));
+  }
+  return templates;
+}
+
+async function seedOrganizations(database: Database): Promise<BenchOrganization[]> {
+  await database.query(
+    `INSERT INTO organizations (id, slug, name, created_at, updated_at)
+     SELECT gen_random_uuid(), 'bench-' || n, 'Bench ' || n, now(), now() FROM generate_series(1, $1) AS n`,
+    [ORGANIZATIONS],
+  );
+  await database.query(`INSERT INTO memberships (organization_id, user_id, role, created_at) SELECT id, 'user-' || id, 'owner', now() FROM organizations`);
+  const { rows } = await database.query<{ id: string }>('SELECT id FROM organizations ORDER BY id');
+  const key = new TextEncoder().encode(BENCH_JWT_SECRET);
+  return Promise.all(
+    rows.map(async ({ id }) => ({
+      id,
+      authorization: `Bearer ${await new SignJWT({ org_id: id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${id}`).setExpirationTime('2h').sign(key)}`,
+    })),
+  );
+}
+
+/** Unlimited USD codes named `BENCH-<set>-<n>`. */
+async function seedCodes(database: Database, set: string, count: number): Promise<string[]> {
+  const { rows } = await database.query<{ code: string }>(
+    `INSERT INTO credit_codes (id, code, amount_minor, currency, created_at)
+     SELECT gen_random_uuid(), 'BENCH-' || $1 || '-' || n, 500, 'USD', now() FROM generate_series(1, $2) AS n
+     RETURNING code`,
+    [set, count],
+  );
+  return rows.map((row) => row.code);
+}

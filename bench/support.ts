@@ -1,0 +1,156 @@
+/**
+ * Benchmark plumbing. Every figure is a ratio against a baseline measured in the same run, on the same machine and
+ * database, so that a noisy shared machine moves both sides alike.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { fork } from 'node:child_process';
+import pino from 'pino';
+import pg from 'pg';
+import { createApp } from '../src/app.js';
+import type { AppContext } from '../src/app-context.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase, type Database } from '../src/db/database.js';
+import { redactedPaths } from '../src/logger.js';
+
+export interface BenchFigure {
+  name: string;
+  unit: string;
+  value: number;
+  baseline: number;
+  /** value / baseline for throughputs (higher is better); the note says when lower is better. */
+  ratio: number;
+  note?: string;
+}
+
+export const BENCH_ADMIN_TOKEN = 'bench-operator-token';
+export const BENCH_JWT_SECRET = 'bench-secret-of-at-least-32-characters';
+
+export interface BenchDatabase {
+  database: Database;
+  /** The server URL and schema (null on PGlite), for baselines that open their own connections. */
+  url: string | null;
+  schema: string | null;
+  drop(): Promise<void>;
+}
+
+/** A fresh schema on PostgreSQL (BENCH_DATABASE_URL, default the local server), or PGlite when BENCH_DATABASE=pglite. */
+export async function openBenchDatabase(): Promise<BenchDatabase> {
+  if (process.env.BENCH_DATABASE === 'pglite') {
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'bursar-bench-'));
+    const database = await openDatabase({ url: null, dataDirectory: directory });
+    return { database, url: null, schema: null, drop: async () => undefined };
+  }
+  const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const database = await openDatabase({ url, dataDirectory: null, searchPath: schema, poolSize: 10 });
+  return {
+    database,
+    url,
+    schema,
+    drop: async () => {
+      await database.close().catch(() => undefined);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA ${schema} CASCADE`);
+      await client.end();
+    },
+  };
+}
+
+/** A pool on the bench schema for baselines (same size as Bursar's). */
+export function openBaselinePool(bench: BenchDatabase): pg.Pool {
+  if (!bench.url) throw new Error('baselines need PostgreSQL');
+  return new pg.Pool({ connectionString: bench.url, max: 10, options: `-c search_path=${bench.schema}` });
+}
+
+export interface BenchApp {
+  baseUrl: string;
+  context: AppContext;
+  admin: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** A real Bursar on a free port, logging one line per request as in production, into a discarded sink. */
+export async function startBenchApp(bench: BenchDatabase, environment: Record<string, string> = {}): Promise<BenchApp> {
+  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const logger = pino({ level: 'info', redact: { paths: redactedPaths, censor: '[redacted]' } }, sink);
+  const config = loadConfig({
+    BURSAR_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+    BURSAR_JWT_SECRET: BENCH_JWT_SECRET,
+    BURSAR_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'bursar-bench-data-')),
+    ...environment,
+  });
+  const app = await createApp(config, { database: bench.database, logger, startWorkers: false, announce: () => undefined });
+  const baseUrl = await app.server.listen({ port: 0, host: '127.0.0.1' });
+  return { baseUrl, context: app.context, admin: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` }, close: () => app.close() };
+}
+
+export interface RequestTemplate {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+  total: number;
+}
+
+/** autocannon in a child process, cycling through the request templates. */
+export function loadTest(options: { url: string; connections?: number; durationSeconds?: number; requests: RequestTemplate[] }): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./load-worker.mjs', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.once('message', (result: LoadResult) => resolve(result));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load generator exited with ${code}`));
+    });
+    child.send({
+      url: options.url,
+      connections: options.connections ?? 50,
+      durationSeconds: options.durationSeconds ?? Number(process.env.BENCH_SECONDS ?? 5),
+      requests: options.requests,
+    });
+  });
+}
+
+export function throughputFigures(name: string, real: LoadResult, baseline: LoadResult): BenchFigure[] {
+  return [
+    {
+      name: `${name} throughput`,
+      unit: 'req/s',
+      value: Math.round(real.requestsPerSecond),
+      baseline: Math.round(baseline.requestsPerSecond),
+      ratio: round(real.requestsPerSecond / baseline.requestsPerSecond),
+      note: real.non2xx > 0 || baseline.non2xx > 0 ? `non-2xx: real ${real.non2xx}, baseline ${baseline.non2xx}` : undefined,
+    },
+    {
+      name: `${name} p99 latency`,
+      unit: 'ms',
+      value: real.p99Ms,
+      baseline: baseline.p99Ms,
+      ratio: round(real.p99Ms / Math.max(baseline.p99Ms, 1)),
+      note: 'lower is better',
+    },
+  ];
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Warms a server up so that the first measured second is not JIT compilation. */
+export async function warmUp(url: string, requests: RequestTemplate[]): Promise<void> {
+  await loadTest({ url, connections: 10, durationSeconds: 1, requests });
+}

@@ -1,0 +1,24 @@
+import type { AppContext } from '../../app-context.js';
+import type { RequestContext } from '../access/actor.js';
+import { authorize } from '../access/authorize.js';
+import { invoicePdfPath, publicBaseUrl, signedDocumentUrl } from './document-links.js';
+import { loadInvoice } from './invoice.js';
+
+/**
+ * A link to the invoice's PDF that works without credentials until it expires (`invoiceLinkTtlSeconds`).
+ * `requestBaseUrl` (scheme and host the caller used) stands in when no public URL is configured.
+ */
+export async function createInvoiceDownloadLink(
+  context: AppContext,
+  request: RequestContext,
+  input: { organizationId: string; invoiceId: string; requestBaseUrl: string | null },
+): Promise<string> {
+  await authorize(context.database, request.actor, input.organizationId, 'billing');
+  const invoice = await loadInvoice(context.database, input.organizationId, input.invoiceId);
+  return signedDocumentUrl(
+    context,
+    publicBaseUrl(context, input.requestBaseUrl),
+    invoicePdfPath(invoice.organizationId, invoice.id),
+    context.config.invoiceLinkTtlSeconds,
+  );
+}

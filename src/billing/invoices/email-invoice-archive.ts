@@ -1,0 +1,101 @@
+/**
+ * The job behind "e-mail me all my invoices": a ZIP of every invoice PDF of the organization, written to a file
+ * in constant memory (one PDF at a time is read, or rendered and stored, from the database), then sent as an
+ * attachment, or kept on disk behind a signed, expiring link when it is larger than `maxAttachmentBytes`.
+ */
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { AppContext } from '../../app-context.js';
+import type { InvoiceArchiveEntry } from '../../pdf/invoice-archive.js';
+import { writeInvoiceArchive } from '../../pdf/invoice-archive.js';
+import { ARCHIVE_LINK_TTL_SECONDS, archiveDirectory, archiveFile, invoiceArchivePath, publicBaseUrl, signedDocumentUrl } from './document-links.js';
+import { getInvoicePdf } from './invoice-pdf.js';
+import type { InvoiceArchivePayload } from './request-invoice-archive.js';
+import { billingEmailOf } from './send-invoice-email.js';
+
+const PAGE_SIZE = 100;
+
+export type InvoiceArchiveOutcome =
+  | { sent: 'attachment' | 'link'; entryCount: number; bytes: number }
+  | { sent: 'no_invoices' | 'no_billing_email'; entryCount: 0; bytes: 0 };
+
+export function isInvoiceArchivePayload(payload: unknown): payload is InvoiceArchivePayload {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const value = payload as Record<string, unknown>;
+  return typeof value.organizationId === 'string' && (value.requestBaseUrl === null || typeof value.requestBaseUrl === 'string');
+}
+
+/** The organization's invoice PDFs in number order, pulled one at a time (keyset pages of ids). */
+export async function* invoicePdfEntries(context: AppContext, organizationId: string): AsyncGenerator<InvoiceArchiveEntry> {
+  let after = 0n;
+  for (;;) {
+    const { rows } = await context.database.query<{ id: string; sequence_number: bigint }>(
+      'SELECT id, sequence_number FROM invoices WHERE organization_id = $1 AND sequence_number > $2 ORDER BY sequence_number LIMIT $3',
+      [organizationId, after, PAGE_SIZE],
+    );
+    if (rows.length === 0) return;
+    for (const row of rows) {
+      const stored = await getInvoicePdf(context.database, organizationId, row.id, context.clock.now());
+      yield { fileName: `${stored.number}.pdf`, content: stored.pdf };
+    }
+    after = rows[rows.length - 1]!.sequence_number;
+  }
+}
+
+export async function emailInvoiceArchive(context: AppContext, payload: InvoiceArchivePayload): Promise<InvoiceArchiveOutcome> {
+  const { organizationId } = payload;
+  const to = await billingEmailOf(context.database, organizationId);
+  if (to === null) {
+    context.logger.info({ organizationId }, 'invoice archive not sent: the organization has no billing e-mail');
+    return { sent: 'no_billing_email', entryCount: 0, bytes: 0 };
+  }
+  const { rows } = await context.database.query<{ slug: string; count: bigint }>(
+    `SELECT o.slug, (SELECT count(*) FROM invoices i WHERE i.organization_id = o.id)::int8 AS count FROM organizations o WHERE o.id = $1`,
+    [organizationId],
+  );
+  const organization = rows[0];
+  if (!organization) return { sent: 'no_billing_email', entryCount: 0, bytes: 0 };
+  if (organization.count === 0n) {
+    await context.mailer.send({ to, subject: 'Your invoices', text: 'Hello,\n\nyou asked for all your invoices: there are none yet.\n' });
+    return { sent: 'no_invoices', entryCount: 0, bytes: 0 };
+  }
+
+  const archiveId = randomUUID();
+  const directory = archiveDirectory(context, organizationId);
+  await mkdir(directory, { recursive: true });
+  const finalPath = archiveFile(context, organizationId, archiveId);
+  const partialPath = path.join(directory, `.${archiveId}.zip.partial`);
+  const fileName = `invoices-${organization.slug}.zip`;
+  try {
+    const written = await writeInvoiceArchive(invoicePdfEntries(context, organizationId), createWriteStream(partialPath));
+    if (written.bytes <= context.config.maxAttachmentBytes) {
+      await context.mailer.send({
+        to,
+        subject: 'Your invoices',
+        text: `Hello,\n\nall your invoices (${written.entryCount}) are in the attached archive ${fileName}.\n`,
+        attachments: [{ filename: fileName, contentType: 'application/zip', path: partialPath }],
+      });
+      return { sent: 'attachment', ...written };
+    }
+    await rename(partialPath, finalPath);
+    const url = signedDocumentUrl(
+      context,
+      publicBaseUrl(context, payload.requestBaseUrl),
+      invoiceArchivePath(organizationId, archiveId),
+      ARCHIVE_LINK_TTL_SECONDS,
+    );
+    const days = Math.round(ARCHIVE_LINK_TTL_SECONDS / 86_400);
+    await context.mailer.send({
+      to,
+      subject: 'Your invoices',
+      text:
+        `Hello,\n\nall your invoices (${written.entryCount}) are in an archive too large to attach ` +
+        `(${(written.bytes / 1_048_576).toFixed(1)} MB). Download it within ${days} days:\n\n${url}\n`,
+    });
+    return { sent: 'link', ...written };
+  } finally {
+    await rm(partialPath, { force: true });
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The PDF of an invoice: rendered at first need, stored in `invoice_documents` with its SHA-256, and served byte
+ * for byte afterwards. The PDF shows the invoice's status, so a status change deletes the stored document (in the
+ * transaction of the change) and the next need renders the new one.
+ */
+import { createHash } from 'node:crypto';
+import type { Database, Queryable } from '../../db/database.js';
+import type { InvoiceDocument } from '../../pdf/invoice-document.js';
+import { renderInvoicePdf } from '../../pdf/render-invoice-pdf.js';
+import { loadInvoiceWithLines, type InvoiceWithLines } from './invoice.js';
+
+export interface StoredInvoicePdf {
+  invoiceId: string;
+  number: string;
+  pdf: Buffer;
+  sha256: string;
+}
+
+/** What the PDF shows: the snapshot blocks, lines and totals of the invoice in its own currency. */
+export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
+  return {
+    number: invoice.number,
+    issuedAt: invoice.issuedAt,
+    periodStart: invoice.periodStart,
+    // The period is stored with an exclusive end; a document shows its last day.
+    periodEnd: new Date(invoice.periodEnd.getTime() - 1),
+    dueAt: invoice.dueAt,
+    status: invoice.status,
+    currency: invoice.currency,
+    seller: { ...invoice.seller },
+    billTo: {
+      company: invoice.billTo.company,
+      contactName: invoice.billTo.contactName,
+      email: invoice.billTo.email,
+      addressLines: invoice.billTo.addressLines,
+      country: invoice.billTo.countryName ?? invoice.billTo.country,
+      taxId: invoice.billTo.taxId,
+    },
+    lines: invoice.lines.map((line) => ({ description: line.description, quantity: line.quantity, amountMinor: line.amountMinor })),
+    subtotalMinor: invoice.subtotalMinor,
+    creditsAppliedMinor: invoice.creditsAppliedMinor,
+    totalMinor: invoice.totalMinor,
+  };
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+async function findStored(database: Database, organizationId: string, invoiceId: string): Promise<StoredInvoicePdf | null> {
+  const { rows } = await database.query<{ pdf: Uint8Array; sha256: string; number: string }>(
+    `SELECT d.pdf, d.sha256, i.number
+       FROM invoice_documents d JOIN invoices i ON i.id = d.invoice_id AND i.organization_id = d.organization_id
+      WHERE d.organization_id = $1 AND d.invoice_id = $2`,
+    [organizationId, invoiceId],
+  );
+  const row = rows[0];
+  return row ? { invoiceId, number: row.number, pdf: toBuffer(row.pdf), sha256: row.sha256 } : null;
+}
+
+/** The stored PDF, rendering and storing it first when there is none. Throws not_found for an unknown invoice. */
+export async function getInvoicePdf(database: Database, organizationId: string, invoiceId: string, renderedAt: Date): Promise<StoredInvoicePdf> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const stored = await findStored(database, organizationId, invoiceId);
+    if (stored) return stored;
+
+    // Rendering happens outside any transaction; the row is written only if the status it shows is still current.
+    const invoice = await loadInvoiceWithLines(database, organizationId, invoiceId);
+    const pdf = await renderInvoicePdf(toInvoiceDocument(invoice));
+    const sha256 = createHash('sha256').update(pdf).digest('hex');
+    const kept = await database.transaction(async (tx) => {
+      const { rows } = await tx.query<{ status: string }>(
+        'SELECT status FROM invoices WHERE organization_id = $1 AND id = $2 FOR SHARE',
+        [organizationId, invoiceId],
+      );
+      if (rows[0]?.status !== invoice.status) return false;
+      await tx.query(
+        `INSERT INTO invoice_documents (invoice_id, organization_id, pdf, sha256, rendered_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (invoice_id) DO NOTHING`,
+        [invoiceId, organizationId, pdf, sha256, renderedAt],
+      );
+      return true;
+    });
+    if (!kept) continue; // the status changed while rendering: render the current one
+    // Another process may have stored its rendering first; serve what is stored so every reader gets the same bytes.
+    const winner = await findStored(database, organizationId, invoiceId);
+    if (winner) return winner;
+  }
+  throw new Error(`invoice ${invoiceId}: the status kept changing while its PDF was rendered`);
+}
+
+/** In the transaction of a status change: the stored PDF shows the old status. */
+export async function discardInvoicePdf(tx: Queryable, organizationId: string, invoiceId: string): Promise<void> {
+  await tx.query('DELETE FROM invoice_documents WHERE organization_id = $1 AND invoice_id = $2', [organizationId, invoiceId]);
+}

@@ -1,0 +1,29 @@
+/** What every change of an invoice's status does besides the UPDATE itself, in the same transaction. */
+import { recordAuditEvent } from '../../audit/record-audit-event.js';
+import type { Queryable } from '../../db/database.js';
+import type { RequestContext } from '../access/actor.js';
+import type { Invoice, InvoiceStatus } from './invoice.js';
+import { discardInvoicePdf } from './invoice-pdf.js';
+
+export const INVOICE_STATUS_CHANGE = 'INVOICE_STATUS_CHANGE';
+
+/**
+ * Audits `INVOICE_STATUS_CHANGE` with the old and new status and drops the stored PDF (it shows the old status;
+ * the next need renders the new one). Nothing happens when the status stays the same.
+ */
+export async function recordInvoiceStatusChange(
+  tx: Queryable,
+  request: RequestContext,
+  now: Date,
+  invoice: Invoice,
+  newStatus: InvoiceStatus,
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  if (invoice.status === newStatus) return;
+  await discardInvoicePdf(tx, invoice.organizationId, invoice.id);
+  await recordAuditEvent(tx, request, now, {
+    organizationId: invoice.organizationId,
+    type: INVOICE_STATUS_CHANGE,
+    changes: { invoiceId: invoice.id, invoiceNumber: invoice.number, status: { old: invoice.status, new: newStatus }, ...details },
+  });
+}

@@ -1,0 +1,231 @@
+/**
+ * The invoice as the core sees it, read from `invoices` and `invoice_lines`. Every read names the organization:
+ * another organization's invoice is not found, exactly like an unknown id.
+ */
+import type { Queryable } from '../../db/database.js';
+import { notFound } from '../../errors.js';
+import type { InvoiceLineKind } from '../../domain/invoice-math.js';
+import type { PlanKind } from '../plans/plan.js';
+
+/** The seed's InvoiceStatusEnum. Bursar sets PENDING (charge queued), NOT_PAID, PAYMENT_DUE, PAID and VOIDED. */
+export const invoiceStatuses = ['NOT_PAID', 'PAID', 'PAYMENT_DUE', 'PENDING', 'POSTED', 'UNKNOWN', 'VOIDED'] as const;
+export type InvoiceStatus = (typeof invoiceStatuses)[number];
+
+/** Statuses in which an invoiced-plan invoice still waits for its money. */
+export const awaitingPaymentStatuses: readonly InvoiceStatus[] = ['PENDING', 'NOT_PAID', 'PAYMENT_DUE'];
+
+/** Who the invoice is addressed to, as it was when the invoice was issued. */
+export interface BillToSnapshot {
+  company: string | null;
+  contactName: string | null;
+  /** Set only when nothing else identifies or locates the customer. */
+  email: string | null;
+  addressLines: string[];
+  /** ISO 3166-1 alpha-2, and its English name for documents. */
+  country: string | null;
+  countryName: string | null;
+  taxId: string | null;
+}
+
+export interface SellerSnapshot {
+  name: string;
+  addressLines: string[];
+  taxId: string | null;
+  email: string | null;
+}
+
+export interface InvoiceLineRecord {
+  position: number;
+  kind: InvoiceLineKind;
+  description: string;
+  quantity: string | null;
+  amountMinor: bigint;
+  clusterId: string | null;
+}
+
+export interface Invoice {
+  id: string;
+  organizationId: string;
+  number: string;
+  sequenceNumber: bigint;
+  periodStart: Date;
+  /** Exclusive. */
+  periodEnd: Date;
+  planCode: string;
+  planKind: PlanKind;
+  currency: string;
+  status: InvoiceStatus;
+  subtotalMinor: bigint;
+  creditsAppliedMinor: bigint;
+  totalMinor: bigint;
+  billTo: BillToSnapshot;
+  seller: SellerSnapshot;
+  issuedAt: Date;
+  dueAt: Date | null;
+  paidAt: Date | null;
+  voidedAt: Date | null;
+  paymentAttempts: number;
+  nextPaymentAttemptAt: Date | null;
+  lastPaymentError: string | null;
+  providerChargeReference: string | null;
+  lastPaymentMethodId: string | null;
+}
+
+export interface InvoiceWithLines extends Invoice {
+  lines: InvoiceLineRecord[];
+}
+
+interface InvoiceRow {
+  id: string;
+  organization_id: string;
+  number: string;
+  sequence_number: bigint;
+  period_start: Date;
+  period_end: Date;
+  plan_code: string;
+  plan_kind: PlanKind;
+  currency: string;
+  status: InvoiceStatus;
+  subtotal_minor: bigint;
+  credits_applied_minor: bigint;
+  total_minor: bigint;
+  bill_to: unknown;
+  seller: unknown;
+  issued_at: Date;
+  due_at: Date | null;
+  paid_at: Date | null;
+  voided_at: Date | null;
+  payment_attempts: number;
+  next_payment_attempt_at: Date | null;
+  last_payment_error: string | null;
+  provider_charge_reference: string | null;
+  last_payment_method_id: string | null;
+}
+
+interface InvoiceLineRow {
+  position: number;
+  kind: InvoiceLineKind;
+  description: string;
+  quantity: string | null;
+  amount_minor: bigint;
+  cluster_id: string | null;
+}
+
+export const invoiceColumns = `id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
+  status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at, paid_at, voided_at,
+  payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id`;
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function field(object: unknown, name: string): unknown {
+  return typeof object === 'object' && object !== null && name in object ? (object as Record<string, unknown>)[name] : undefined;
+}
+
+/** jsonb comes back parsed from both drivers; read it field by field rather than trusting its shape. */
+function toBillTo(value: unknown): BillToSnapshot {
+  return {
+    company: stringOrNull(field(value, 'company')),
+    contactName: stringOrNull(field(value, 'contactName')),
+    email: stringOrNull(field(value, 'email')),
+    addressLines: stringList(field(value, 'addressLines')),
+    country: stringOrNull(field(value, 'country')),
+    countryName: stringOrNull(field(value, 'countryName')),
+    taxId: stringOrNull(field(value, 'taxId')),
+  };
+}
+
+function toSeller(value: unknown): SellerSnapshot {
+  return {
+    name: stringOrNull(field(value, 'name')) ?? '',
+    addressLines: stringList(field(value, 'addressLines')),
+    taxId: stringOrNull(field(value, 'taxId')),
+    email: stringOrNull(field(value, 'email')),
+  };
+}
+
+export function toInvoice(row: InvoiceRow): Invoice {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    number: row.number,
+    sequenceNumber: row.sequence_number,
+    periodStart: row.period_start,
+    periodEnd: row.period_end,
+    planCode: row.plan_code,
+    planKind: row.plan_kind,
+    currency: row.currency,
+    status: row.status,
+    subtotalMinor: row.subtotal_minor,
+    creditsAppliedMinor: row.credits_applied_minor,
+    totalMinor: row.total_minor,
+    billTo: toBillTo(row.bill_to),
+    seller: toSeller(row.seller),
+    issuedAt: row.issued_at,
+    dueAt: row.due_at,
+    paidAt: row.paid_at,
+    voidedAt: row.voided_at,
+    paymentAttempts: row.payment_attempts,
+    nextPaymentAttemptAt: row.next_payment_attempt_at,
+    lastPaymentError: row.last_payment_error,
+    providerChargeReference: row.provider_charge_reference,
+    lastPaymentMethodId: row.last_payment_method_id,
+  };
+}
+
+/** The invoice, or null; `forUpdate` locks its row until the end of the transaction. */
+export async function findInvoice(db: Queryable, organizationId: string, invoiceId: string, forUpdate = false): Promise<Invoice | null> {
+  const { rows } = await db.query<InvoiceRow>(
+    `SELECT ${invoiceColumns} FROM invoices WHERE organization_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [organizationId, invoiceId],
+  );
+  return rows[0] ? toInvoice(rows[0]) : null;
+}
+
+export async function loadInvoice(db: Queryable, organizationId: string, invoiceId: string, forUpdate = false): Promise<Invoice> {
+  const invoice = await findInvoice(db, organizationId, invoiceId, forUpdate);
+  if (!invoice) throw notFound('Invoice');
+  return invoice;
+}
+
+export async function loadInvoiceLines(db: Queryable, organizationId: string, invoiceId: string): Promise<InvoiceLineRecord[]> {
+  const { rows } = await db.query<InvoiceLineRow>(
+    `SELECT position, kind, description, quantity, amount_minor, cluster_id
+       FROM invoice_lines WHERE organization_id = $1 AND invoice_id = $2 ORDER BY position`,
+    [organizationId, invoiceId],
+  );
+  return rows.map((row) => ({
+    position: row.position,
+    kind: row.kind,
+    description: row.description,
+    quantity: row.quantity,
+    amountMinor: row.amount_minor,
+    clusterId: row.cluster_id,
+  }));
+}
+
+export async function loadInvoiceWithLines(db: Queryable, organizationId: string, invoiceId: string): Promise<InvoiceWithLines> {
+  const invoice = await loadInvoice(db, organizationId, invoiceId);
+  return { ...invoice, lines: await loadInvoiceLines(db, organizationId, invoiceId) };
+}
+
+/** The organization's invoices, newest first. */
+export async function listInvoicesOf(db: Queryable, organizationId: string): Promise<Invoice[]> {
+  const { rows } = await db.query<InvoiceRow>(
+    `SELECT ${invoiceColumns} FROM invoices WHERE organization_id = $1 ORDER BY issued_at DESC, sequence_number DESC`,
+    [organizationId],
+  );
+  return rows.map(toInvoice);
+}
+
+/** The organization an invoice belongs to (operator routes address invoices by id alone). */
+export async function organizationOfInvoice(db: Queryable, invoiceId: string): Promise<string> {
+  const { rows } = await db.query<{ organization_id: string }>('SELECT organization_id FROM invoices WHERE id = $1', [invoiceId]);
+  if (!rows[0]) throw notFound('Invoice');
+  return rows[0].organization_id;
+}

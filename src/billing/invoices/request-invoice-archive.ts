@@ -1,0 +1,45 @@
+import type { AppContext } from '../../app-context.js';
+import { recordAuditEvent } from '../../audit/record-audit-event.js';
+import { notFound } from '../../errors.js';
+import { invoiceArchiveQueue } from '../../jobs/queues.js';
+import type { RequestContext } from '../access/actor.js';
+import { authorize } from '../access/authorize.js';
+import { billingEmailOf } from './send-invoice-email.js';
+
+export const INVOICE_ARCHIVE_REQUEST = 'INVOICE_ARCHIVE_REQUEST';
+
+export interface InvoiceArchivePayload {
+  organizationId: string;
+  /** Scheme and host the request came on: the base of a download link when no public URL is configured. */
+  requestBaseUrl: string | null;
+}
+
+/**
+ * "E-mail me all my invoices": audited and queued; a job builds the archive and sends it to the billing e-mail.
+ * Without a billing e-mail the job sends nothing (the request is still accepted, and the fact is logged).
+ */
+export async function requestInvoiceArchive(
+  context: AppContext,
+  request: RequestContext,
+  input: { organizationId: string; requestBaseUrl: string | null },
+): Promise<void> {
+  const now = context.clock.now();
+  const billingEmail = await context.database.transaction(async (tx) => {
+    await authorize(tx, request.actor, input.organizationId, 'billing');
+    const { rows } = await tx.query('SELECT 1 FROM organizations WHERE id = $1', [input.organizationId]);
+    if (rows.length === 0) throw notFound('Organization');
+    const email = await billingEmailOf(tx, input.organizationId);
+    await recordAuditEvent(tx, request, now, {
+      organizationId: input.organizationId,
+      type: INVOICE_ARCHIVE_REQUEST,
+      changes: { billingEmailSet: email !== null },
+    });
+    const payload: InvoiceArchivePayload = { organizationId: input.organizationId, requestBaseUrl: input.requestBaseUrl };
+    await context.jobs.enqueue(tx, invoiceArchiveQueue, payload, { maxAttempts: 3 });
+    return email;
+  });
+  if (billingEmail === null) {
+    context.logger.info({ organizationId: input.organizationId }, 'invoice archive requested without a billing e-mail: nothing will be sent unless one is set');
+  }
+  context.jobs.nudge();
+}

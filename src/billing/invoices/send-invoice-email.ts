@@ -1,0 +1,106 @@
+/**
+ * E-mails about one invoice to the organization's billing e-mail, sent by a job after the commit that caused them:
+ * the invoice with its PDF (at issue, or once paid) and the notice of a failed charge.
+ */
+import type { AppContext } from '../../app-context.js';
+import type { Queryable } from '../../db/database.js';
+import { formatMoney } from '../../domain/money.js';
+import { findInvoice, type Invoice } from './invoice.js';
+import { getInvoicePdf } from './invoice-pdf.js';
+import type { InvoiceEmailKind, InvoiceEmailPayload } from './issue-invoice.js';
+
+const monthFormat = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', year: 'numeric' });
+const dayFormat = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', day: 'numeric', year: 'numeric' });
+
+const kinds: readonly InvoiceEmailKind[] = ['issued', 'paid', 'payment_failed'];
+
+export function isInvoiceEmailPayload(payload: unknown): payload is InvoiceEmailPayload {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const value = payload as Record<string, unknown>;
+  return (
+    typeof value.organizationId === 'string' &&
+    typeof value.invoiceId === 'string' &&
+    typeof value.kind === 'string' &&
+    (kinds as readonly string[]).includes(value.kind)
+  );
+}
+
+/** The billing e-mail of the organization, or null when none is set. */
+export async function billingEmailOf(db: Queryable, organizationId: string): Promise<string | null> {
+  const { rows } = await db.query<{ email: string | null }>('SELECT email FROM billing_profiles WHERE organization_id = $1', [organizationId]);
+  const email = rows[0]?.email ?? null;
+  return email !== null && email.trim() !== '' ? email.trim() : null;
+}
+
+function total(invoice: Invoice): string {
+  return formatMoney(invoice.totalMinor, invoice.currency);
+}
+
+function periodLabel(invoice: Invoice): string {
+  return monthFormat.format(invoice.periodStart);
+}
+
+function issuedText(invoice: Invoice): { subject: string; text: string } {
+  const paidWithCredits = invoice.status === 'PAID' && invoice.creditsAppliedMinor > 0n;
+  const settlement =
+    invoice.status === 'PAID'
+      ? paidWithCredits
+        ? `It was paid from your credits (${formatMoney(invoice.creditsAppliedMinor, invoice.currency)}); nothing is left to pay.`
+        : 'Nothing is left to pay.'
+      : `Amount due: ${total(invoice)}.`;
+  return {
+    subject: `Invoice ${invoice.number} for ${periodLabel(invoice)}`,
+    text: `Hello,\n\nyour invoice ${invoice.number} for ${periodLabel(invoice)} is attached.\n${settlement}\n\n${invoice.seller.name}\n`,
+  };
+}
+
+function paidText(invoice: Invoice): { subject: string; text: string } {
+  return {
+    subject: `Payment received for invoice ${invoice.number}`,
+    text:
+      `Hello,\n\nwe received your payment of ${total(invoice)} for invoice ${invoice.number} (${periodLabel(invoice)}).\n` +
+      `The invoice is attached.\n\n${invoice.seller.name}\n`,
+  };
+}
+
+function failureText(invoice: Invoice): { subject: string; text: string } {
+  const reason = invoice.lastPaymentError ?? 'The card was refused.';
+  const next =
+    invoice.status === 'PAYMENT_DUE' || invoice.nextPaymentAttemptAt === null
+      ? 'We will not try this card again. Update your credit card to pay the invoice and keep deploying.'
+      : `We will try again on ${dayFormat.format(invoice.nextPaymentAttemptAt)}. To avoid an interruption, check or update your credit card.`;
+  return {
+    subject: `Payment failed for invoice ${invoice.number}`,
+    text:
+      `Hello,\n\nwe could not charge ${total(invoice)} for invoice ${invoice.number} (${periodLabel(invoice)}) to your credit card.\n` +
+      `Reason: ${reason}\n${next}\n\n${invoice.seller.name}\n`,
+  };
+}
+
+export type InvoiceEmailOutcome = 'sent' | 'no_billing_email' | 'stale';
+
+export async function sendInvoiceEmail(context: AppContext, payload: InvoiceEmailPayload): Promise<InvoiceEmailOutcome> {
+  const invoice = await findInvoice(context.database, payload.organizationId, payload.invoiceId);
+  if (!invoice) return 'stale';
+  // A failure notice that arrives after the invoice got paid (or voided) would only confuse.
+  if (payload.kind === 'payment_failed' && invoice.status !== 'NOT_PAID' && invoice.status !== 'PAYMENT_DUE') return 'stale';
+  if (payload.kind === 'payment_failed' && payload.attempt !== undefined && invoice.paymentAttempts !== payload.attempt) return 'stale';
+  const to = await billingEmailOf(context.database, payload.organizationId);
+  if (to === null) {
+    context.logger.info({ organizationId: payload.organizationId, invoiceId: invoice.id, kind: payload.kind }, 'no billing e-mail: invoice e-mail not sent');
+    return 'no_billing_email';
+  }
+  if (payload.kind === 'payment_failed') {
+    await context.mailer.send({ to, ...failureText(invoice) });
+  } else {
+    const pdf = await getInvoicePdf(context.database, invoice.organizationId, invoice.id, context.clock.now());
+    const message = payload.kind === 'paid' ? paidText(invoice) : issuedText(invoice);
+    await context.mailer.send({
+      to,
+      ...message,
+      attachments: [{ filename: `${invoice.number}.pdf`, contentType: 'application/pdf', content: pdf.pdf }],
+    });
+  }
+  context.logger.info({ organizationId: payload.organizationId, invoiceId: invoice.id, kind: payload.kind }, 'invoice e-mail sent');
+  return 'sent';
+}

@@ -1,0 +1,58 @@
+/** The plan catalogue: what each plan costs a month, in which currency, how it is paid and its trial. */
+import type { Queryable } from '../../db/database.js';
+
+export const planKinds = ['credits', 'invoiced'] as const;
+/** `credits`: usage is paid from the credit balance (a community plan); `invoiced`: invoiced monthly, charged to the card. */
+export type PlanKind = (typeof planKinds)[number];
+
+export interface Plan {
+  code: string;
+  name: string;
+  monthlyPriceMinor: bigint;
+  currency: string;
+  kind: PlanKind;
+  trialDays: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The same rule as the `plans.code` check: the seed's plan names (FREE, TEAM_2025, …) and operators' own codes. */
+export const planCodePattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+interface PlanRow {
+  code: string;
+  name: string;
+  monthly_price_minor: bigint;
+  currency: string;
+  kind: PlanKind;
+  trial_days: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const planColumns = 'code, name, monthly_price_minor, currency, kind, trial_days, created_at, updated_at';
+
+export function toPlan(row: PlanRow): Plan {
+  return {
+    code: row.code,
+    name: row.name,
+    monthlyPriceMinor: row.monthly_price_minor,
+    currency: row.currency,
+    kind: row.kind,
+    trialDays: row.trial_days,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The plan of that code, or null when the catalogue has none. */
+export async function findPlan(db: Queryable, code: string): Promise<Plan | null> {
+  if (!planCodePattern.test(code)) return null;
+  const { rows } = await db.query<PlanRow>(`SELECT ${planColumns} FROM plans WHERE code = $1`, [code]);
+  return rows[0] ? toPlan(rows[0]) : null;
+}
+
+export async function listPlanRows(db: Queryable): Promise<Plan[]> {
+  const { rows } = await db.query<PlanRow>(`SELECT ${planColumns} FROM plans ORDER BY code`);
+  return rows.map(toPlan);
+}

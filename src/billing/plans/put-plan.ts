@@ -1,0 +1,92 @@
+import type { AppContext } from '../../app-context.js';
+import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
+import { isKnownCurrency } from '../../domain/money.js';
+import { BillingError, forbidden, invalidInput, type FieldError } from '../../errors.js';
+import type { RequestContext } from '../access/actor.js';
+import { findPlan, planCodePattern, planKinds, type Plan, type PlanKind } from './plan.js';
+
+export interface PutPlanInput {
+  code: string;
+  name: string;
+  monthlyPriceMinor: bigint;
+  currency: string;
+  kind: PlanKind;
+  trialDays: number;
+}
+
+export const PLAN_CREATE = 'PLAN_CREATE';
+export const PLAN_UPDATE = 'PLAN_UPDATE';
+const MAX_TRIAL_DAYS = 365;
+
+/**
+ * Creates or updates a plan of the catalogue (operators only), audited without an organization.
+ * A price change applies to every period not yet invoiced. The currency of a plan that organizations are or were
+ * on cannot change: their credits, clusters and invoices are in that currency.
+ */
+export async function putPlan(context: AppContext, request: RequestContext, input: PutPlanInput): Promise<{ plan: Plan; created: boolean }> {
+  if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden('Plans are managed by operators');
+  const errors: FieldError[] = [];
+  if (!planCodePattern.test(input.code)) errors.push({ field: 'code', reason: 'pattern', message: 'must be 1 to 64 letters, digits, "_" or "-"' });
+  const name = input.name.trim();
+  if (name.length < 1 || name.length > 100) errors.push({ field: 'name', reason: 'length', message: 'must be 1 to 100 characters' });
+  if (input.monthlyPriceMinor < 0n) errors.push({ field: 'monthlyPriceMinor', reason: 'minimum', message: 'must not be negative' });
+  if (!isKnownCurrency(input.currency)) errors.push({ field: 'currency', reason: 'invalid_currency', message: 'must be an ISO 4217 currency code' });
+  if (!planKinds.includes(input.kind)) errors.push({ field: 'kind', reason: 'enum', message: 'must be "credits" or "invoiced"' });
+  if (!Number.isInteger(input.trialDays) || input.trialDays < 0 || input.trialDays > MAX_TRIAL_DAYS) {
+    errors.push({ field: 'trialDays', reason: 'range', message: `must be a whole number from 0 to ${MAX_TRIAL_DAYS}` });
+  }
+  if (errors.length > 0) throw invalidInput(errors);
+
+  const now = context.clock.now();
+  return context.database.transaction(async (tx) => {
+    // Serialises concurrent PUTs of one code (the row may not exist yet, so a row lock is not enough).
+    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('plan:' || $1::text, 0))", [input.code]);
+    const current = await findPlan(tx, input.code);
+    const next: Plan = {
+      code: input.code,
+      name,
+      monthlyPriceMinor: input.monthlyPriceMinor,
+      currency: input.currency,
+      kind: input.kind,
+      trialDays: input.trialDays,
+      createdAt: current?.createdAt ?? now,
+      updatedAt: now,
+    };
+    if (current === null) {
+      await tx.query(
+        `INSERT INTO plans (code, name, monthly_price_minor, currency, kind, trial_days, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
+        [next.code, next.name, next.monthlyPriceMinor, next.currency, next.kind, next.trialDays, now],
+      );
+      await recordAuditEvent(tx, request, now, {
+        organizationId: null,
+        type: PLAN_CREATE,
+        changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays },
+      });
+      return { plan: next, created: true };
+    }
+
+    const changes = diffPlan(current, next);
+    if (Object.keys(changes).length === 0) return { plan: current, created: false };
+    if (changes.currency) {
+      const { rows } = await tx.query('SELECT 1 FROM plan_subscriptions WHERE plan_code = $1 LIMIT 1', [input.code]);
+      if (rows.length > 0) {
+        throw new BillingError('plan_in_use', 409, 'The currency of a plan that organizations are or were on cannot change; create a new plan instead');
+      }
+    }
+    await tx.query(
+      'UPDATE plans SET name = $2, monthly_price_minor = $3, currency = $4, kind = $5, trial_days = $6, updated_at = $7 WHERE code = $1',
+      [next.code, next.name, next.monthlyPriceMinor, next.currency, next.kind, next.trialDays, now],
+    );
+    await recordAuditEvent(tx, request, now, { organizationId: null, type: PLAN_UPDATE, changes: { code: next.code, ...changes } });
+    return { plan: next, created: false };
+  });
+}
+
+function diffPlan(current: Plan, next: Plan): AuditChanges {
+  const changes: AuditChanges = {};
+  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays'] as const) {
+    if (current[field] !== next[field]) changes[field] = { old: current[field], new: next[field] };
+  }
+  return changes;
+}
