@@ -11,8 +11,16 @@ export interface QueryResult<Row> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Name of a prepared statement: the server parses and plans the statement once per connection instead of once per
+   * call. For hot statements whose text never changes (the name must always denote the same text).
+   */
+  prepare?: string;
+}
+
 export interface Queryable {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>>;
   /** Runs a script of several statements without parameters (migrations). */
   execute(script: string): Promise<void>;
 }
@@ -96,8 +104,11 @@ class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   constructor(private readonly pool: pg.Pool) {}
 
-  async query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
-    const result = await this.pool.query(text, toDriverParams(params));
+  async query<Row>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>> {
+    const values = toDriverParams(params);
+    const result = options?.prepare
+      ? await this.pool.query({ name: options.prepare, text, values })
+      : await this.pool.query(text, values);
     return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
   }
 
@@ -106,8 +117,9 @@ class PostgresDatabase implements Database {
     try {
       await client.query('BEGIN');
       const result = await work({
-        query: async <Row>(text: string, params?: readonly unknown[]) => {
-          const r = await client.query(text, toDriverParams(params));
+        query: async <Row>(text: string, params?: readonly unknown[], options?: QueryOptions) => {
+          const values = toDriverParams(params);
+          const r = options?.prepare ? await client.query({ name: options.prepare, text, values }) : await client.query(text, values);
           return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
         },
         execute: async (script: string) => {

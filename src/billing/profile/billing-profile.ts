@@ -100,6 +100,10 @@ const selectProfile = `
     LEFT JOIN billing_profiles p ON p.organization_id = o.id
     LEFT JOIN billing_addresses a ON a.organization_id = o.id AND a.is_default`;
 
+const selectProfileAs = `${selectProfile.replace('FROM organizations o', ', m.role AS member_role FROM organizations o')}
+      LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2
+     WHERE o.id = $1`;
+
 function toProfile(row: ProfileRow): BillingProfile {
   return {
     organizationId: row.id,
@@ -135,10 +139,9 @@ export async function loadBillingProfileAs(
 ): Promise<{ profile: BillingProfile; memberRole: Role | undefined }> {
   const userId = actor.type === 'user' ? actor.userId : null;
   const { rows } = await db.query<ProfileRow & { member_role: Role | null }>(
-    `${selectProfile.replace('FROM organizations o', ', m.role AS member_role FROM organizations o')}
-      LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2
-     WHERE o.id = $1`,
+    selectProfileAs,
     [organizationId, userId],
+    { prepare: 'load_billing_profile_as' },
   );
   const row = rows[0];
   // An unknown organization answers the same 404 as one the caller is not a member of.

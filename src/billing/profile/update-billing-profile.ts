@@ -177,6 +177,7 @@ async function writeProfile(
        )
        SELECT billing_version FROM bumped`,
       parameters,
+      { prepare: 'write_billing_profile' },
     );
     return rows[0]?.billing_version ?? null;
   } catch (error) {
