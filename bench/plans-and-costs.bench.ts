@@ -7,7 +7,7 @@
  *   and 100 usage events each; the baseline runs the same reads (membership, organization, plan rows, clusters,
  *   usage sums, credit balance) and adds the amounts up without the proration and clamping rules.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import type pg from 'pg';
 import type { Database } from '../src/db/database.js';
@@ -129,7 +129,7 @@ export async function run(): Promise<BenchFigure[]> {
   }
 }
 
-function registerBaselineRoutes(baseline: ReturnType<typeof Fastify>, pool: pg.Pool): void {
+function registerBaselineRoutes(baseline: FastifyInstance, pool: pg.Pool): void {
   baseline.post<{ Body: { events: Array<{ id: string; organization_id: string; cluster_id: string; metric: string; quantity: number; occurred_at: string }> } }>(
     '/baseline/usage-events',
     async (request) => {

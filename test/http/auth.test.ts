@@ -19,6 +19,7 @@ after(async () => {
 const billingInfo = (organizationId: string) => `/organization/${organizationId}/billingInfo`;
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 async function hs256(claims: Record<string, unknown>, options: { exp?: number; iat?: number; secret?: string } = {}): Promise<string> {
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt(options.iat ?? nowSeconds());
@@ -151,8 +152,8 @@ describe('user JWTs from a JWKS (RS256, ES256)', () => {
   let jwksServer: Server;
   let jwksApp: TestApp;
   let jwksOrg: OrganizationFixture;
-  let rsaKey: CryptoKey;
-  let ecKey: CryptoKey;
+  let rsaKey: PrivateKey;
+  let ecKey: PrivateKey;
   let jwksRequests = 0;
   const issuer = 'https://issuer.example';
   const audience = 'bursar';
@@ -185,7 +186,7 @@ describe('user JWTs from a JWKS (RS256, ES256)', () => {
     await new Promise((resolve) => jwksServer.close(resolve));
   });
 
-  async function sign(key: CryptoKey, alg: 'RS256' | 'ES256', kid: string, claims: { iss?: string; aud?: string; sub?: string; exp?: string } = {}) {
+  async function sign(key: PrivateKey, alg: 'RS256' | 'ES256', kid: string, claims: { iss?: string; aud?: string; sub?: string; exp?: string } = {}) {
     const jwt = new SignJWT({ org_id: jwksOrg.id })
       .setProtectedHeader({ alg, kid })
       .setSubject(claims.sub ?? `owner-${jwksOrg.id}`)

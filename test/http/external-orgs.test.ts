@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { auditEvents, createOrganization, http, mintJwt, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
+import { auditEvents, createOrganization, http, mintJwt, startTestApp, usingPostgres, type OrganizationFixture, type TestApp } from '../support/test-app.js';
 
 let app: TestApp;
 before(async () => {
@@ -343,4 +343,29 @@ describe('other bad input', () => {
     const stranger = { authorization: `Bearer ${await mintJwt('stranger-external-orgs')}` };
     assert.equal((await http(app, 'GET', path(org.slug), { headers: stranger })).status, 404);
   });
+});
+
+describe('concurrency', () => {
+  test(
+    'concurrent partial updates of different fields are all applied, none refused',
+    {
+      todo: usingPostgres
+        ? 'DEFECT: update-billing-profile.ts gives up after 5 optimistic attempts and answers 409 concurrent_update (about half of 28 concurrent PATCHes on PostgreSQL)'
+        : false,
+    },
+    async () => {
+      const org = await createOrganization(app);
+      const fields = ['billing_company_name', 'billing_address_line1', 'billing_address_line2', 'billing_city', 'billing_state', 'billing_postal_code', 'billing_tax_id'];
+      const writes = Array.from({ length: 28 }, (_, index) => ({ field: fields[index % fields.length]!, value: `v${index}` }));
+      const results = await Promise.all(writes.map(({ field, value }) => patch(org, { [field]: value })));
+      assert.deepEqual(results.map((result) => result.status), writes.map(() => 200));
+      // No lost update: every field holds one of the values written to it, and every write left an audit event.
+      const details = (await read(org)).billing_details;
+      for (const field of fields) {
+        assert.ok(writes.some((write) => write.field === field && write.value === details[field]), `${field} = ${details[field]}`);
+      }
+      const events = await http(app, 'GET', `/admin/organizations/${org.id}/audit-events?type=BILLING_DETAILS_UPDATE`, { headers: app.admin });
+      assert.equal(events.body.results.length, writes.length);
+    },
+  );
 });

@@ -185,3 +185,14 @@ describe('/docs', () => {
     assert.match(result.text, /<html/i);
   });
 });
+
+describe('health', () => {
+  test('/healthz and /readyz answer without credentials; readiness checks the database', async () => {
+    const health = await http(app, 'GET', '/healthz');
+    assert.equal(health.status, 200);
+    assert.equal(health.body.status, 'ok');
+    const ready = await http(app, 'GET', '/readyz');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.status, 'ready');
+  });
+});

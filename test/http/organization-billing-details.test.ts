@@ -103,6 +103,15 @@ describe('the active organization', () => {
     });
   });
 
+  test('a claim that is not an organization id gets 404, not a server error', async () => {
+    const org = await createOrganization(app);
+    const headers = { authorization: `Bearer ${await mintJwt(`owner-${org.id}`, { org_id: 'org_2abcDEF' })}` };
+    const get = await http(app, 'GET', path, { headers });
+    assert.equal(get.status, 404, get.text);
+    assert.equal(get.body.code, 'NOT_FOUND');
+    assert.equal((await patch(org, { billingCity: 'x' }, headers)).status, 404);
+  });
+
   test('an organization API token acts on its organization', async () => {
     const org = await createOrganization(app);
     const created = await http(app, 'POST', `/admin/organizations/${org.id}/api-tokens`, { headers: app.admin, body: { name: 'ci', role: 'admin' } });
@@ -142,7 +151,8 @@ describe('admin-only', () => {
     const org = await createOrganization(app);
     const forged = await mintJwt(`owner-${org.id}`, { org_id: org.id }, { secret: 'another-secret-of-at-least-32-chars!!' });
     await expectNothingWritten(org, async () => {
-      for (const headers of [{}, { authorization: 'Bearer not.a.jwt' }, { authorization: `Bearer ${forged}` }]) {
+      const attempts: Array<Record<string, string>> = [{}, { authorization: 'Bearer not.a.jwt' }, { authorization: `Bearer ${forged}` }];
+      for (const headers of attempts) {
         const get = await http(app, 'GET', path, { headers });
         assert.equal(get.status, 401);
         assert.equal(get.body.code, 'UNAUTHORIZED');

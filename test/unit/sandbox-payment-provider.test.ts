@@ -48,12 +48,40 @@ async function refusal(action: () => Promise<unknown>, code: PaymentFailureCode)
 }
 
 describe('SandboxPaymentProvider', () => {
+  it('charges cards attached before a restart (a new provider instance) from what their references carry', async () => {
+    const { provider, customer } = await setup();
+    const good = await provider.attachPaymentMethod(customer, card('4242424242424242'));
+    const failing = await provider.attachPaymentMethod(customer, card('4000000000000341'));
+    const restarted = new SandboxPaymentProvider({ fingerprintSecret: 'another-process' });
+    const charge = await restarted.charge({
+      customerReference: customer,
+      paymentMethodReference: good.providerReference,
+      amountMinor: 500n,
+      currency: 'USD',
+      invoiceId: 'inv_after_restart',
+      description: 'after restart',
+    });
+    assert.match(charge.chargeReference, /^ch_sandbox_/);
+    await assert.rejects(
+      restarted.charge({
+        customerReference: customer,
+        paymentMethodReference: failing.providerReference,
+        amountMinor: 500n,
+        currency: 'USD',
+        invoiceId: 'inv_after_restart_2',
+        description: 'after restart',
+      }),
+      (error: unknown) => error instanceof PaymentProviderError && error.code === 'card_declined',
+    );
+    await assert.rejects(restarted.upsertCustomer('cus_not_ours', { organizationId: 'o', name: null, email: null, address: null, taxId: null }));
+  });
+
   it('is named sandbox and hands out sandbox references', async () => {
     const { provider, customer } = await setup();
     assert.equal(provider.name, 'sandbox');
     assert.match(customer, /^cus_sandbox_[0-9a-f]+$/);
     const pm = await provider.attachPaymentMethod(customer, card('4242424242424242'));
-    assert.match(pm.providerReference, /^pm_sandbox_[0-9a-f]+$/);
+    assert.match(pm.providerReference, /^pm_sandbox_[0-9a-f]+_c_\d{6}$/);
     const charge = await provider.charge({
       customerReference: customer,
       paymentMethodReference: pm.providerReference,

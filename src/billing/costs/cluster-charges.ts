@@ -68,6 +68,7 @@ export async function loadClusterCharges(
       ORDER BY active_from, id`,
     [organizationId, period.start, windowEnd(period, window.until), window.clusterId ?? null],
   );
+  // Sequential: `db` may be a transaction, whose one connection takes one query at a time.
   const used = await loadUsedNodeHours(db, organizationId, period, window);
   return rows.map((row) => {
     const cluster = toCluster(row);

@@ -39,8 +39,12 @@ export async function getOrganizationCurrentCost(
   const organization = rows[0];
   if (!organization) throw notFound('Organization');
   const period = periodContaining(now);
-  const planLines = await loadPlanFeeLines(db, organizationId, period, { until: now });
-  const clusterCharges = await loadClusterCharges(db, organizationId, period, { until: now });
+  // Independent reads: on PostgreSQL they run side by side on the pool.
+  const [planLines, clusterCharges, creditBalanceMinor] = await Promise.all([
+    loadPlanFeeLines(db, organizationId, period, { until: now }),
+    loadClusterCharges(db, organizationId, period, { until: now }),
+    getCreditBalance(db, organizationId, organization.currency),
+  ]);
   const planFeeMinor = planLines.reduce((sum, line) => sum + line.amountMinor, 0n);
   const clustersMinor = clusterCharges.reduce((sum, entry) => sum + entry.charge.amountMinor, 0n);
   return {
@@ -52,6 +56,6 @@ export async function getOrganizationCurrentCost(
     totalMinor: planFeeMinor + clustersMinor,
     planFeeMinor,
     clustersMinor,
-    creditBalanceMinor: await getCreditBalance(db, organizationId, organization.currency),
+    creditBalanceMinor,
   };
 }

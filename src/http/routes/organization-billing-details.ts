@@ -12,7 +12,7 @@ import type { BillingProfile, ProfilePatch } from '../../billing/profile/billing
 import { getBillingProfile } from '../../billing/profile/get-billing-profile.js';
 import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
 import { countryCodeFromName, countryNameFromCode, joinContactName, splitContactName } from '../../domain/billing-profile.js';
-import { BillingError } from '../../errors.js';
+import { BillingError, notFound } from '../../errors.js';
 import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
 import { defineSurface, requestContext } from '../surface.js';
@@ -117,12 +117,18 @@ function toBillingDetails(profile: BillingProfile): Static<typeof BillingDetails
   };
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The organization the caller is acting in. */
 async function activeOrganizationId(request: FastifyRequest): Promise<string> {
   const actor = request.actor;
   if (actor.type === 'token') return actor.organizationId;
   if (actor.type === 'user') {
-    if (actor.activeOrganizationId) return actor.activeOrganizationId;
+    if (actor.activeOrganizationId) {
+      // Organization ids are UUIDs: a claim that is not one names no organization here (404, not a database error).
+      if (!uuidPattern.test(actor.activeOrganizationId)) throw notFound('Organization');
+      return actor.activeOrganizationId;
+    }
     const { rows } = await request.bursar.database.query<{ organization_id: string }>(
       'SELECT organization_id FROM memberships WHERE user_id = $1 LIMIT 2',
       [actor.userId],

@@ -153,6 +153,41 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return Object.freeze(this.refundRecords.map((refund) => Object.freeze({ ...refund })));
   }
 
+  /**
+   * A customer this process created, or one a previous process created (the sandbox keeps its state in memory, the
+   * organization keeps the reference in the database across restarts).
+   */
+  private hasCustomer(customerReference: string): boolean {
+    if (this.customerRecords.has(customerReference)) return true;
+    if (!/^cus_sandbox_[0-9a-f]{24}$/.test(customerReference)) return false;
+    this.customerRecords.set(customerReference, {
+      organizationId: '',
+      name: null,
+      email: null,
+      address: null,
+      taxId: null,
+    });
+    return true;
+  }
+
+  /** A payment method attached by a previous process, rebuilt from what its reference carries. */
+  private restorePaymentMethod(paymentMethodReference: string, customerReference: string | null): StoredPaymentMethod | undefined {
+    const match = /^pm_sandbox_[0-9a-f]{24}_([cx])_(\d{2})(\d{4})$/.exec(paymentMethodReference);
+    if (!match) return undefined;
+    const restored: StoredPaymentMethod = {
+      customerReference: customerReference ?? '',
+      attached: true,
+      brand: 'unknown',
+      last4: '0000',
+      expiryMonth: Number(match[2]),
+      expiryYear: Number(match[3]),
+      fingerprint: '',
+      behaviour: match[1] === 'x' ? { kind: 'refuse_charge', code: 'card_declined' } : { kind: 'ok' },
+    };
+    this.paymentMethods.set(paymentMethodReference, restored);
+    return restored;
+  }
+
   /** The details last sent for a customer (a copy), or undefined when the reference is unknown. */
   customer(customerReference: string): ProviderCustomerDetails | undefined {
     const details = this.customerRecords.get(customerReference);
@@ -165,13 +200,13 @@ export class SandboxPaymentProvider implements PaymentProvider {
       this.customerRecords.set(created, copyDetails(details));
       return created;
     }
-    if (!this.customerRecords.has(customerReference)) throw new Error(`No such sandbox customer: ${customerReference}`);
+    if (!this.hasCustomer(customerReference)) throw new Error(`No such sandbox customer: ${customerReference}`);
     this.customerRecords.set(customerReference, copyDetails(details));
     return customerReference;
   }
 
   async attachPaymentMethod(customerReference: string, card: CardInput): Promise<AttachedPaymentMethod> {
-    if (!this.customerRecords.has(customerReference)) throw new Error(`No such sandbox customer: ${customerReference}`);
+    if (!this.hasCustomer(customerReference)) throw new Error(`No such sandbox customer: ${customerReference}`);
 
     let digits: string;
     let expiryMonth: number;
@@ -212,7 +247,10 @@ export class SandboxPaymentProvider implements PaymentProvider {
       fingerprint: createHmac('sha256', this.fingerprintKey).update(digits).digest('hex'),
       behaviour,
     };
-    const providerReference = reference('pm');
+    // The reference carries what a charge needs (charge behaviour, expiry), so that a restarted process, whose
+    // in-memory sandbox is empty, still charges cards attached before the restart as a real processor would.
+    const chargeOutcome = behaviour.kind === 'refuse_charge' ? 'x' : 'c';
+    const providerReference = `${reference('pm')}_${chargeOutcome}_${String(expiryMonth).padStart(2, '0')}${expiryYear}`;
     this.paymentMethods.set(providerReference, stored);
     return {
       providerReference,
@@ -225,7 +263,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   }
 
   async detachPaymentMethod(paymentMethodReference: string): Promise<void> {
-    const method = this.paymentMethods.get(paymentMethodReference);
+    const method = this.paymentMethods.get(paymentMethodReference) ?? this.restorePaymentMethod(paymentMethodReference, null);
     if (!method) throw new Error(`No such sandbox payment method: ${paymentMethodReference}`);
     if (!method.attached) throw new Error(`Sandbox payment method ${paymentMethodReference} is not attached`);
     method.attached = false;
@@ -246,10 +284,12 @@ export class SandboxPaymentProvider implements PaymentProvider {
 
     if (!isKnownCurrency(request.currency)) throw new Error(`Unknown currency: ${request.currency}`);
     if (request.amountMinor <= 0n) throw new Error('A charge amount must be positive');
-    if (!this.customerRecords.has(request.customerReference)) {
+    if (!this.hasCustomer(request.customerReference)) {
       throw new Error(`No such sandbox customer: ${request.customerReference}`);
     }
-    const method = this.paymentMethods.get(request.paymentMethodReference);
+    const method =
+      this.paymentMethods.get(request.paymentMethodReference) ??
+      this.restorePaymentMethod(request.paymentMethodReference, request.customerReference);
     if (!method || !method.attached || method.customerReference !== request.customerReference) {
       throw new Error(`Payment method ${request.paymentMethodReference} is not attached to ${request.customerReference}`);
     }

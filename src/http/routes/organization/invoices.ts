@@ -167,7 +167,8 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'or a link to it when it is too large to attach. Nothing is sent while no billing e-mail is set.',
         tags,
         params: OrganizationIdParams,
-        response: { 202: Type.Null({ description: 'You will receive an email containing your invoices' }), ...errorResponses(400, 401, 403, 404) },
+        // No body: the schema only documents the answer.
+        response: { 202: Type.Unsafe<undefined>({ description: 'You will receive an email containing your invoices' }), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
