@@ -245,6 +245,39 @@ describe('exactly one default', () => {
   });
 });
 
+describe('ETag and If-Match', () => {
+  test('the list carries the ETag every surface shares; a stale If-Match gets 412 and writes nothing', async () => {
+    const org = await createOrganization(app);
+    const first = (await add(org, documentedAddress)).body.data.billing_address;
+    const listed = await http(app, 'GET', collection(org.id), { headers: org.owner });
+    const etag = listed.headers.get('etag');
+    assert.match(etag ?? '', /^"\d+"$/);
+    const info = await http(app, 'GET', `/organization/${org.id}/billingInfo`, { headers: org.owner });
+    assert.equal(info.headers.get('etag'), etag);
+
+    const current = await http(app, 'PATCH', item(org.id, first.id), { headers: { ...org.owner, 'if-match': etag! }, body: { city: 'Pasadena' } });
+    assert.equal(current.status, 200, current.text);
+    await expectNothingWritten(org, async () => {
+      const stale = { ...org.owner, 'if-match': etag! };
+      for (const result of [
+        await http(app, 'PATCH', item(org.id, first.id), { headers: stale, body: { city: 'Burbank' } }),
+        await http(app, 'POST', collection(org.id), { headers: stale, body: documentedAddress }),
+        await http(app, 'DELETE', item(org.id, first.id), { headers: stale }),
+      ]) {
+        assert.equal(result.status, 412, result.text);
+        assert.equal(result.body.status, 412);
+        assert.equal(result.body.data, null);
+      }
+    });
+    assert.notEqual((await http(app, 'GET', collection(org.id), { headers: org.owner })).headers.get('etag'), etag);
+  });
+
+  test('the operator listing an unknown organization gets 404, not an empty list', async () => {
+    const result = await http(app, 'GET', collection(randomUUID()), { headers: app.admin });
+    assert.equal(result.status, 404);
+  });
+});
+
 describe('the database keeps exactly one default', () => {
   test('a raw insert of a second default is a unique violation', async () => {
     const org = await createOrganization(app);

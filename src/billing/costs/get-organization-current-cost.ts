@@ -39,12 +39,10 @@ export async function getOrganizationCurrentCost(
   const organization = rows[0];
   if (!organization) throw notFound('Organization');
   const period = periodContaining(now);
-  // Independent reads: on PostgreSQL they run side by side on the pool.
-  const [planLines, clusterCharges, creditBalanceMinor] = await Promise.all([
-    loadPlanFeeLines(db, organizationId, period, { until: now }),
-    loadClusterCharges(db, organizationId, period, { until: now }),
-    getCreditBalance(db, organizationId, organization.currency),
-  ]);
+  // One read after another: fanning them out over the pool measured slower under load (bench/plans-and-costs).
+  const planLines = await loadPlanFeeLines(db, organizationId, period, { until: now });
+  const clusterCharges = await loadClusterCharges(db, organizationId, period, { until: now });
+  const creditBalanceMinor = await getCreditBalance(db, organizationId, organization.currency);
   const planFeeMinor = planLines.reduce((sum, line) => sum + line.amountMinor, 0n);
   const clustersMinor = clusterCharges.reduce((sum, entry) => sum + entry.charge.amountMinor, 0n);
   return {

@@ -17,7 +17,7 @@ import { loadPlanFeeLines } from '../plans/plan-fee-lines.js';
 import type { PlanKind } from '../plans/plan.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
-import type { InvoiceStatus } from './invoice.js';
+import type { BillToSnapshot, InvoiceStatus, SellerSnapshot } from './invoice.js';
 
 export const INVOICE_ISSUE = 'INVOICE_ISSUE';
 
@@ -72,21 +72,30 @@ function usageLine(item: ClusterPeriodCharge): { description: string; quantity: 
   };
 }
 
-/** The plan the organization was on at the end of the period decides how the invoice is paid. */
-async function planAtPeriodEnd(tx: Queryable, organizationId: string, period: BillingPeriod): Promise<{ code: string; kind: PlanKind }> {
-  const { rows } = await tx.query<{ code: string; kind: PlanKind }>(
-    `SELECT p.code, p.kind FROM plan_subscriptions s JOIN plans p ON p.code = s.plan_code
-      WHERE s.organization_id = $1 AND s.started_at < $3 AND (s.ended_at IS NULL OR s.ended_at > $2)
-      ORDER BY s.started_at DESC, s.id DESC LIMIT 1`,
+interface OrganizationToInvoice {
+  currency: string;
+  /** The plan at the end of the period decides how the invoice is paid (charged to the card, or from credits). */
+  plan: { code: string; kind: PlanKind };
+  /** It already has its invoice for the period. */
+  invoiced: boolean;
+}
+
+async function organizationToInvoice(tx: Queryable, organizationId: string, period: BillingPeriod): Promise<OrganizationToInvoice> {
+  const { rows } = await tx.query<{ currency: string; plan_code: string; plan_kind: PlanKind; invoiced: boolean }>(
+    `SELECT o.currency, COALESCE(last.code, current.code) AS plan_code, COALESCE(last.kind, current.kind) AS plan_kind,
+            EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = o.id AND i.period_start = $2) AS invoiced
+       FROM organizations o
+       JOIN plans current ON current.code = o.plan
+       LEFT JOIN LATERAL (
+         SELECT p.code, p.kind FROM plan_subscriptions s JOIN plans p ON p.code = s.plan_code
+          WHERE s.organization_id = o.id AND s.started_at < $3 AND (s.ended_at IS NULL OR s.ended_at > $2)
+          ORDER BY s.started_at DESC, s.id DESC LIMIT 1) last ON true
+      WHERE o.id = $1`,
     [organizationId, period.start, period.end],
   );
-  if (rows[0]) return rows[0];
-  const current = await tx.query<{ code: string; kind: PlanKind }>(
-    'SELECT p.code, p.kind FROM organizations o JOIN plans p ON p.code = o.plan WHERE o.id = $1',
-    [organizationId],
-  );
-  if (!current.rows[0]) throw new Error(`organization ${organizationId} not found`);
-  return current.rows[0];
+  const row = rows[0];
+  if (!row) throw new Error(`organization ${organizationId} not found`);
+  return { currency: row.currency, plan: { code: row.plan_code, kind: row.plan_kind }, invoiced: row.invoiced };
 }
 
 /**
@@ -104,13 +113,10 @@ export async function issueInvoice(
   try {
     return await context.database.transaction(async (tx) => {
       await lockOrganizationInvoicing(tx, organizationId);
-      const existing = await tx.query('SELECT 1 FROM invoices WHERE organization_id = $1 AND period_start = $2', [organizationId, period.start]);
-      if (existing.rows.length > 0) return { outcome: 'exists' } as const;
+      const organization = await organizationToInvoice(tx, organizationId, period);
+      if (organization.invoiced) return { outcome: 'exists' } as const;
+      const { currency, plan } = organization;
 
-      const { rows } = await tx.query<{ currency: string }>('SELECT currency FROM organizations WHERE id = $1', [organizationId]);
-      if (!rows[0]) throw new Error(`organization ${organizationId} not found`);
-      const currency = rows[0].currency;
-      const plan = await planAtPeriodEnd(tx, organizationId, period);
       const planLines = (await loadPlanFeeLines(tx, organizationId, period)).filter((line) => line.amountMinor !== 0n);
       const clusterCharges = await loadClusterCharges(tx, organizationId, period);
       for (const { cluster } of clusterCharges) {
@@ -118,8 +124,8 @@ export async function issueInvoice(
           throw new Error(`cluster ${cluster.id} is priced in ${cluster.pricing.currency}, the organization is billed in ${currency}`);
         }
       }
-      const usageLines = clusterCharges.filter((item) => item.charge.amountMinor !== 0n).map(usageLine);
-      if (planLines.length === 0 && usageLines.length === 0) return { outcome: 'nothing_to_bill' } as const;
+      const billedClusters = clusterCharges.filter((item) => item.charge.amountMinor !== 0n);
+      if (planLines.length === 0 && billedClusters.length === 0) return { outcome: 'nothing_to_bill' } as const;
 
       const applyCredits = plan.kind === 'credits';
       let availableCreditMinor = 0n;
@@ -127,48 +133,36 @@ export async function issueInvoice(
         await lockCreditBalance(tx, organizationId);
         availableCreditMinor = await getCreditBalance(tx, organizationId, currency);
       }
-      const composed = composeInvoice({ currency, planLines, usageLines, availableCreditMinor, applyCredits });
+      const composed = composeInvoice({ currency, planLines, usageLines: billedClusters.map(usageLine), availableCreditMinor, applyCredits });
       const profile = await loadBillingProfile(tx, organizationId);
       const now = context.clock.now();
       const status: InvoiceStatus = composed.totalMinor === 0n ? 'PAID' : plan.kind === 'invoiced' ? 'PENDING' : 'NOT_PAID';
-
-      // Taken last, so the counter row stays locked only for the writes.
-      const counter = await tx.query<{ last_number: bigint }>(
-        'UPDATE invoice_number_counter SET last_number = last_number + 1 WHERE singleton RETURNING last_number',
-      );
-      const sequenceNumber = counter.rows[0]!.last_number;
-      const number = `INV-${sequenceNumber.toString().padStart(6, '0')}`;
       const invoiceId = randomUUID();
-      const inserted = await tx.query(
-        `INSERT INTO invoices (id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
-                               status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at,
-                               paid_at, next_payment_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $16)
-         ON CONFLICT (organization_id, period_start) DO NOTHING`,
-        [
-          invoiceId,
-          organizationId,
-          number,
-          sequenceNumber,
-          period.start,
-          period.end,
-          plan.code,
-          plan.kind,
-          currency,
-          status,
-          composed.subtotalMinor,
-          composed.creditsAppliedMinor,
-          composed.totalMinor,
-          JSON.stringify(billToSnapshot(profile)),
-          JSON.stringify(sellerSnapshot(context.config)),
-          now,
-          addDays(now, UNPAID_INVOICE_GRACE_DAYS),
-          status === 'PAID' ? now : null,
-          status === 'PENDING' ? now : null,
-        ],
-      );
-      if (inserted.rowCount === 0) throw new InvoiceAlreadyIssued();
-      await insertLines(tx, organizationId, invoiceId, composed, clusterCharges);
+
+      // The follow-up job first: every write from the number on holds the counter row, so they are kept few.
+      if (status === 'PENDING') {
+        const payload: ChargeInvoicePayload = { organizationId, invoiceId, attempt: 1 };
+        await context.jobs.enqueue(tx, chargeInvoiceQueue, payload, { singletonKey: `invoice-charge:${invoiceId}:1`, maxAttempts: 5 });
+      } else {
+        const payload: InvoiceEmailPayload = { organizationId, invoiceId, kind: 'issued' };
+        await context.jobs.enqueue(tx, invoiceEmailQueue, payload, { singletonKey: `invoice-email:${invoiceId}:issued` });
+      }
+
+      const written = await writeInvoice(tx, {
+        invoiceId,
+        organizationId,
+        period,
+        plan,
+        currency,
+        status,
+        composed,
+        clusterIds: billedClusters.map((item) => item.cluster.id),
+        billTo: billToSnapshot(profile),
+        seller: sellerSnapshot(context.config),
+        now,
+      });
+      if (written === null) throw new InvoiceAlreadyIssued();
+      const { number } = written;
 
       if (composed.creditsAppliedMinor > 0n) {
         await appendLedgerEntry(tx, {
@@ -197,13 +191,6 @@ export async function issueInvoice(
           totalMinor: composed.totalMinor,
         },
       });
-      if (status === 'PENDING') {
-        const payload: ChargeInvoicePayload = { organizationId, invoiceId, attempt: 1 };
-        await context.jobs.enqueue(tx, chargeInvoiceQueue, payload, { singletonKey: `invoice-charge:${invoiceId}:1`, maxAttempts: 5 });
-      } else {
-        const payload: InvoiceEmailPayload = { organizationId, invoiceId, kind: 'issued' };
-        await context.jobs.enqueue(tx, invoiceEmailQueue, payload, { singletonKey: `invoice-email:${invoiceId}:issued` });
-      }
       return { outcome: 'created', invoiceId, number, status, totalMinor: composed.totalMinor } as const;
     });
   } catch (error) {
@@ -212,27 +199,77 @@ export async function issueInvoice(
   }
 }
 
-async function insertLines(
-  tx: Queryable,
-  organizationId: string,
-  invoiceId: string,
-  composed: ComposedInvoice,
-  clusterCharges: ClusterPeriodCharge[],
-): Promise<void> {
-  // Usage lines keep their cluster: they are the cluster charges with a non-zero amount, in the same order.
-  const clusters = clusterCharges.filter((item) => item.charge.amountMinor !== 0n).map((item) => item.cluster.id);
-  const values: string[] = [];
-  const params: unknown[] = [];
+interface InvoiceToWrite {
+  invoiceId: string;
+  organizationId: string;
+  period: BillingPeriod;
+  plan: { code: string; kind: PlanKind };
+  currency: string;
+  status: InvoiceStatus;
+  composed: ComposedInvoice;
+  /** The cluster of each usage line, in order. */
+  clusterIds: string[];
+  billTo: BillToSnapshot;
+  seller: SellerSnapshot;
+  now: Date;
+}
+
+/**
+ * Takes the next number from the counter and writes the invoice and its lines, in one statement (the counter row
+ * stays locked until the commit, so the fewer round trips after it the better). Null when the organization already
+ * has an invoice for the period; the caller then rolls back, which gives the number back.
+ */
+async function writeInvoice(tx: Queryable, invoice: InvoiceToWrite): Promise<{ number: string; sequenceNumber: bigint } | null> {
+  const { composed, now } = invoice;
   let usageIndex = 0;
-  composed.lines.forEach((line, index) => {
-    const clusterId = line.kind === 'usage' ? (clusters[usageIndex++] ?? null) : null;
-    const base = params.length;
-    values.push(`($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7}, $${base + 8})`);
-    params.push(invoiceId, index + 1, organizationId, line.kind, line.description, line.quantity, line.amountMinor, clusterId);
-  });
-  await tx.query(
-    `INSERT INTO invoice_lines (invoice_id, position, organization_id, kind, description, quantity, amount_minor, cluster_id)
-     VALUES ${values.join(', ')}`,
-    params,
+  const lineClusters = composed.lines.map((line) => (line.kind === 'usage' ? (invoice.clusterIds[usageIndex++] ?? null) : null));
+  const { rows } = await tx.query<{ number: string; sequence_number: bigint }>(
+    `WITH counter AS (
+       UPDATE invoice_number_counter SET last_number = last_number + 1 WHERE singleton RETURNING last_number
+     ), invoice AS (
+       INSERT INTO invoices (id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
+                             status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at,
+                             paid_at, next_payment_attempt_at, created_at)
+       SELECT $1, $2, 'INV-' || repeat('0', greatest(0, 6 - length(counter.last_number::text))) || counter.last_number::text,
+              counter.last_number, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $14
+         FROM counter
+       ON CONFLICT (organization_id, period_start) DO NOTHING
+       RETURNING id, number, sequence_number
+     ), lines AS (
+       INSERT INTO invoice_lines (invoice_id, position, organization_id, kind, description, quantity, amount_minor, cluster_id)
+       SELECT invoice.id, line.position, $2, line.kind, line.description, line.quantity, line.amount_minor, line.cluster_id
+         FROM invoice, unnest($18::int[], $19::text[], $20::text[], $21::text[], $22::int8[], $23::uuid[])
+                AS line(position, kind, description, quantity, amount_minor, cluster_id)
+       RETURNING 1
+     )
+     SELECT number, sequence_number FROM invoice`,
+    [
+      invoice.invoiceId,
+      invoice.organizationId,
+      invoice.period.start,
+      invoice.period.end,
+      invoice.plan.code,
+      invoice.plan.kind,
+      invoice.currency,
+      invoice.status,
+      composed.subtotalMinor,
+      composed.creditsAppliedMinor,
+      composed.totalMinor,
+      JSON.stringify(invoice.billTo),
+      JSON.stringify(invoice.seller),
+      now,
+      addDays(now, UNPAID_INVOICE_GRACE_DAYS),
+      invoice.status === 'PAID' ? now : null,
+      invoice.status === 'PENDING' ? now : null,
+      composed.lines.map((_line, index) => index + 1),
+      composed.lines.map((line) => line.kind),
+      composed.lines.map((line) => line.description),
+      composed.lines.map((line) => line.quantity),
+      // Array elements travel as text: the drivers convert top-level bigints only.
+      composed.lines.map((line) => line.amountMinor.toString()),
+      lineClusters,
+    ],
   );
+  const row = rows[0];
+  return row ? { number: row.number, sequenceNumber: row.sequence_number } : null;
 }

@@ -11,7 +11,7 @@ import type { AddressValues, BillingAddress } from '../../billing/addresses/bill
 import { deleteBillingAddress } from '../../billing/addresses/delete-billing-address.js';
 import { listBillingAddresses } from '../../billing/addresses/list-billing-addresses.js';
 import { updateBillingAddress } from '../../billing/addresses/update-billing-address.js';
-import { versionFromIfMatch, type Problem } from '../problem.js';
+import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
 import { defineSurface, requestContext } from '../surface.js';
 
@@ -219,8 +219,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: envelope(Type.Object({ billing_addresses: Type.Array(BillingAddressSchema) })), ...errorResponses },
       },
     },
-    async (request) => {
-      const addresses = await listBillingAddresses(request.bursar, requestContext(request), request.params.id);
+    async (request, reply) => {
+      const { addresses, version } = await listBillingAddresses(request.bursar, requestContext(request), request.params.id);
+      reply.header('etag', etagOf(version));
       return wrap(request, 200, { billing_addresses: addresses.map(toAddress) });
     },
   );
