@@ -13,11 +13,10 @@ export async function runMigrations(database: Database, directory = migrationsDi
   const files = readdirSync(directory)
     .filter((name) => name.endsWith('.sql'))
     .sort();
-  await database.execute(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-  );
   return database.transaction(async (tx) => {
+    // The lock first: processes starting together on a fresh database would otherwise race to create the table.
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.execute('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const applied = new Set((await tx.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
     const newlyApplied: string[] = [];
     for (const file of files) {

@@ -33,10 +33,15 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
     loggerInstance: context.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's x-request-id is kept when it is a plain short token (it lands in logs and the audit trail).
+    requestIdHeader: false,
+    genReqId: (raw) => {
+      const header = raw.headers['x-request-id'];
+      return typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
+    },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
-    routerOptions: { ignoreTrailingSlash: true },
+    // User ids in paths (members) are up to 255 characters.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 255 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const authenticator = new Authenticator(context);
@@ -68,7 +73,9 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
 
   app.addHook('onRequest', async (request) => {
     request.bursar = context;
-    const mode = request.routeOptions.config.auth ?? 'user';
+    if (request.is404) return; // an unknown route is a 404, whoever asks
+    const routeUrl = request.routeOptions.url ?? '';
+    const mode = request.routeOptions.config.auth ?? (routeUrl === '/docs' || routeUrl.startsWith('/docs/') ? 'public' : 'user');
     if (mode === 'public') return;
     request.actor = await authenticator.authenticate({
       authorization: request.headers.authorization,

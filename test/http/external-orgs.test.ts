@@ -348,11 +348,6 @@ describe('other bad input', () => {
 describe('concurrency', () => {
   test(
     'concurrent partial updates of different fields are all applied, none refused',
-    {
-      todo: usingPostgres
-        ? 'DEFECT: update-billing-profile.ts gives up after 5 optimistic attempts and answers 409 concurrent_update (about half of 28 concurrent PATCHes on PostgreSQL)'
-        : false,
-    },
     async () => {
       const org = await createOrganization(app);
       const fields = ['billing_company_name', 'billing_address_line1', 'billing_address_line2', 'billing_city', 'billing_state', 'billing_postal_code', 'billing_tax_id'];

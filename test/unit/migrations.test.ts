@@ -79,11 +79,6 @@ describe('runMigrations', () => {
 
   test(
     'two runners started at once apply each migration once',
-    {
-      todo: url
-        ? 'DEFECT: src/db/migrate.ts runs CREATE TABLE IF NOT EXISTS schema_migrations before taking the advisory lock; two processes starting at once race on it (duplicate key in pg_type)'
-        : false,
-    },
     async () => {
       const database = await freshDatabase();
       const [first, second] = await Promise.all([runMigrations(database), runMigrations(database)]);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { AppContext } from '../../app-context.js';
 import type { InvoiceArchiveEntry } from '../../pdf/invoice-archive.js';
 import { writeInvoiceArchive } from '../../pdf/invoice-archive.js';
@@ -27,21 +28,59 @@ export function isInvoiceArchivePayload(payload: unknown): payload is InvoiceArc
   return typeof value.organizationId === 'string' && (value.requestBaseUrl === null || typeof value.requestBaseUrl === 'string');
 }
 
-/** The organization's invoice PDFs in number order, pulled one at a time (keyset pages of ids). */
+/**
+ * Renders and stores the PDFs the organization does not have yet, one at a time, before the archive is written:
+ * the zip library keeps a small buffer per entry (its name) until the archive ends, and a small buffer pins the
+ * whole 8 KB slab of Node's buffer pool it was cut from; rendering between two entries would fill a fresh slab
+ * each time, and every one of them would stay in memory with the archive.
+ */
+export async function renderMissingInvoicePdfs(context: AppContext, organizationId: string): Promise<number> {
+  let rendered = 0;
+  for (;;) {
+    const { rows } = await context.database.query<{ id: string }>(
+      `SELECT i.id FROM invoices i
+        WHERE i.organization_id = $1
+          AND NOT EXISTS (SELECT 1 FROM invoice_documents d WHERE d.organization_id = i.organization_id AND d.invoice_id = i.id)
+        ORDER BY i.sequence_number LIMIT $2`,
+      [organizationId, PAGE_SIZE],
+    );
+    if (rows.length === 0) return rendered;
+    for (const row of rows) {
+      await getInvoicePdf(context.database, organizationId, row.id, context.clock.now());
+      rendered += 1;
+    }
+  }
+}
+
+/**
+ * The organization's invoice PDFs in number order, pulled one at a time (keyset pages of ids). Each entry opens its
+ * PDF only when the archive writes it: the archive writer keeps every entry (and what its opener closes over) until
+ * the archive ends, so an entry must not hold the PDF bytes themselves, or all of them would stay in memory.
+ */
 export async function* invoicePdfEntries(context: AppContext, organizationId: string): AsyncGenerator<InvoiceArchiveEntry> {
   let after = 0n;
   for (;;) {
-    const { rows } = await context.database.query<{ id: string; sequence_number: bigint }>(
-      'SELECT id, sequence_number FROM invoices WHERE organization_id = $1 AND sequence_number > $2 ORDER BY sequence_number LIMIT $3',
+    const { rows } = await context.database.query<{ id: string; number: string; sequence_number: bigint }>(
+      'SELECT id, number, sequence_number FROM invoices WHERE organization_id = $1 AND sequence_number > $2 ORDER BY sequence_number LIMIT $3',
       [organizationId, after, PAGE_SIZE],
     );
     if (rows.length === 0) return;
     for (const row of rows) {
-      const stored = await getInvoicePdf(context.database, organizationId, row.id, context.clock.now());
-      yield { fileName: `${stored.number}.pdf`, content: stored.pdf };
+      const invoiceId = row.id;
+      yield { fileName: `${row.number}.pdf`, content: () => openInvoicePdf(context, organizationId, invoiceId) };
     }
     after = rows[rows.length - 1]!.sequence_number;
   }
+}
+
+/** A stream of the stored PDF (rendered and stored first when missing). */
+function openInvoicePdf(context: AppContext, organizationId: string, invoiceId: string): NodeJS.ReadableStream {
+  const stream = new PassThrough();
+  getInvoicePdf(context.database, organizationId, invoiceId, context.clock.now()).then(
+    (stored) => stream.end(stored.pdf),
+    (error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))),
+  );
+  return stream;
 }
 
 export async function emailInvoiceArchive(context: AppContext, payload: InvoiceArchivePayload): Promise<InvoiceArchiveOutcome> {
@@ -69,6 +108,7 @@ export async function emailInvoiceArchive(context: AppContext, payload: InvoiceA
   const partialPath = path.join(directory, `.${archiveId}.zip.partial`);
   const fileName = `invoices-${organization.slug}.zip`;
   try {
+    await renderMissingInvoicePdfs(context, organizationId);
     const written = await writeInvoiceArchive(invoicePdfEntries(context, organizationId), createWriteStream(partialPath));
     if (written.bytes <= context.config.maxAttachmentBytes) {
       await context.mailer.send({

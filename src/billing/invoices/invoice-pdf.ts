@@ -43,19 +43,26 @@ export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
   };
 }
 
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/**
+ * The PDF travels as base64 text and is decoded into a buffer of its own. A bytea column would come back as a
+ * buffer carved from Node's shared 8 KB pool (PDFs are ~4 KB): any small buffer kept alive from the same slab (the
+ * zip writer keeps one per entry name until the archive ends) would then pin the PDF bytes too.
+ */
+function decodePdf(base64: string): Buffer {
+  const pdf = Buffer.allocUnsafeSlow(Buffer.byteLength(base64, 'base64'));
+  pdf.write(base64, 'base64');
+  return pdf;
 }
 
 async function findStored(database: Database, organizationId: string, invoiceId: string): Promise<StoredInvoicePdf | null> {
-  const { rows } = await database.query<{ pdf: Uint8Array; sha256: string; number: string }>(
-    `SELECT d.pdf, d.sha256, i.number
+  const { rows } = await database.query<{ pdf: string; sha256: string; number: string }>(
+    `SELECT encode(d.pdf, 'base64') AS pdf, d.sha256, i.number
        FROM invoice_documents d JOIN invoices i ON i.id = d.invoice_id AND i.organization_id = d.organization_id
       WHERE d.organization_id = $1 AND d.invoice_id = $2`,
     [organizationId, invoiceId],
   );
   const row = rows[0];
-  return row ? { invoiceId, number: row.number, pdf: toBuffer(row.pdf), sha256: row.sha256 } : null;
+  return row ? { invoiceId, number: row.number, pdf: decodePdf(row.pdf), sha256: row.sha256 } : null;
 }
 
 /** The stored PDF, rendering and storing it first when there is none. Throws not_found for an unknown invoice. */

@@ -4,6 +4,7 @@ import { auditEventInsertFrom, type AuditChanges } from '../../audit/record-audi
 import { conflict, invalidInput, isUniqueViolation, preconditionFailed } from '../../errors.js';
 import { JobQueue } from '../../jobs/job-queue.js';
 import { syncCustomerQueue } from '../../jobs/queues.js';
+import type { Queryable } from '../../db/database.js';
 import type { RequestContext } from '../access/actor.js';
 import { checkAccess, type Permission } from '../access/authorize.js';
 import {
@@ -27,8 +28,8 @@ export interface UpdateBillingProfileInput {
 
 export const BILLING_DETAILS_UPDATE = 'BILLING_DETAILS_UPDATE';
 
-/** Concurrent writers to one organization: the loser re-reads and re-applies its patch this many times. */
-const MAX_ATTEMPTS = 5;
+/** Concurrent writers to one organization: the loser re-reads and re-applies its patch, then queues on a row lock. */
+const OPTIMISTIC_ATTEMPTS = 3;
 
 export function newBillingAddressId(): string {
   return `billing_${randomBytes(12).toString('base64url')}`;
@@ -59,8 +60,8 @@ export async function updateBillingProfile(
   }
   if (errors.length > 0) throw invalidInput(errors);
 
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const { profile: current, memberRole } = await loadBillingProfileAs(context.database, input.organizationId, request.actor);
+  const apply = async (db: Queryable): Promise<BillingProfile | null> => {
+    const { profile: current, memberRole } = await loadBillingProfileAs(db, input.organizationId, request.actor);
     checkAccess(request.actor, input.organizationId, memberRole, input.permission ?? 'billing');
     if (input.expectedVersion != null && input.expectedVersion !== current.version) throw preconditionFailed();
 
@@ -79,14 +80,26 @@ export async function updateBillingProfile(
     const addressChanged = profileFields.some((field) => addressFields.has(field) && changes[field]);
     if (addressChanged && !next.defaultAddressId) next.defaultAddressId = newBillingAddressId();
 
-    const version = await writeProfile(context, request, current.version, next, changes, addressChanged);
-    if (version !== null) {
+    const version = await writeProfile(db, context, request, current.version, next, changes, addressChanged);
+    if (version === null) return null; // someone else wrote in between
+    return { ...next, version };
+  };
+
+  for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt += 1) {
+    const updated = await apply(context.database);
+    if (updated) {
       context.jobs.nudge();
-      return { ...next, version };
+      return updated;
     }
-    // Someone else wrote in between: start again from what is there now.
   }
-  throw conflict('concurrent_update', 'The billing profile is being changed by others; try again');
+  // Heavy contention on one organization: take its row lock, so that this writer's turn surely comes.
+  const updated = await context.database.transaction(async (tx) => {
+    await tx.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [input.organizationId]);
+    return apply(tx);
+  });
+  if (!updated) throw conflict('concurrent_update', 'The billing profile is being changed by others; try again');
+  context.jobs.nudge();
+  return updated;
 }
 
 function diffProfile(current: BillingProfile, patch: ProfilePatch, organization: OrganizationPatch): AuditChanges {
@@ -110,6 +123,7 @@ function diffProfile(current: BillingProfile, patch: ProfilePatch, organization:
  * version moved (nothing was written).
  */
 async function writeProfile(
+  db: Queryable,
   context: AppContext,
   request: RequestContext,
   readVersion: bigint,
@@ -148,7 +162,7 @@ async function writeProfile(
   const job = JobQueue.insertFrom('bumped', parameters.length + 1, syncCustomerQueue, { organizationId: next.organizationId });
   parameters.push(...job.parameters);
   try {
-    const { rows } = await context.database.query<{ billing_version: bigint }>(
+    const { rows } = await db.query<{ billing_version: bigint }>(
       `WITH bumped AS (
          UPDATE organizations SET name = $2, slug = $3, billing_version = billing_version + 1, updated_at = $4
           WHERE id = $1 AND billing_version = $5
