@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import { forbidden, notFound } from '../../errors.js';
-import type { Actor, Role } from './actor.js';
+import type { Actor, RequestContext, Role } from './actor.js';
 
 /**
  * `billing`: read and change billing data (owners, admins, billing managers).
@@ -49,4 +49,9 @@ export function checkAccess(actor: Actor, organizationId: string, memberRole: Ro
         : 'Billing data needs the owner, admin or billing role in the organization',
     );
   }
+}
+
+/** Operator-only use cases (catalogues, clusters, usage, credit codes): the HTTP layer checks it too, the core does not rely on that. */
+export function requireOperator(request: RequestContext, what: string): void {
+  if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden(`${what} are managed by operators`);
 }

@@ -3,7 +3,7 @@ import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { conflict, invalidInput } from '../../errors.js';
 import type { RequestContext } from '../access/actor.js';
 import { loadCluster, type Cluster } from './cluster.js';
-import { requireOperator } from './require-operator.js';
+import { requireOperator } from '../access/authorize.js';
 
 export const CLUSTER_DEACTIVATE = 'CLUSTER_DEACTIVATE';
 
@@ -16,7 +16,7 @@ export async function deactivateCluster(
   request: RequestContext,
   input: { organizationId: string; clusterId: string; activeUntil?: Date },
 ): Promise<Cluster> {
-  requireOperator(request);
+  requireOperator(request, 'Clusters and usage');
   const now = context.clock.now();
   const activeUntil = input.activeUntil ?? now;
   if (Number.isNaN(activeUntil.getTime())) throw invalidInput([{ field: 'activeUntil', reason: 'format', message: 'must be a date-time' }]);

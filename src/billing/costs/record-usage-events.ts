@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { RequestContext } from '../access/actor.js';
-import { requireOperator } from './require-operator.js';
+import { requireOperator } from '../access/authorize.js';
 
 export interface UsageEvent {
   /** The sender's id: an event sent again with the same id counts once. */
@@ -27,7 +27,7 @@ export async function recordUsageEvents(
   request: RequestContext,
   events: readonly UsageEvent[],
 ): Promise<{ accepted: number; duplicates: number }> {
-  requireOperator(request);
+  requireOperator(request, 'Clusters and usage');
   if (events.length < 1 || events.length > MAX_USAGE_EVENTS_PER_BATCH) {
     throw invalidInput([{ field: 'events', reason: 'size', message: `must hold 1 to ${MAX_USAGE_EVENTS_PER_BATCH} events` }]);
   }

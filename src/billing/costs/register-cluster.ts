@@ -6,7 +6,7 @@ import { conflict, invalidInput, type FieldError } from '../../errors.js';
 import type { RequestContext } from '../access/actor.js';
 import { lockOrganization } from '../addresses/billing-address.js';
 import { clusterColumns, toCluster, type Cluster, type ClusterRow } from './cluster.js';
-import { requireOperator } from './require-operator.js';
+import { requireOperator } from '../access/authorize.js';
 
 export interface RegisterClusterInput {
   organizationId: string;
@@ -31,7 +31,7 @@ export async function registerCluster(
   request: RequestContext,
   input: RegisterClusterInput,
 ): Promise<{ cluster: Cluster; created: boolean }> {
-  requireOperator(request);
+  requireOperator(request, 'Clusters and usage');
   const now = context.clock.now();
   const name = input.name.trim();
   const errors: FieldError[] = [];

@@ -5,7 +5,7 @@ import { conflict, invalidInput, isUniqueViolation, type FieldError } from '../.
 import { MAX_CREDIT_CODE_REDEMPTIONS, normalizeCreditCode } from '../../domain/credit-code.js';
 import { isKnownCurrency } from '../../domain/money.js';
 import type { RequestContext } from '../access/actor.js';
-import { requireOperator } from './require-operator.js';
+import { requireOperator } from '../access/authorize.js';
 import { viewCreditCode, type CreditCode, type CreditCodeView } from './credit-code.js';
 
 export interface CreateCreditCodeInput {
@@ -20,7 +20,7 @@ export const CREDIT_CODE_CREATE = 'CREDIT_CODE_CREATE';
 
 /** An operator creates a code; a code already taken (in any case) is a 409. */
 export async function createCreditCode(context: AppContext, request: RequestContext, input: CreateCreditCodeInput): Promise<CreditCodeView> {
-  requireOperator(request);
+  requireOperator(request, 'Credit codes');
   const now = context.clock.now();
   // Field names are the operator API's: it is the only door to this use case, and its error renderer maps no names.
   const errors: FieldError[] = [];

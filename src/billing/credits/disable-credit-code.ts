@@ -3,7 +3,7 @@ import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { notFound } from '../../errors.js';
 import type { RequestContext } from '../access/actor.js';
 import { creditCodeColumns, toCreditCode, viewCreditCode, type CreditCodeRow, type CreditCodeView } from './credit-code.js';
-import { requireOperator } from './require-operator.js';
+import { requireOperator } from '../access/authorize.js';
 
 export const CREDIT_CODE_DISABLE = 'CREDIT_CODE_DISABLE';
 
@@ -12,7 +12,7 @@ export const CREDIT_CODE_DISABLE = 'CREDIT_CODE_DISABLE';
  * nothing and records nothing (a retry is harmless).
  */
 export async function disableCreditCode(context: AppContext, request: RequestContext, creditCodeId: string): Promise<CreditCodeView> {
-  requireOperator(request);
+  requireOperator(request, 'Credit codes');
   const now = context.clock.now();
   return context.database.transaction(async (tx) => {
     const { rows } = await tx.query<CreditCodeRow>(`SELECT ${creditCodeColumns} FROM credit_codes WHERE id = $1 FOR UPDATE`, [creditCodeId]);
