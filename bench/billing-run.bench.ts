@@ -21,7 +21,6 @@ function organizationCount(): number {
   return count;
 }
 
-export async function seedForProfile(context: AppContext, count: number, period: { start: Date; end: Date }): Promise<void> { return seed(context, count, period); }
 async function seed(context: AppContext, count: number, period: { start: Date; end: Date }): Promise<void> {
   const db = context.database;
   const createdAt = new Date(period.start.getTime() - 86_400_000);

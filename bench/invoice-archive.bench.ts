@@ -1,8 +1,8 @@
 /**
  * Peak memory of the "e-mail me all my invoices" job for one organization with BENCH_ARCHIVE_INVOICES invoices
  * (default 5,000), seeded with set-based SQL. The job runs for real: it renders and stores each PDF (none exist
- * yet), streams the ZIP to a file, and writes the mail with the ZIP attached to the outbox folder; a second request
- * then finds every PDF stored and only streams (measured for live memory, with collections forced).
+ * yet), streams the ZIP to a file, and writes the mail with the ZIP attached to the outbox folder. The figures are
+ * those of the usual request, which finds every PDF stored and only streams, and of that first one.
  * Memory (heap used + array buffers, and RSS growth) is sampled every 5 ms during the job; the baseline, in the same
  * run, is the same sampling while the same PDFs are held in memory at once (read from the database into an array),
  * the least that building the archive in memory would need. Each side runs in a fresh child process.
@@ -142,13 +142,15 @@ async function childMain(role: string): Promise<ChildResult> {
       return { peak: job.peak, detail: { entryCount: job.result.entryCount, zipBytes: job.result.bytes, mailBytes, seconds: (Date.now() - started) / 1000 } };
     }
     // The baseline: every PDF of the organization in memory at once.
-    const held = await peakDuring(gc, async () => {
-      const { rows } = await app.context.database.query<{ pdf: Uint8Array }>('SELECT pdf FROM invoice_documents WHERE organization_id = $1', [
-        organizationId,
-      ]);
-      return rows.reduce((sum, row) => sum + row.pdf.byteLength, 0);
-    }, live);
-    return { peak: held.peak, detail: { pdfBytes: held.result, seconds: (Date.now() - started) / 1000 } };
+    // The rows are the result, so they are still held when the last sample is taken.
+    const held = await peakDuring(
+      gc,
+      async () =>
+        (await app.context.database.query<{ pdf: Uint8Array }>('SELECT pdf FROM invoice_documents WHERE organization_id = $1', [organizationId])).rows,
+      live,
+    );
+    const pdfBytes = held.result.reduce((sum, row) => sum + row.pdf.byteLength, 0);
+    return { peak: held.peak, detail: { pdfBytes, seconds: (Date.now() - started) / 1000 } };
   } finally {
     await app.close();
     await database.close();
@@ -174,16 +176,18 @@ export async function run(): Promise<BenchFigure[]> {
     if (!bench.url || !bench.schema) throw new Error('the archive bench needs PostgreSQL (its two sides run in separate processes)');
     await runMigrations(bench.database);
     const organizationId = await seed(bench.database, count);
-    // The first request renders and stores every PDF (none exist yet); the baseline then reads them all at once.
-    const bench2 = { url: bench.url, schema: bench.schema };
-    const job = await inChild('job', false, bench2, organizationId);
-    if (job.detail.entryCount !== count) throw new Error(`archive has ${job.detail.entryCount} entries, expected ${count}`);
-    const held = await inChild('hold', false, bench2, organizationId);
-    // What is really kept: a second request (every PDF stored, the archive only streamed) and the baseline again,
-    // both with a collection forced every 250 ms.
-    const again = await inChild('job', true, bench2, organizationId);
-    const heldLive = await inChild('hold', true, bench2, organizationId);
+    // The first request renders and stores every PDF (none exist yet); the usual request finds them stored (they
+    // are rendered when each invoice is e-mailed) and only streams. The baseline reads them all at once.
+    const where = { url: bench.url, schema: bench.schema };
+    const first = await inChild('job', false, where, organizationId);
+    if (first.detail.entryCount !== count) throw new Error(`archive has ${first.detail.entryCount} entries, expected ${count}`);
+    const job = await inChild('job', false, where, organizationId);
+    const held = await inChild('hold', false, where, organizationId);
+    // What is really kept: the same two again, with a collection forced every 250 ms.
+    const jobLive = await inChild('job', true, where, organizationId);
+    const heldLive = await inChild('hold', true, where, organizationId);
     const pdfMb = (held.detail.pdfBytes ?? 0) / MB;
+    const zip = `ZIP ${((job.detail.zipBytes ?? 0) / MB).toFixed(1)} MB, mail ${((job.detail.mailBytes ?? 0) / MB).toFixed(1)} MB`;
     return [
       {
         name: `invoice archive job, ${count} invoices: peak heap + buffers`,
@@ -191,10 +195,7 @@ export async function run(): Promise<BenchFigure[]> {
         value: round(job.peak.heapMb, 1),
         baseline: round(held.peak.heapMb, 1),
         ratio: round(job.peak.heapMb / held.peak.heapMb),
-        note:
-          `lower is better; sampled every 5 ms, garbage not yet collected included; baseline holds the ${count} PDFs (${pdfMb.toFixed(1)} MB) ` +
-          `at once; ZIP ${((job.detail.zipBytes ?? 0) / MB).toFixed(1)} MB, mail ${((job.detail.mailBytes ?? 0) / MB).toFixed(1)} MB; ` +
-          `job ${job.detail.seconds.toFixed(1)} s, rendering every PDF first`,
+        note: `lower is better; sampled every 5 ms (uncollected garbage included); baseline holds the ${count} PDFs (${pdfMb.toFixed(1)} MB) at once; ${zip}; job ${job.detail.seconds.toFixed(1)} s`,
       },
       {
         name: `invoice archive job, ${count} invoices: peak RSS growth`,
@@ -205,12 +206,20 @@ export async function run(): Promise<BenchFigure[]> {
         note: 'lower is better; each side in a fresh process',
       },
       {
-        name: `invoice archive job (PDFs stored), ${count} invoices: live memory after GC`,
+        name: `invoice archive job, ${count} invoices: live memory after GC`,
         unit: 'MB',
-        value: round(again.peak.liveMb, 1),
+        value: round(jobLive.peak.liveMb, 1),
         baseline: round(heldLive.peak.liveMb, 1),
-        ratio: round(again.peak.liveMb / heldLive.peak.liveMb),
-        note: `lower is better; a collection forced every 250 ms; job ${again.detail.seconds.toFixed(1)} s`,
+        ratio: round(jobLive.peak.liveMb / heldLive.peak.liveMb),
+        note: 'lower is better; a collection forced every 250 ms; what remains is the zip writer\'s per-entry records (central directory)',
+      },
+      {
+        name: `first archive request, ${count} invoices, rendering every PDF: peak heap + buffers`,
+        unit: 'MB',
+        value: round(first.peak.heapMb, 1),
+        baseline: round(held.peak.heapMb, 1),
+        ratio: round(first.peak.heapMb / held.peak.heapMb),
+        note: `lower is better; rendering garbage included; RSS growth ${round(first.peak.rssMb, 1)} MB; job ${first.detail.seconds.toFixed(1)} s`,
       },
     ];
   } finally {

@@ -243,6 +243,36 @@ describe('invoices of a credits plan', () => {
   });
 });
 
+describe('an invoice in a zero-decimal currency', () => {
+  it('keeps integer minor units end to end: JSON, lines and PDF in yen', async () => {
+    app.clock.set(new Date('2027-04-01T00:00:00Z'));
+    await putPlan(app, 'TOKYO', { monthly: 3000, kind: 'invoiced', currency: 'JPY', name: 'Tokyo' });
+    const org = await createBillingOrganization(app);
+    await setBillingInfo(app, org, { ...acmeBillingInfo, country_code: 'JP', city: 'Tokyo', zip: '100-0001', company: 'Kabushiki Kaisha' });
+    await changePlan(app, org, 'TOKYO');
+    const cluster = await registerCluster(app, org.id, { name: 'edge', hourly: 7, minNodes: 0, maxNodes: 2 });
+    await sendUsage(app, org.id, cluster, 333, '2027-04-10T00:00:00Z');
+    app.clock.set(new Date('2027-05-01T00:00:05Z'));
+    await runBilling(app, '2027-05-01T00:00:00Z');
+    const [listed] = await listInvoices(app, org);
+    const invoice = await getInvoice(app, org, listed.id);
+    assert.equal(invoice.currency_code, 'JPY');
+    assert.deepEqual(
+      invoice.lines.map((line: any) => [line.amount_in_cents, line.amount]),
+      [
+        [3000, 3000],
+        [2331, 2331],
+      ],
+    );
+    assert.equal(invoice.total_in_cents, 5331);
+    assert.equal(invoice.total, 5331);
+    const { pdf } = await downloadInvoicePdf(app, org, listed.id);
+    const text = await pdfText(pdf);
+    assertContainsAll(text, ['¥3,000', '¥2,331', 'Total ¥5,331', 'Japan']);
+    assert.ok(!text.includes('¥5,331.'), 'no minor digits for yen');
+  });
+});
+
 describe('POST /admin/billing-runs', () => {
   it('refuses a date whose period has not ended by the clock, and bad input', async () => {
     app.clock.set(new Date('2027-03-10T00:00:00Z'));

@@ -120,7 +120,9 @@ it('walks a trial, a failed charge with its dunning, a replaced card and a paid 
   assert.equal((await getInvoice(app, org, issued.id)).status, 'NOT_PAID');
   const [firstFailure] = await newMails(1);
   assert.equal(firstFailure!.subject, 'Payment failed for invoice INV-000001');
-  assertContainsAll(firstFailure!.text ?? '', ['$181.52', 'The card was declined.', 'We will try again on February 2, 2026']);
+  assertContainsAll(firstFailure!.text ?? '', ['$181.52', 'The card was declined.', 'We will try again on February 2, 2026', 'The invoice is attached.']);
+  assert.equal(firstFailure!.attachments[0]!.filename, 'INV-000001.pdf');
+  assertContainsAll(await pdfText(firstFailure!.attachments[0]!.content), ['INV-000001', 'Status Not paid', 'Total $181.52']);
   assert.deepEqual(
     (Array.isArray(firstFailure!.to) ? firstFailure!.to : [firstFailure!.to]).flatMap((to) => to?.value.map((address) => address.address)),
     ['billing@acme.test'],
@@ -142,6 +144,7 @@ it('walks a trial, a failed charge with its dunning, a replaced card and a paid 
     assert.equal((await getInvoice(app, org, issued.id)).status, expected, day);
     const [notice] = await newMails(1);
     assert.equal(notice!.subject, 'Payment failed for invoice INV-000001');
+    assert.equal(notice!.attachments.length, 0, 'only the first notice carries the invoice');
   }
   const [lastNotice] = smtp.messages.slice(-1);
   assert.match(lastNotice!.text ?? '', /We will not try this card again/);

@@ -50,13 +50,15 @@ export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
  */
 function decodePdf(base64: string): Buffer {
   const pdf = Buffer.allocUnsafeSlow(Buffer.byteLength(base64, 'base64'));
-  pdf.write(base64, 'base64');
+  const written = pdf.write(base64, 'base64');
+  // Never hand out bytes the decoder did not write (allocUnsafeSlow does not clear memory).
+  if (written !== pdf.length) throw new Error(`stored PDF decoded to ${written} bytes, expected ${pdf.length}`);
   return pdf;
 }
 
 async function findStored(database: Database, organizationId: string, invoiceId: string): Promise<StoredInvoicePdf | null> {
   const { rows } = await database.query<{ pdf: string; sha256: string; number: string }>(
-    `SELECT encode(d.pdf, 'base64') AS pdf, d.sha256, i.number
+    `SELECT translate(encode(d.pdf, 'base64'), E'\\n', '') AS pdf, d.sha256, i.number
        FROM invoice_documents d JOIN invoices i ON i.id = d.invoice_id AND i.organization_id = d.organization_id
       WHERE d.organization_id = $1 AND d.invoice_id = $2`,
     [organizationId, invoiceId],

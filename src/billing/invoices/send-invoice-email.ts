@@ -1,6 +1,8 @@
 /**
  * E-mails about one invoice to the organization's billing e-mail, sent by a job after the commit that caused them:
- * the invoice with its PDF (at issue, or once paid) and the notice of a failed charge.
+ * the invoice with its PDF at issue (credits plans, and anything settled at issue), the receipt with its PDF once a
+ * charge or an operator paid it, and the notice of each failed charge (the first one with the PDF attached, so the
+ * customer has the invoice they owe).
  */
 import type { AppContext } from '../../app-context.js';
 import type { Queryable } from '../../db/database.js';
@@ -73,7 +75,7 @@ function failureText(invoice: Invoice): { subject: string; text: string } {
     subject: `Payment failed for invoice ${invoice.number}`,
     text:
       `Hello,\n\nwe could not charge ${total(invoice)} for invoice ${invoice.number} (${periodLabel(invoice)}) to your credit card.\n` +
-      `Reason: ${reason}\n${next}\n\n${invoice.seller.name}\n`,
+      `Reason: ${reason}\n${next}\n${invoice.paymentAttempts === 1 ? 'The invoice is attached.\n' : ''}\n${invoice.seller.name}\n`,
   };
 }
 
@@ -90,8 +92,16 @@ export async function sendInvoiceEmail(context: AppContext, payload: InvoiceEmai
     context.logger.info({ organizationId: payload.organizationId, invoiceId: invoice.id, kind: payload.kind }, 'no billing e-mail: invoice e-mail not sent');
     return 'no_billing_email';
   }
-  if (payload.kind === 'payment_failed') {
+  if (payload.kind === 'payment_failed' && invoice.paymentAttempts > 1) {
     await context.mailer.send({ to, ...failureText(invoice) });
+  } else if (payload.kind === 'payment_failed') {
+    // The first notice is also how the customer receives the invoice.
+    const pdf = await getInvoicePdf(context.database, invoice.organizationId, invoice.id, context.clock.now());
+    await context.mailer.send({
+      to,
+      ...failureText(invoice),
+      attachments: [{ filename: `${invoice.number}.pdf`, contentType: 'application/pdf', content: pdf.pdf }],
+    });
   } else {
     const pdf = await getInvoicePdf(context.database, invoice.organizationId, invoice.id, context.clock.now());
     const message = payload.kind === 'paid' ? paidText(invoice) : issuedText(invoice);

@@ -1,0 +1,14 @@
+import { SignJWT } from 'jose';
+import { BENCH_JWT_SECRET, loadTest, openBenchDatabase, startBenchApp } from '../support.js';
+const bench = await openBenchDatabase();
+const app = await startBenchApp(bench);
+await bench.database.query(`INSERT INTO organizations (id, slug, name, created_at, updated_at) SELECT gen_random_uuid(), 'bench-' || n, 'Bench ' || n, now(), now() FROM generate_series(1, 2000) AS n`);
+await bench.database.query(`INSERT INTO memberships (organization_id, user_id, role, created_at) SELECT id, 'user-' || id, 'owner', now() FROM organizations`);
+await bench.database.query(`INSERT INTO billing_profiles (organization_id, contact_first_name, contact_last_name, email, updated_at) SELECT id, 'Forrest', 'Gump', 'forrest@gump.com', now() FROM organizations`);
+const { rows } = await bench.database.query<{ id: string }>('SELECT id FROM organizations');
+const key = new TextEncoder().encode(BENCH_JWT_SECRET);
+const reqs = await Promise.all(rows.map(async ({ id }) => ({ method: process.env.M ?? 'GET', path: `/organization/${id}/billingInfo`, headers: { authorization: `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${id}`).setExpirationTime('2h').sign(key)}`, 'content-type': 'application/json' }, body: process.env.M === 'PUT' ? JSON.stringify({ first_name: 'F'+Math.random(), last_name: 'G', email: 'f@g.com', address: 'a', city: 'c', zip: '1', country_code: 'US' }) : undefined })));
+await loadTest({ url: app.baseUrl, durationSeconds: 2, requests: reqs });
+const r = await loadTest({ url: app.baseUrl, durationSeconds: 6, requests: reqs });
+console.log(r);
+await app.close(); await bench.drop();
