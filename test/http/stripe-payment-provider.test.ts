@@ -287,7 +287,7 @@ describe('StripePaymentProvider against the stand-in', () => {
     assert.equal(requests.length, 2);
     for (const recorded of requests) {
       assert.equal(recorded.path, '/v1/payment_intents');
-      assert.equal(recorded.idempotencyKey, 'charge-inv_charge_1');
+      assert.equal(recorded.idempotencyKey, 'charge-inv_charge_1-attempt-1');
     }
     assert.deepEqual(requests[0]?.body, {
       amount: '1999',

@@ -69,6 +69,7 @@ export async function chargeInvoice(
         amountMinor: invoice.totalMinor,
         currency: invoice.currency,
         invoiceId: invoice.id,
+        attempt,
         description: `Invoice ${invoice.number}`,
       });
       result = { kind: 'paid', chargeReference: charge.chargeReference };

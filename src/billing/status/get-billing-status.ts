@@ -8,7 +8,7 @@ import { getCreditBalance } from '../credits/credit-balance.js';
 
 /**
  * Whether the organization may keep deploying (seed 004): an invoiced plan is invalid while an invoice is unpaid
- * (NOT_PAID or PAYMENT_DUE) for more than a week; a credits plan is invalid when no credit is left.
+ * (PENDING, NOT_PAID or PAYMENT_DUE: a charge that never ran is unpaid too) for more than a week; a credits plan is invalid when no credit is left.
  */
 export async function getBillingStatus(context: AppContext, request: RequestContext, organizationId: string): Promise<BillingStatus> {
   const now = context.clock.now();
@@ -22,7 +22,7 @@ export async function getBillingStatus(context: AppContext, request: RequestCont
   if (!organization) throw notFound('Organization');
   const { rows: unpaid } = await db.query<{ number: string; issued_at: Date; total_minor: bigint; currency: string }>(
     `SELECT number, issued_at, total_minor, currency FROM invoices
-      WHERE organization_id = $1 AND status IN ('NOT_PAID', 'PAYMENT_DUE')`,
+      WHERE organization_id = $1 AND status IN ('PENDING', 'NOT_PAID', 'PAYMENT_DUE')`,
     [organizationId],
   );
   return evaluateBillingStatus({

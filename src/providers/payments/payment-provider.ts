@@ -40,8 +40,13 @@ export interface ChargeRequest {
   paymentMethodReference: string;
   amountMinor: bigint;
   currency: string;
-  /** Our invoice id; also used as the provider-side idempotency key so a retried charge never charges twice. */
+  /** Our invoice id: with `attempt`, the provider-side idempotency key, so a retried call never charges twice. */
   invoiceId: string;
+  /**
+   * The dunning attempt (1 at issue, then 2, 3, …; default 1). A retry of the same attempt replays its outcome; a
+   * new attempt after a recorded failure is a new charge request (the provider keeps a declined answer under its key).
+   */
+  attempt?: number;
   description: string;
 }
 

@@ -283,6 +283,10 @@ export class StripePaymentProvider implements PaymentProvider {
     try {
       await this.stripe.paymentMethods.detach(paymentMethodReference);
     } catch (error) {
+      // Detaching is retried by a job: a method that is already gone (or no longer attached) is the wanted outcome.
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && (error.code === 'resource_missing' || /not attached/i.test(error.message))) {
+        return;
+      }
       throw translateError(error, 'payment method detach');
     }
   }
@@ -304,7 +308,7 @@ export class StripePaymentProvider implements PaymentProvider {
           description: request.description,
           metadata: { invoice_id: request.invoiceId },
         },
-        { idempotencyKey: `charge-${request.invoiceId}` },
+        { idempotencyKey: `charge-${request.invoiceId}-attempt-${request.attempt ?? 1}` },
       );
     } catch (error) {
       throw translateError(error, 'charge');
