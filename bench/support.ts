@@ -148,6 +148,41 @@ export function throughputFigures(name: string, real: LoadResult, baseline: Load
   ];
 }
 
+/**
+ * Loads the real route and its baseline in alternating rounds (BENCH_ROUNDS, default 3) and keeps the median of each
+ * side: on a shared, noisy machine a burst of outside load then hits both sides alike instead of one of them.
+ */
+export async function compareUnderLoad(
+  name: string,
+  real: { url: string; requests: RequestTemplate[] },
+  baseline: { url: string; requests: RequestTemplate[] },
+): Promise<BenchFigure[]> {
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+  const realResults: LoadResult[] = [];
+  const baselineResults: LoadResult[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    baselineResults.push(await loadTest(baseline));
+    realResults.push(await loadTest(real));
+  }
+  return throughputFigures(name, medianResult(realResults), medianResult(baselineResults));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function medianResult(results: LoadResult[]): LoadResult {
+  return {
+    requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+    total: results.reduce((sum, r) => sum + r.total, 0),
+  };
+}
+
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** Warms a server up so that the first measured second is not JIT compilation. */

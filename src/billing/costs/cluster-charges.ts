@@ -39,15 +39,31 @@ function windowEnd(period: BillingPeriod, until: Date | undefined): Date {
 
 /** Node-hours per cluster id from the usage events of the organization in [period start, until). */
 export async function loadUsedNodeHours(db: Queryable, organizationId: string, period: BillingPeriod, window: ChargeWindow = {}): Promise<Map<string, bigint>> {
-  const { rows } = await db.query<{ cluster_id: string; node_hours: bigint }>(
-    `SELECT cluster_id, SUM(quantity)::int8 AS node_hours
+  return (await loadUsedNodeHoursForOrganizations(db, [organizationId], period, window)).get(organizationId) ?? new Map();
+}
+
+/** `loadUsedNodeHours` of many organizations in one query: organization id → cluster id → node-hours. */
+export async function loadUsedNodeHoursForOrganizations(
+  db: Queryable,
+  organizationIds: readonly string[],
+  period: BillingPeriod,
+  window: ChargeWindow = {},
+): Promise<Map<string, Map<string, bigint>>> {
+  const { rows } = await db.query<{ organization_id: string; cluster_id: string; node_hours: bigint }>(
+    `SELECT organization_id, cluster_id, SUM(quantity)::int8 AS node_hours
        FROM usage_events
-      WHERE organization_id = $1 AND metric = 'node_hours' AND occurred_at >= $2 AND occurred_at < $3
+      WHERE organization_id = ANY($1::uuid[]) AND metric = 'node_hours' AND occurred_at >= $2 AND occurred_at < $3
         AND ($4::uuid IS NULL OR cluster_id = $4)
-      GROUP BY cluster_id`,
-    [organizationId, period.start, windowEnd(period, window.until), window.clusterId ?? null],
+      GROUP BY organization_id, cluster_id`,
+    [organizationIds, period.start, windowEnd(period, window.until), window.clusterId ?? null],
   );
-  return new Map(rows.map((row) => [row.cluster_id, row.node_hours]));
+  const used = new Map<string, Map<string, bigint>>();
+  for (const row of rows) {
+    let clusters = used.get(row.organization_id);
+    if (clusters === undefined) used.set(row.organization_id, (clusters = new Map()));
+    clusters.set(row.cluster_id, row.node_hours);
+  }
+  return used;
 }
 
 /**
@@ -61,19 +77,34 @@ export async function loadClusterCharges(
   period: BillingPeriod,
   window: ChargeWindow = {},
 ): Promise<ClusterPeriodCharge[]> {
+  return (await loadClusterChargesForOrganizations(db, [organizationId], period, window)).get(organizationId) ?? [];
+}
+
+/**
+ * `loadClusterCharges` of many organizations (a billing run's batch) in two queries, with the same rules: each
+ * organization's clusters in the same order, keyed by its id (an organization without clusters gets an empty list).
+ */
+export async function loadClusterChargesForOrganizations(
+  db: Queryable,
+  organizationIds: readonly string[],
+  period: BillingPeriod,
+  window: ChargeWindow = {},
+): Promise<Map<string, ClusterPeriodCharge[]>> {
   const { rows } = await db.query<ClusterRow>(
     `SELECT ${clusterColumns} FROM clusters
-      WHERE organization_id = $1 AND active_from < $3 AND (active_until IS NULL OR active_until > $2)
+      WHERE organization_id = ANY($1::uuid[]) AND active_from < $3 AND (active_until IS NULL OR active_until > $2)
         AND ($4::uuid IS NULL OR id = $4)
-      ORDER BY active_from, id`,
-    [organizationId, period.start, windowEnd(period, window.until), window.clusterId ?? null],
+      ORDER BY organization_id, active_from, id`,
+    [organizationIds, period.start, windowEnd(period, window.until), window.clusterId ?? null],
   );
   // Sequential: `db` may be a transaction, whose one connection takes one query at a time.
-  const used = await loadUsedNodeHours(db, organizationId, period, window);
-  return rows.map((row) => {
+  const used = await loadUsedNodeHoursForOrganizations(db, organizationIds, period, window);
+  const charges = new Map<string, ClusterPeriodCharge[]>(organizationIds.map((id) => [id, []]));
+  for (const row of rows) {
     const cluster = toCluster(row);
-    const usedNodeHours = used.get(cluster.id) ?? 0n;
+    const usedNodeHours = used.get(cluster.organizationId)?.get(cluster.id) ?? 0n;
     const charge = clusterChargeForPeriod({ ...clusterPeriodInput(cluster, period, window.until), usedNodeHours });
-    return { cluster, usedNodeHours, charge };
-  });
+    charges.get(cluster.organizationId)?.push({ cluster, usedNodeHours, charge });
+  }
+  return charges;
 }

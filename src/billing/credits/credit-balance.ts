@@ -2,14 +2,46 @@
 import type { Queryable } from '../../db/database.js';
 
 export async function getCreditBalance(db: Queryable, organizationId: string, currency: string): Promise<bigint> {
-  const { rows } = await db.query<{ balance: bigint }>(
-    'SELECT COALESCE(SUM(amount_minor), 0)::int8 AS balance FROM credit_ledger_entries WHERE organization_id = $1 AND currency = $2',
-    [organizationId, currency],
+  return (await getCreditBalances(db, [{ organizationId, currency }])).get(organizationId) ?? 0n;
+}
+
+/**
+ * `getCreditBalance` of many organizations in one query, each in its own currency (one currency per organization):
+ * organization id → balance.
+ */
+export async function getCreditBalances(
+  db: Queryable,
+  accounts: ReadonlyArray<{ organizationId: string; currency: string }>,
+): Promise<Map<string, bigint>> {
+  const { rows } = await db.query<{ organization_id: string; balance: bigint }>(
+    `SELECT account.organization_id, COALESCE(SUM(l.amount_minor), 0)::int8 AS balance
+       FROM (SELECT DISTINCT * FROM unnest($1::uuid[], $2::text[]) AS a(organization_id, currency)) AS account
+       LEFT JOIN credit_ledger_entries l ON l.organization_id = account.organization_id AND l.currency = account.currency
+      GROUP BY account.organization_id`,
+    [accounts.map((account) => account.organizationId), accounts.map((account) => account.currency)],
   );
-  return rows[0]?.balance ?? 0n;
+  return new Map(rows.map((row) => [row.organization_id, row.balance]));
+}
+
+/** The advisory lock key of an organization's balance (`organizationId` is SQL text). */
+function creditLockKey(organizationId: string): string {
+  return `hashtextextended('credits:' || ${organizationId}, 0)`;
 }
 
 /** Serialises balance changes of one organization (redemptions, invoice credit use) inside a transaction. */
 export async function lockCreditBalance(tx: Queryable, organizationId: string): Promise<void> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('credits:' || $1::text, 0))", [organizationId]);
+  await tx.query(`SELECT pg_advisory_xact_lock(${creditLockKey('$1::text')})`, [organizationId]);
+}
+
+/**
+ * `lockCreditBalance` for many organizations, taken in one fixed order (their ids' bytes) so that two transactions
+ * locking overlapping sets wait for each other instead of deadlocking.
+ */
+export async function lockCreditBalances(tx: Queryable, organizationIds: readonly string[]): Promise<void> {
+  if (organizationIds.length === 0) return;
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(${creditLockKey('id')})
+       FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered`,
+    [organizationIds],
+  );
 }

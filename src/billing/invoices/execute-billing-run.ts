@@ -1,14 +1,15 @@
 /**
  * A billing run: closes, for every organization, the last complete billing period before `asOf`. Recorded in
- * `billing_runs`. Each organization's invoice is its own transaction (a crash leaves whole invoices only) under a
- * per-organization lock, and the (organization, period) unique key makes reruns and concurrent runs harmless.
+ * `billing_runs`. Organizations are invoiced in batches, each batch one transaction (`issueInvoices`: a crash leaves
+ * whole batches of whole invoices only) under per-organization locks; a few batches run at once, and the
+ * (organization, period) unique key makes reruns and concurrent runs harmless.
  */
 import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../app-context.js';
 import { periodContaining, previousPeriod, type BillingPeriod } from '../../domain/billing-period.js';
 import { invalidInput } from '../../errors.js';
 import type { RequestContext } from '../access/actor.js';
-import { issueInvoice } from './issue-invoice.js';
+import { issueInvoices } from './issue-invoices.js';
 
 export interface BillingRunSummary {
   id: string;
@@ -29,9 +30,9 @@ export interface BillingRunSummary {
 
 export interface BillingRunOptions {
   asOf: Date;
-  /** Organizations read per query. */
+  /** Organizations invoiced per transaction. */
   batchSize?: number;
-  /** Organizations invoiced at once (PostgreSQL only: PGlite has one connection). */
+  /** Batches invoiced at once (PostgreSQL only: PGlite has one connection). */
   concurrency?: number;
 }
 
@@ -50,7 +51,7 @@ export async function executeBillingRun(context: AppContext, request: RequestCon
       { field: 'asOf', reason: 'future', message: `closes the period ending ${period.end.toISOString()}, which has not ended yet` },
     ]);
   }
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = Math.max(1, options.batchSize ?? 500);
   const concurrency = context.database.kind === 'pglite' ? 1 : Math.max(1, options.concurrency ?? 4);
 
   const id = randomUUID();
@@ -60,37 +61,56 @@ export async function executeBillingRun(context: AppContext, request: RequestCon
   );
   const counts = { organizationsSeen: 0, invoicesCreated: 0, invoicesExisting: 0, organizationsWithoutCharges: 0, organizationsFailed: 0 };
   let failure: unknown = null;
-  try {
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      // Organizations created after the period ended have nothing in it.
+
+  // The next batch of organization ids, one reader at a time. Organizations created after the period ended have
+  // nothing in it.
+  let after = '00000000-0000-0000-0000-000000000000';
+  let exhausted = false;
+  let reading: Promise<unknown> = Promise.resolve();
+  const nextBatch = (): Promise<string[]> => {
+    const batch = reading.then(async () => {
+      if (exhausted) return [];
       const { rows } = await context.database.query<{ id: string }>(
         'SELECT id FROM organizations WHERE id > $1 AND created_at < $2 ORDER BY id LIMIT $3',
         [after, period.end, batchSize],
       );
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < rows.length) {
-          const organizationId = rows[next++]!.id;
-          counts.organizationsSeen += 1;
-          try {
-            const result = await issueInvoice(context, request, organizationId, period);
-            if (result.outcome === 'created') counts.invoicesCreated += 1;
-            else if (result.outcome === 'exists') counts.invoicesExisting += 1;
-            else counts.organizationsWithoutCharges += 1;
-          } catch (error) {
-            counts.organizationsFailed += 1;
-            context.logger.error({ err: error, organizationId, billingRunId: id }, 'invoice of an organization failed; a rerun retries it');
-          }
+      if (rows.length < batchSize) exhausted = true;
+      if (rows.length > 0) after = rows[rows.length - 1]!.id;
+      return rows.map((row) => row.id);
+    });
+    reading = batch.catch(() => undefined);
+    return batch;
+  };
+
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const organizationIds = await nextBatch();
+      if (organizationIds.length === 0) return;
+      counts.organizationsSeen += organizationIds.length;
+      const outcomes = await issueInvoices(context, request, organizationIds, period);
+      for (const [organizationId, result] of outcomes) {
+        if (result.outcome === 'created') counts.invoicesCreated += 1;
+        else if (result.outcome === 'exists') counts.invoicesExisting += 1;
+        else if (result.outcome === 'nothing_to_bill') counts.organizationsWithoutCharges += 1;
+        else {
+          counts.organizationsFailed += 1;
+          context.logger.error({ err: result.error, organizationId, billingRunId: id }, 'invoice of an organization failed; a rerun retries it');
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+      }
       if (counts.invoicesCreated > 0) context.jobs.nudge();
     }
-  } catch (error) {
-    failure = error;
+  };
+  // Every worker finishes its batch before the run is recorded; the first error (reading the ids) fails the run.
+  const settled = await Promise.allSettled(
+    Array.from({ length: concurrency }, () =>
+      worker().catch((error: unknown) => {
+        exhausted = true;
+        throw error;
+      }),
+    ),
+  );
+  for (const result of settled) {
+    if (result.status === 'rejected' && failure === null) failure = result.reason;
   }
 
   const finishedAt = context.clock.now();

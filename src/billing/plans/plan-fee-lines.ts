@@ -8,6 +8,7 @@ import { chargeablePlanSegments, type PlanSubscriptionSpan } from '../../domain/
 import { planFeeLines, type PlanFeeLine } from '../../domain/proration.js';
 
 interface SpanRow {
+  organization_id: string;
   plan_code: string;
   plan_name: string;
   monthly_price_minor: bigint;
@@ -17,21 +18,34 @@ interface SpanRow {
 
 /** The plan rows overlapping the period, oldest first. */
 export async function loadPlanSubscriptionSpans(db: Queryable, organizationId: string, period: BillingPeriod): Promise<PlanSubscriptionSpan[]> {
+  return (await loadPlanSubscriptionSpansForOrganizations(db, [organizationId], period)).get(organizationId) ?? [];
+}
+
+/** `loadPlanSubscriptionSpans` of many organizations in one query: each organization's rows, oldest first. */
+export async function loadPlanSubscriptionSpansForOrganizations(
+  db: Queryable,
+  organizationIds: readonly string[],
+  period: BillingPeriod,
+): Promise<Map<string, PlanSubscriptionSpan[]>> {
   const { rows } = await db.query<SpanRow>(
-    `SELECT s.plan_code, p.name AS plan_name, p.monthly_price_minor, s.started_at, s.ended_at
+    `SELECT s.organization_id, s.plan_code, p.name AS plan_name, p.monthly_price_minor, s.started_at, s.ended_at
        FROM plan_subscriptions s
        JOIN plans p ON p.code = s.plan_code
-      WHERE s.organization_id = $1 AND s.started_at < $3 AND (s.ended_at IS NULL OR s.ended_at > $2)
-      ORDER BY s.started_at, s.id`,
-    [organizationId, period.start, period.end],
+      WHERE s.organization_id = ANY($1::uuid[]) AND s.started_at < $3 AND (s.ended_at IS NULL OR s.ended_at > $2)
+      ORDER BY s.organization_id, s.started_at, s.id`,
+    [organizationIds, period.start, period.end],
   );
-  return rows.map((row) => ({
-    planCode: row.plan_code,
-    planName: row.plan_name,
-    monthlyPriceMinor: row.monthly_price_minor,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-  }));
+  const spans = new Map<string, PlanSubscriptionSpan[]>(organizationIds.map((id) => [id, []]));
+  for (const row of rows) {
+    spans.get(row.organization_id)?.push({
+      planCode: row.plan_code,
+      planName: row.plan_name,
+      monthlyPriceMinor: row.monthly_price_minor,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+    });
+  }
+  return spans;
 }
 
 /**
@@ -45,10 +59,32 @@ export async function loadPlanFeeLines(
   period: BillingPeriod,
   options: { until?: Date } = {},
 ): Promise<PlanFeeLine[]> {
-  const { rows } = await db.query<{ trial_ends_at: Date | null }>('SELECT trial_ends_at FROM organizations WHERE id = $1', [organizationId]);
-  const trialEndsAt = rows[0]?.trial_ends_at ?? null;
+  return (await loadPlanFeeLinesForOrganizations(db, [organizationId], period, options)).get(organizationId) ?? [];
+}
+
+/**
+ * `loadPlanFeeLines` of many organizations (a billing run's batch) in two queries, with the same rules: each
+ * organization's lines, keyed by its id (an unknown id gets no line).
+ */
+export async function loadPlanFeeLinesForOrganizations(
+  db: Queryable,
+  organizationIds: readonly string[],
+  period: BillingPeriod,
+  options: { until?: Date } = {},
+): Promise<Map<string, PlanFeeLine[]>> {
+  const { rows } = await db.query<{ id: string; trial_ends_at: Date | null }>(
+    'SELECT id, trial_ends_at FROM organizations WHERE id = ANY($1::uuid[])',
+    [organizationIds],
+  );
+  const trialEnds = new Map(rows.map((row) => [row.id, row.trial_ends_at]));
   const until = options.until !== undefined && options.until < period.end ? options.until : period.end;
-  const spans = await loadPlanSubscriptionSpans(db, organizationId, period);
-  const segments = chargeablePlanSegments(spans, { until, trialEndsAt });
-  return planFeeLines({ periodStart: period.start, periodEnd: period.end, segments });
+  // Sequential: `db` may be a transaction, whose one connection takes one query at a time.
+  const spansByOrganization = await loadPlanSubscriptionSpansForOrganizations(db, organizationIds, period);
+  const lines = new Map<string, PlanFeeLine[]>();
+  for (const organizationId of organizationIds) {
+    const spans = spansByOrganization.get(organizationId) ?? [];
+    const segments = chargeablePlanSegments(spans, { until, trialEndsAt: trialEnds.get(organizationId) ?? null });
+    lines.set(organizationId, planFeeLines({ periodStart: period.start, periodEnd: period.end, segments }));
+  }
+  return lines;
 }

@@ -100,7 +100,8 @@ const selectProfile = `
     LEFT JOIN billing_profiles p ON p.organization_id = o.id
     LEFT JOIN billing_addresses a ON a.organization_id = o.id AND a.is_default`;
 
-const selectProfileAs = `${selectProfile.replace('FROM organizations o', ', m.role AS member_role FROM organizations o')}
+/** The hot read of every profile GET (exported for the benchmark baseline, which runs the same SELECT). */
+export const selectProfileAs = `${selectProfile.replace('FROM organizations o', ', m.role AS member_role FROM organizations o')}
       LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2
      WHERE o.id = $1`;
 
@@ -158,6 +159,12 @@ export async function loadBillingProfile(db: Queryable, organizationId: string, 
   const row = rows[0];
   if (!row) throw notFound('Organization');
   return toProfile(row);
+}
+
+/** The profiles of many organizations in one query (a billing run's bill-to snapshots): organization id → profile. */
+export async function loadBillingProfiles(db: Queryable, organizationIds: readonly string[]): Promise<Map<string, BillingProfile>> {
+  const { rows } = await db.query<ProfileRow>(`${selectProfile} WHERE o.id = ANY($1::uuid[])`, [organizationIds]);
+  return new Map(rows.map((row) => [row.id, toProfile(row)]));
 }
 
 export async function findOrganizationIdBySlug(db: Queryable, slug: string): Promise<string> {
