@@ -53,6 +53,10 @@ export function toSafeInteger(amountMinor: bigint): number {
   return Number(amountMinor);
 }
 
+function isDecimalLiteral(value: string): value is `${number}` {
+  return /^-?\d+(\.\d+)?$/.test(value);
+}
+
 /** "$1,234.56", "¥1,235", "BHD 12.345": for documents and e-mails. */
 export function formatMoney(amountMinor: bigint, currency: string, locale = 'en-US'): string {
   const decimals = currencyDecimals(currency);
@@ -62,8 +66,10 @@ export function formatMoney(amountMinor: bigint, currency: string, locale = 'en-
     minimumFractionDigits: decimals,
     maximumFractionDigits: decimals,
   });
-  // Intl accepts a decimal string exactly (no float rounding) in Node 20.
-  return formatter.format(toDecimalString(amountMinor, currency) as unknown as number);
+  // Intl formats a decimal string exactly (no float rounding), ES2023.
+  const decimal = toDecimalString(amountMinor, currency);
+  if (!isDecimalLiteral(decimal)) throw new RangeError(`not a decimal amount: ${decimal}`);
+  return formatter.format(decimal);
 }
 
 /** Integer division rounding half away from zero: the one rounding rule for prorations and rates. */
