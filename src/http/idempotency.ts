@@ -10,12 +10,16 @@
  * that failed changed nothing, so its claim is released and a retry with the same key runs again. A claim left by a
  * crashed process is taken over after ten minutes.
  *
+ * Retention costs no round trip of its own: a claim takes over an expired row of its own key in the claim statement
+ * itself, and the other expired rows are deleted at most once an hour per process.
+ *
  * The stored request hash is an HMAC of the body under a server key, so card numbers never sit there in clear.
  */
 import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import { authorize, type Permission } from '../billing/access/authorize.js';
+import type { Queryable } from '../db/database.js';
 import { BillingError, conflict } from '../errors.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -46,6 +50,18 @@ export interface IdempotencyOptions {
 const PENDING_STATUS = 102;
 const STALE_CLAIM_MS = 10 * 60 * 1000;
 const RETENTION_MS = 24 * 60 * 60 * 1000;
+const CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
+
+/** When each database (each app) last deleted expired keys, by the business clock. */
+const lastCleanupAt = new WeakMap<object, number>();
+
+/** Deletes the expired keys of every organization, at most once per `CLEANUP_INTERVAL_MS` (a clock moved back runs it too). */
+async function deleteExpiredKeysNowAndThen(database: Queryable, now: Date): Promise<void> {
+  const last = lastCleanupAt.get(database);
+  if (last !== undefined && now.getTime() >= last && now.getTime() - last < CLEANUP_INTERVAL_MS) return;
+  lastCleanupAt.set(database, now.getTime());
+  await database.query('DELETE FROM idempotency_keys WHERE created_at < $1', [new Date(now.getTime() - RETENTION_MS)]);
+}
 
 interface StoredKey {
   request_hash: string;
@@ -105,20 +121,22 @@ export async function withIdempotency(
   await authorize(database, request.actor, organizationId, options.permission ?? 'billing');
   const hash = requestHash(request, scope);
 
-  await database.query('DELETE FROM idempotency_keys WHERE organization_id = $1 AND created_at < $2', [
-    organizationId,
-    new Date(context.clock.now().getTime() - RETENTION_MS),
-  ]);
+  await deleteExpiredKeysNowAndThen(database, context.clock.now());
 
   let claimedAt: Date | null = null;
   for (let attempt = 0; attempt < 3 && claimedAt === null; attempt++) {
     const now = context.clock.now();
+    // A row of this key older than the retention is forgotten: the claim replaces it.
     const inserted = await database.query(
       `INSERT INTO idempotency_keys (organization_id, scope, key, request_hash, response_status, response_body, created_at)
        VALUES ($1, $2, $3, $4, $5, NULL, $6)
-       ON CONFLICT (organization_id, scope, key) DO NOTHING
+       ON CONFLICT (organization_id, scope, key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status, response_body = NULL,
+             created_at = EXCLUDED.created_at
+         WHERE idempotency_keys.created_at < $7
        RETURNING key`,
-      [organizationId, scope, key, hash, PENDING_STATUS, now],
+      [organizationId, scope, key, hash, PENDING_STATUS, now, new Date(now.getTime() - RETENTION_MS)],
+      { prepare: 'claim_idempotency_key' },
     );
     if (inserted.rowCount > 0) {
       claimedAt = now;
@@ -129,6 +147,7 @@ export async function withIdempotency(
       `SELECT request_hash, response_status, response_body, created_at FROM idempotency_keys
         WHERE organization_id = $1 AND scope = $2 AND key = $3`,
       [organizationId, scope, key],
+      { prepare: 'read_idempotency_key' },
     );
     const stored = rows[0];
     if (!stored) continue; // the first request failed and released its claim meanwhile: claim again
@@ -156,6 +175,7 @@ export async function withIdempotency(
       `DELETE FROM idempotency_keys
         WHERE organization_id = $1 AND scope = $2 AND key = $3 AND response_status = $4 AND created_at = $5`,
       [organizationId, scope, key, PENDING_STATUS, claimedAt],
+      { prepare: 'release_idempotency_claim' },
     );
 
   let answer: IdempotentAnswer;
@@ -174,6 +194,7 @@ export async function withIdempotency(
         `UPDATE idempotency_keys SET response_status = $4, response_body = $5
           WHERE organization_id = $1 AND scope = $2 AND key = $3 AND response_status = $6 AND created_at = $7`,
         [organizationId, scope, key, answer.status, JSON.stringify(answer.body ?? null), PENDING_STATUS, claimedAt],
+        { prepare: 'store_idempotent_answer' },
       );
     } else {
       await releaseClaim();

@@ -38,6 +38,26 @@ export async function appendLedgerEntry(tx: Queryable, entry: Omit<CreditLedgerE
   return { id, ...entry };
 }
 
+/**
+ * The same row as `appendLedgerEntry`, as a part of a larger statement: inserted only if `source` (a CTE of that
+ * statement) yields a row. Placeholders start at `$firstParameter`; the caller holds `lockCreditBalance`.
+ */
+export function ledgerEntryInsertFrom(
+  source: string,
+  firstParameter: number,
+  entry: Omit<CreditLedgerEntry, 'id'>,
+): { sql: string; parameters: unknown[]; entry: CreditLedgerEntry } {
+  const casts = ['uuid', 'uuid', 'int8', 'text', 'text', 'text', 'text', 'timestamptz'];
+  const placeholders = casts.map((cast, index) => `$${firstParameter + index}::${cast}`).join(', ');
+  const stored: CreditLedgerEntry = { id: randomUUID(), ...entry };
+  return {
+    sql: `INSERT INTO credit_ledger_entries (id, organization_id, amount_minor, currency, reason, reference, description, created_at)
+          SELECT ${placeholders} FROM ${source}`,
+    parameters: [stored.id, entry.organizationId, entry.amountMinor, entry.currency, entry.reason, entry.reference, entry.description, entry.createdAt],
+    entry: stored,
+  };
+}
+
 /** The organization's entries, newest first (in the order they were written). */
 export async function listLedgerEntries(db: Queryable, organizationId: string, limit: number): Promise<CreditLedgerEntry[]> {
   const { rows } = await db.query<CreditLedgerRow>(

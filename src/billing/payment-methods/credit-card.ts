@@ -28,7 +28,7 @@ export interface CreditCardView extends CreditCard {
   isExpired: boolean;
 }
 
-interface CreditCardRow {
+export interface CreditCardRow {
   id: string;
   organization_id: string;
   provider: string;
@@ -117,6 +117,38 @@ export async function insertCreditCard(db: Queryable, card: CreditCard, fingerpr
       card.createdAt,
     ],
   );
+}
+
+/**
+ * The same row as `insertCreditCard`, as a part of a larger statement: inserted only if `source` (a CTE of that
+ * statement) yields a row. Placeholders start at `$firstParameter`; add `RETURNING …` as needed.
+ */
+export function creditCardInsertFrom(
+  source: string,
+  firstParameter: number,
+  card: CreditCard,
+  fingerprint: string,
+): { sql: string; parameters: unknown[] } {
+  const casts = ['uuid', 'uuid', 'text', 'text', 'text', 'text', 'int4', 'int4', 'text', 'boolean', 'timestamptz'];
+  const placeholders = casts.map((cast, index) => `$${firstParameter + index}::${cast}`).join(', ');
+  return {
+    sql: `INSERT INTO payment_methods (id, organization_id, provider, provider_reference, brand, last4, expiry_month, expiry_year,
+                                      fingerprint, is_default, created_at)
+          SELECT ${placeholders} FROM ${source}`,
+    parameters: [
+      card.id,
+      card.organizationId,
+      card.provider,
+      card.providerReference,
+      card.brand,
+      card.last4,
+      card.expiryMonth,
+      card.expiryYear,
+      fingerprint,
+      card.isDefault,
+      card.createdAt,
+    ],
+  };
 }
 
 /** Serialises card changes of one organization (the default rule reads, then writes). */
