@@ -73,21 +73,6 @@ export async function listCreditCardRows(db: Queryable, organizationId: string):
   return rows.map(toCreditCard);
 }
 
-/** In one read: the stored card with this fingerprint (the same card), and whether the organization has a default. */
-export async function findSameCardAndDefault(
-  db: Queryable,
-  organizationId: string,
-  fingerprint: string,
-): Promise<{ sameCard: CreditCard | null; hasDefault: boolean }> {
-  const { rows } = await db.query<CreditCardRow & { fingerprint: string }>(
-    `SELECT ${creditCardColumns}, fingerprint FROM payment_methods
-      WHERE organization_id = $1 AND (fingerprint = $2 OR is_default)`,
-    [organizationId, fingerprint],
-  );
-  const same = rows.find((row) => row.fingerprint === fingerprint);
-  return { sameCard: same ? toCreditCard(same) : null, hasDefault: rows.some((row) => row.is_default) };
-}
-
 /** Another organization's card answers exactly like an unknown one. */
 export async function loadCreditCard(db: Queryable, organizationId: string, creditCardId: string): Promise<CreditCard> {
   const { rows } = await db.query<CreditCardRow>(
