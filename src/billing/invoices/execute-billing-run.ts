@@ -63,20 +63,25 @@ export async function executeBillingRun(context: AppContext, request: RequestCon
   let failure: unknown = null;
 
   // The next batch of organization ids, one reader at a time. Organizations created after the period ended have
-  // nothing in it.
+  // nothing in it. A failed read ends the run (failed): the workers finish their batches and take no more.
   let after = '00000000-0000-0000-0000-000000000000';
   let exhausted = false;
   let reading: Promise<unknown> = Promise.resolve();
   const nextBatch = (): Promise<string[]> => {
     const batch = reading.then(async () => {
       if (exhausted) return [];
-      const { rows } = await context.database.query<{ id: string }>(
-        'SELECT id FROM organizations WHERE id > $1 AND created_at < $2 ORDER BY id LIMIT $3',
-        [after, period.end, batchSize],
-      );
-      if (rows.length < batchSize) exhausted = true;
-      if (rows.length > 0) after = rows[rows.length - 1]!.id;
-      return rows.map((row) => row.id);
+      try {
+        const { rows } = await context.database.query<{ id: string }>(
+          'SELECT id FROM organizations WHERE id > $1 AND created_at < $2 ORDER BY id LIMIT $3',
+          [after, period.end, batchSize],
+        );
+        if (rows.length < batchSize) exhausted = true;
+        if (rows.length > 0) after = rows[rows.length - 1]!.id;
+        return rows.map((row) => row.id);
+      } catch (error) {
+        exhausted = true;
+        throw error;
+      }
     });
     reading = batch.catch(() => undefined);
     return batch;
@@ -88,8 +93,9 @@ export async function executeBillingRun(context: AppContext, request: RequestCon
       if (organizationIds.length === 0) return;
       counts.organizationsSeen += organizationIds.length;
       const outcomes = await issueInvoices(context, request, organizationIds, period);
+      let created = 0;
       for (const [organizationId, result] of outcomes) {
-        if (result.outcome === 'created') counts.invoicesCreated += 1;
+        if (result.outcome === 'created') created += 1;
         else if (result.outcome === 'exists') counts.invoicesExisting += 1;
         else if (result.outcome === 'nothing_to_bill') counts.organizationsWithoutCharges += 1;
         else {
@@ -97,18 +103,11 @@ export async function executeBillingRun(context: AppContext, request: RequestCon
           context.logger.error({ err: result.error, organizationId, billingRunId: id }, 'invoice of an organization failed; a rerun retries it');
         }
       }
-      if (counts.invoicesCreated > 0) context.jobs.nudge();
+      counts.invoicesCreated += created;
+      if (created > 0) context.jobs.nudge();
     }
   };
-  // Every worker finishes its batch before the run is recorded; the first error (reading the ids) fails the run.
-  const settled = await Promise.allSettled(
-    Array.from({ length: concurrency }, () =>
-      worker().catch((error: unknown) => {
-        exhausted = true;
-        throw error;
-      }),
-    ),
-  );
+  const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
   for (const result of settled) {
     if (result.status === 'rejected' && failure === null) failure = result.reason;
   }

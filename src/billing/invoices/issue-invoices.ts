@@ -17,7 +17,7 @@ import type { AppContext } from '../../app-context.js';
 import type { Queryable } from '../../db/database.js';
 import { addDays, type BillingPeriod } from '../../domain/billing-period.js';
 import { UNPAID_INVOICE_GRACE_DAYS } from '../../domain/billing-status.js';
-import { composeInvoice, type ComposedInvoice } from '../../domain/invoice-math.js';
+import { composeInvoice, type ComposedInvoice, type InvoiceLine } from '../../domain/invoice-math.js';
 import { chargeInvoiceQueue, invoiceEmailQueue } from '../../jobs/queues.js';
 import { actorId, type RequestContext } from '../access/actor.js';
 import { loadClusterChargesForOrganizations, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
@@ -161,9 +161,13 @@ async function issueInvoicesInTransaction(
   const toCompute: string[] = [];
   for (const organizationId of ids) {
     const organization = organizations.get(organizationId);
-    if (organization === undefined) outcomes.set(organizationId, { outcome: 'failed', error: new Error(`organization ${organizationId} not found`) });
-    else if (organization.invoiced) outcomes.set(organizationId, { outcome: 'exists' });
-    else toCompute.push(organizationId);
+    if (organization === undefined) {
+      outcomes.set(organizationId, { outcome: 'failed', error: new Error(`organization ${organizationId} not found`) });
+    } else if (organization.invoiced) {
+      outcomes.set(organizationId, { outcome: 'exists' });
+    } else {
+      toCompute.push(organizationId);
+    }
   }
   if (toCompute.length === 0) return outcomes;
 
@@ -178,7 +182,8 @@ async function issueInvoicesInTransaction(
       const clusterCharges = clusterChargesByOrganization.get(organizationId) ?? [];
       for (const { cluster } of clusterCharges) {
         if (cluster.pricing.currency !== organization.currency) {
-          throw new Error(`cluster ${cluster.id} is priced in ${cluster.pricing.currency}, the organization is billed in ${organization.currency}`);
+          const currencies = `priced in ${cluster.pricing.currency}, the organization is billed in ${organization.currency}`;
+          throw new Error(`cluster ${cluster.id} is ${currencies}`);
         }
       }
       const billedClusters = clusterCharges.filter((item) => item.charge.amountMinor !== 0n);
@@ -194,15 +199,9 @@ async function issueInvoicesInTransaction(
   const creditAccounts = drafts
     .filter((draft) => draft.organization.plan.kind === 'credits')
     .map((draft) => ({ organizationId: draft.organizationId, currency: draft.organization.currency }));
-  await lockCreditBalances(
-    tx,
-    creditAccounts.map((account) => account.organizationId),
-  );
+  await lockCreditBalances(tx, creditAccounts.map((account) => account.organizationId));
   const balances = creditAccounts.length > 0 ? await getCreditBalances(tx, creditAccounts) : new Map<string, bigint>();
-  const profiles = await loadBillingProfiles(
-    tx,
-    drafts.map((draft) => draft.organizationId),
-  );
+  const profiles = await loadBillingProfiles(tx, drafts.map((draft) => draft.organizationId));
 
   const invoices: InvoiceToWrite[] = [];
   for (const { organizationId, organization, planLines, billedClusters } of drafts) {
@@ -235,7 +234,12 @@ async function issueInvoicesInTransaction(
   if (invoices.length === 0) return outcomes;
 
   const now = context.clock.now();
-  // The follow-up jobs before the numbers: from the counter update on, every statement holds the counter row.
+  // Before the numbers, since from the counter update on every statement holds the counter row: the row locks the
+  // foreign keys of the rows below take on the organizations (so that a concurrent profile edit holding one makes
+  // this batch wait here, not every batch at the counter), and the follow-up jobs.
+  await tx.query('SELECT id FROM organizations WHERE id = ANY($1::uuid[]) ORDER BY id FOR KEY SHARE', [
+    invoices.map((invoice) => invoice.organizationId),
+  ]);
   await enqueueFollowUpJobs(tx, invoices);
   const numbers = await writeInvoices(tx, context, request, period, invoices, now);
   for (const invoice of invoices) {
@@ -271,7 +275,12 @@ async function enqueueFollowUpJobs(tx: Queryable, invoices: readonly InvoiceToWr
      SELECT job.queue, job.payload::jsonb, now(), job.singleton_key, job.max_attempts
        FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS job(queue, payload, singleton_key, max_attempts)
      ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`,
-    [jobs.map((job) => job.queue), jobs.map((job) => JSON.stringify(job.payload)), jobs.map((job) => job.singletonKey), jobs.map((job) => job.maxAttempts)],
+    [
+      jobs.map((job) => job.queue),
+      jobs.map((job) => JSON.stringify(job.payload)),
+      jobs.map((job) => job.singletonKey),
+      jobs.map((job) => job.maxAttempts),
+    ],
   );
 }
 
@@ -294,23 +303,15 @@ async function writeInvoices(
   invoices: readonly InvoiceToWrite[],
   now: Date,
 ): Promise<Map<string, string>> {
-  const lines: Array<{ invoiceId: string; organizationId: string; position: number; kind: string; description: string; quantity: string | null; amountMinor: bigint; clusterId: string | null }> = [];
+  const lines: Array<InvoiceLine & { invoiceId: string; organizationId: string; position: number; clusterId: string | null }> = [];
   const credits: Array<{ id: string; invoiceId: string; amountMinor: bigint; currency: string }> = [];
   const audits: Array<{ id: string; invoiceId: string; changes: string }> = [];
   for (const invoice of invoices) {
     const { composed } = invoice;
     let usageIndex = 0;
     composed.lines.forEach((line, index) => {
-      lines.push({
-        invoiceId: invoice.invoiceId,
-        organizationId: invoice.organizationId,
-        position: index + 1,
-        kind: line.kind,
-        description: line.description,
-        quantity: line.quantity,
-        amountMinor: line.amountMinor,
-        clusterId: line.kind === 'usage' ? (invoice.clusterIds[usageIndex++] ?? null) : null,
-      });
+      const clusterId = line.kind === 'usage' ? (invoice.clusterIds[usageIndex++] ?? null) : null;
+      lines.push({ ...line, invoiceId: invoice.invoiceId, organizationId: invoice.organizationId, position: index + 1, clusterId });
     });
     if (composed.creditsAppliedMinor > 0n) {
       credits.push({ id: randomUUID(), invoiceId: invoice.invoiceId, amountMinor: -composed.creditsAppliedMinor, currency: invoice.currency });
@@ -339,7 +340,8 @@ async function writeInvoices(
        UPDATE invoice_number_counter SET last_number = last_number + $1::int8 WHERE singleton RETURNING last_number
      ), numbered AS (
        SELECT item.*, counter.last_number - $1::int8 + item.ordinality AS sequence_number
-         FROM counter, unnest($7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
+         FROM counter, unnest($7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                              $15::text[], $16::text[])
                 WITH ORDINALITY AS item(id, organization_id, plan_code, plan_kind, currency, status, subtotal_minor, credits_applied_minor,
                                         total_minor, bill_to, ordinality)
      ), invoice AS (
@@ -356,7 +358,8 @@ async function writeInvoices(
        RETURNING id, organization_id, number
      ), lines AS (
        INSERT INTO invoice_lines (invoice_id, position, organization_id, kind, description, quantity, amount_minor, cluster_id)
-       SELECT line.invoice_id, line.position, line.organization_id, line.kind, line.description, line.quantity, line.amount_minor::int8, line.cluster_id
+       SELECT line.invoice_id, line.position, line.organization_id, line.kind, line.description, line.quantity, line.amount_minor::int8,
+              line.cluster_id
          FROM unnest($17::uuid[], $18::uuid[], $19::int[], $20::text[], $21::text[], $22::text[], $23::text[], $24::uuid[])
                 AS line(invoice_id, organization_id, position, kind, description, quantity, amount_minor, cluster_id)
          JOIN invoice ON invoice.id = line.invoice_id
