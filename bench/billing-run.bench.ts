@@ -1,9 +1,9 @@
 /**
  * A billing run over BENCH_ORGANIZATIONS organizations (default 100,000) on an invoiced plan, each with a billing
  * profile, one cluster and usage in the closed month, seeded with set-based SQL (generate_series).
- * Real: `executeBillingRun` (what POST /admin/billing-runs runs), one transaction per organization under its lock,
- * reading plan, clusters, usage and profile, numbering from the counter, writing invoice, lines, audit event and
- * charge job. Baseline, in the same run: the same invoice and line rows copied into twin tables (same columns,
+ * Real: `executeBillingRun` (what POST /admin/billing-runs runs): batches of 500 organizations, each one
+ * transaction under the organizations' locks, reading plans, clusters, usage and profiles with one query per kind,
+ * numbering from the counter, writing invoices, lines, audit events and charge jobs with multi-row statements. Baseline, in the same run: the same invoice and line rows copied into twin tables (same columns,
  * indexes and unique keys) in batches of 1,000 rows with `INSERT … SELECT`.
  */
 import type { AppContext } from '../src/app-context.js';

@@ -29,6 +29,7 @@ interface Logger {
 }
 
 const LOCK_SECONDS = 300;
+const DEFAULT_MAX_ATTEMPTS = 8;
 const MAX_BACKOFF_SECONDS = 3600;
 
 export class JobQueue {
@@ -54,9 +55,29 @@ export class JobQueue {
       `INSERT INTO jobs (queue, payload, run_at, singleton_key, max_attempts)
        VALUES ($1, $2, COALESCE($3, now()), $4, $5)
        ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`,
-      [queue, JSON.stringify(payload), options.runAt ?? null, options.singletonKey ?? null, options.maxAttempts ?? 8],
+      [queue, JSON.stringify(payload), options.runAt ?? null, options.singletonKey ?? null, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS],
     );
     return rowCount > 0;
+  }
+
+  /** Several jobs in one multi-row INSERT (batch work such as a billing run); same rules as `enqueue`. */
+  async enqueueMany(
+    tx: Queryable,
+    jobs: ReadonlyArray<{ queue: string; payload: unknown; singletonKey?: string; maxAttempts?: number }>,
+  ): Promise<void> {
+    if (jobs.length === 0) return;
+    await tx.query(
+      `INSERT INTO jobs (queue, payload, singleton_key, max_attempts)
+       SELECT job.queue, job.payload::jsonb, job.singleton_key, job.max_attempts
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS job(queue, payload, singleton_key, max_attempts)
+       ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`,
+      [
+        jobs.map((job) => job.queue),
+        jobs.map((job) => JSON.stringify(job.payload)),
+        jobs.map((job) => job.singletonKey ?? null),
+        jobs.map((job) => job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
+      ],
+    );
   }
 
   /**

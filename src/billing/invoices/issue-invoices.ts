@@ -18,6 +18,7 @@ import type { Queryable } from '../../db/database.js';
 import { addDays, type BillingPeriod } from '../../domain/billing-period.js';
 import { UNPAID_INVOICE_GRACE_DAYS } from '../../domain/billing-status.js';
 import { composeInvoice, type ComposedInvoice, type InvoiceLine } from '../../domain/invoice-math.js';
+import type { JobQueue } from '../../jobs/job-queue.js';
 import { chargeInvoiceQueue, invoiceEmailQueue } from '../../jobs/queues.js';
 import { actorId, type RequestContext } from '../access/actor.js';
 import { loadClusterChargesForOrganizations, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
@@ -240,7 +241,7 @@ async function issueInvoicesInTransaction(
   await tx.query('SELECT id FROM organizations WHERE id = ANY($1::uuid[]) ORDER BY id FOR KEY SHARE', [
     invoices.map((invoice) => invoice.organizationId),
   ]);
-  await enqueueFollowUpJobs(tx, invoices);
+  await enqueueFollowUpJobs(context.jobs, tx, invoices);
   const numbers = await writeInvoices(tx, context, request, period, invoices, now);
   for (const invoice of invoices) {
     const number = numbers.get(invoice.invoiceId);
@@ -260,7 +261,7 @@ async function issueInvoicesInTransaction(
  * Per invoice, what `context.jobs.enqueue` would insert, as one multi-row INSERT: an invoiced plan's invoice is
  * charged (attempt 1), any other invoice is e-mailed. The workers run them after the commit.
  */
-async function enqueueFollowUpJobs(tx: Queryable, invoices: readonly InvoiceToWrite[]): Promise<void> {
+async function enqueueFollowUpJobs(jobQueue: JobQueue, tx: Queryable, invoices: readonly InvoiceToWrite[]): Promise<void> {
   const jobs = invoices.map((invoice) => {
     const { organizationId, invoiceId } = invoice;
     if (invoice.status === 'PENDING') {
@@ -270,18 +271,7 @@ async function enqueueFollowUpJobs(tx: Queryable, invoices: readonly InvoiceToWr
     const payload: InvoiceEmailPayload = { organizationId, invoiceId, kind: 'issued' };
     return { queue: invoiceEmailQueue, payload, singletonKey: `invoice-email:${invoiceId}:issued`, maxAttempts: 8 };
   });
-  await tx.query(
-    `INSERT INTO jobs (queue, payload, run_at, singleton_key, max_attempts)
-     SELECT job.queue, job.payload::jsonb, now(), job.singleton_key, job.max_attempts
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS job(queue, payload, singleton_key, max_attempts)
-     ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`,
-    [
-      jobs.map((job) => job.queue),
-      jobs.map((job) => JSON.stringify(job.payload)),
-      jobs.map((job) => job.singletonKey),
-      jobs.map((job) => job.maxAttempts),
-    ],
-  );
+  await jobQueue.enqueueMany(tx, jobs);
 }
 
 /** JSON of an audit event's changes: money (bigint) as strings of minor units, as `recordAuditEvent` writes them. */
