@@ -91,6 +91,15 @@ export class JobQueue {
     };
   }
 
+  /** Forgets jobs that completed more than `olderThanDays` ago (failed ones stay for inspection). */
+  async purgeCompleted(olderThanDays = 7): Promise<number> {
+    const { rowCount } = await this.database.query(
+      `DELETE FROM jobs WHERE state = 'completed' AND completed_at < now() - make_interval(days => $1)`,
+      [olderThanDays],
+    );
+    return rowCount;
+  }
+
   /** Ask the worker to look for work now (after a commit that enqueued something). */
   nudge(): void {
     if (this.stopped || this.running) return;

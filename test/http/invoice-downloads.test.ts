@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { deleteExpiredInvoiceArchives } from '../../src/billing/invoices/invoice-archive-store.js';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { auditEvents, http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
@@ -206,7 +207,7 @@ describe('POST …/downloadInvoices', () => {
 });
 
 describe('an archive too large to attach', () => {
-  it('is kept on disk and e-mailed as a signed, expiring link to the same public document routes', async () => {
+  it('is kept in the database (any process can serve it) and e-mailed as a signed, expiring link', async () => {
     const smallSmtp = await startSmtpTestServer();
     const small = await startTestApp({ SMTP_URL: smallSmtp.url, BURSAR_MAX_ATTACHMENT_BYTES: '1024' });
     try {
@@ -243,6 +244,14 @@ describe('an archive too large to attach', () => {
       const expired = await http(small, 'GET', `${url.pathname}${url.search}`);
       assert.equal(expired.status, 403);
       assert.equal(expired.body.error, 'link_expired');
+
+      const archiveId = url.pathname.split('/').pop()!.replace('.zip', '');
+      const stored = await small.database.query<{ chunks: bigint }>('SELECT count(*) AS chunks FROM invoice_archive_chunks WHERE archive_id = $1', [archiveId]);
+      assert.ok(stored.rows[0]!.chunks >= 1n);
+      // The hourly sweep deletes archives whose link has expired.
+      assert.equal(await deleteExpiredInvoiceArchives(small.app.context), 1);
+      const left = await small.database.query('SELECT 1 FROM invoice_archive_chunks WHERE archive_id = $1', [archiveId]);
+      assert.equal(left.rows.length, 0);
     } finally {
       await small.close();
       await smallSmtp.close();

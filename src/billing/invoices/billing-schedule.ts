@@ -10,6 +10,7 @@ import { nextPeriod, periodContaining, periodFromKey, periodKey } from '../../do
 import { systemRequest } from '../access/actor.js';
 import { billingRunQueue, paymentRetrySweepQueue } from '../../jobs/queues.js';
 import { executeBillingRun, type BillingRunSummary } from './execute-billing-run.js';
+import { deleteExpiredInvoiceArchives } from './invoice-archive-store.js';
 import { queueDuePaymentAttempts } from './queue-due-payment-attempts.js';
 
 export interface BillingRunJobPayload {
@@ -69,8 +70,11 @@ export async function runScheduledBillingRun(context: AppContext, payload: unkno
   return summary;
 }
 
+/** The hourly sweep: due payment attempts, and housekeeping (expired archives, long-completed jobs). */
 export async function runPaymentRetrySweep(context: AppContext): Promise<number> {
   const queued = await queueDuePaymentAttempts(context);
+  await deleteExpiredInvoiceArchives(context);
+  await context.jobs.purgeCompleted();
   await ensurePaymentRetrySweepScheduled(context);
   return queued;
 }

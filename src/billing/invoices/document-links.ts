@@ -2,7 +2,6 @@
  * Where invoice PDFs and invoice archives are served without credentials, behind signed, expiring links.
  * The organization is part of every path, so that the public routes read each row by organization too.
  */
-import path from 'node:path';
 import type { AppContext } from '../../app-context.js';
 import { signLink } from '../../http/signed-links.js';
 
@@ -18,14 +17,6 @@ export function invoiceArchivePath(organizationId: string, archiveId: string): s
 }
 
 /** Archives too large for an attachment are kept here until their link is used. */
-export function archiveDirectory(context: AppContext, organizationId: string): string {
-  return path.join(context.config.dataDirectory, 'invoice-archives', organizationId);
-}
-
-export function archiveFile(context: AppContext, organizationId: string, archiveId: string): string {
-  return path.join(archiveDirectory(context, organizationId), `${archiveId}.zip`);
-}
-
 /** The configured public URL, else the one the caller reached us on. */
 export function publicBaseUrl(context: AppContext, requestBaseUrl: string | null): string {
   const base = context.config.publicUrl ?? requestBaseUrl;

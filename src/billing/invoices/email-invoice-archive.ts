@@ -5,13 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AppContext } from '../../app-context.js';
 import type { InvoiceArchiveEntry } from '../../pdf/invoice-archive.js';
 import { writeInvoiceArchive } from '../../pdf/invoice-archive.js';
-import { ARCHIVE_LINK_TTL_SECONDS, archiveDirectory, archiveFile, invoiceArchivePath, publicBaseUrl, signedDocumentUrl } from './document-links.js';
+import { ARCHIVE_LINK_TTL_SECONDS, invoiceArchivePath, publicBaseUrl, signedDocumentUrl } from './document-links.js';
+import { storeInvoiceArchive } from './invoice-archive-store.js';
 import { getInvoicePdf } from './invoice-pdf.js';
 import type { InvoiceArchivePayload } from './request-invoice-archive.js';
 import { billingEmailOf } from './send-invoice-email.js';
@@ -102,10 +104,8 @@ export async function emailInvoiceArchive(context: AppContext, payload: InvoiceA
   }
 
   const archiveId = randomUUID();
-  const directory = archiveDirectory(context, organizationId);
-  await mkdir(directory, { recursive: true });
-  const finalPath = archiveFile(context, organizationId, archiveId);
-  const partialPath = path.join(directory, `.${archiveId}.zip.partial`);
+  // A temporary file while the archive is written (constant memory); kept in the database if it is sent as a link.
+  const partialPath = path.join(tmpdir(), `bursar-archive-${archiveId}.zip.partial`);
   const fileName = `invoices-${organization.slug}.zip`;
   try {
     await renderMissingInvoicePdfs(context, organizationId);
@@ -119,7 +119,13 @@ export async function emailInvoiceArchive(context: AppContext, payload: InvoiceA
       });
       return { sent: 'attachment', ...written };
     }
-    await rename(partialPath, finalPath);
+    await storeInvoiceArchive(context, {
+      archiveId,
+      organizationId,
+      file: partialPath,
+      sizeBytes: written.bytes,
+      ttlSeconds: ARCHIVE_LINK_TTL_SECONDS,
+    });
     const url = signedDocumentUrl(
       context,
       publicBaseUrl(context, payload.requestBaseUrl),

@@ -1,10 +1,9 @@
 /** The public side of signed links: the invoice PDF or the invoice archive a link points to. */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { AppContext } from '../../app-context.js';
-import { BillingError, notFound } from '../../errors.js';
+import { BillingError } from '../../errors.js';
 import { checkSignedLink } from '../../http/signed-links.js';
-import { archiveFile, invoiceArchivePath, invoicePdfPath } from './document-links.js';
+import { invoiceArchivePath, invoicePdfPath } from './document-links.js';
+import { openInvoiceArchive } from './invoice-archive-store.js';
 import { getInvoicePdf, type StoredInvoicePdf } from './invoice-pdf.js';
 
 export interface SignedQuery {
@@ -31,8 +30,5 @@ export async function openSignedInvoiceArchive(
   input: { organizationId: string; archiveId: string; query: SignedQuery },
 ): Promise<{ size: number; stream: NodeJS.ReadableStream }> {
   assertSigned(context, invoiceArchivePath(input.organizationId, input.archiveId), input.query);
-  const file = archiveFile(context, input.organizationId, input.archiveId);
-  const info = await stat(file).catch(() => null);
-  if (info === null || !info.isFile()) throw notFound('Archive');
-  return { size: info.size, stream: createReadStream(file) };
+  return openInvoiceArchive(context, input.organizationId, input.archiveId);
 }
