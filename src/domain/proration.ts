@@ -82,14 +82,16 @@ export function planFeeLines(input: { periodStart: Date; periodEnd: Date; segmen
 
     const from = new Date(fromMs);
     const to = new Date(toMs);
-    const full = fromMs === periodStartMs && toMs === periodEndMs;
+    // Proration counts whole seconds: a segment missing less than a second of the period (an organization created
+    // a few milliseconds after midnight) is a full period, billed and labelled as such.
+    const full = periodEndMs - periodStartMs - (toMs - fromMs) < 1000;
     const amountMinor = full
       ? segment.monthlyPriceMinor
       : prorate(segment.monthlyPriceMinor, secondsBetween(from, to), periodSeconds);
     const when = full
       ? isWholeUtcMonth(periodStartMs, periodEndMs)
-        ? monthFormat.format(from)
-        : dayRangeLabel(fromMs, toMs)
+        ? monthFormat.format(input.periodStart)
+        : dayRangeLabel(periodStartMs, periodEndMs)
       : `${dayRangeLabel(fromMs, toMs)}, prorated`;
     lines.push({ description: `Plan ${segment.planName} (${when})`, planCode: segment.planCode, amountMinor, from, to });
   }

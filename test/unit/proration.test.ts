@@ -119,3 +119,16 @@ describe('planFeeLines', () => {
     assert.throws(() => planFeeLines({ periodStart: nov.start, periodEnd: nov.end, segments: [team('2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', -1n)] }), RangeError);
   });
 });
+
+it('a segment starting a few milliseconds into the period is a full period, not "prorated"', () => {
+  const lines = planFeeLines({
+    periodStart: new Date('2026-10-01T00:00:00.000Z'),
+    periodEnd: new Date('2026-11-01T00:00:00.000Z'),
+    segments: [
+      { planCode: 'TEAM', planName: 'Team', monthlyPriceMinor: 29900n, from: new Date('2026-10-01T00:00:00.030Z'), to: new Date('2026-11-01T00:00:00Z') },
+    ],
+  });
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.amountMinor, 29900n);
+  assert.equal(lines[0]!.description, 'Plan Team (October 2026)');
+});
