@@ -50,6 +50,8 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
   app.decorateRequest('surface', 'default');
   app.decorateRequest('bursar', null as never);
 
+  // Bodies are JSON only: anything else is a 415, not a string for the schema to puzzle over.
+  app.removeContentTypeParser('text/plain');
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

@@ -299,6 +299,15 @@ describe('bad input answers 400 naming each field, and writes nothing', () => {
     });
   });
 
+  test('a body that is not JSON gets 415', async () => {
+    const org = await createOrganization(app);
+    await expectNothingWritten(org, async () => {
+      const put = await http(app, 'PUT', path(org.id), { headers: { ...org.owner, 'content-type': 'text/plain' }, body: 'first_name=Forrest' });
+      assert.equal(put.status, 415);
+      assert.equal(put.body.error, 'unsupported_media_type');
+    });
+  });
+
   test('a non-uuid organization id gets 400 naming organizationId', async () => {
     const org = await createOrganization(app);
     const get = await http(app, 'GET', path('not-a-uuid'), { headers: org.owner });
