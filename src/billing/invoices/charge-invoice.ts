@@ -7,6 +7,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
 import { nextPaymentAttemptAt } from '../../domain/payment-retry-schedule.js';
+import { fieldOf, stringField } from '../../jobs/job-payload.js';
 import { invoiceEmailQueue } from '../../jobs/queues.js';
 import { PaymentProviderError } from '../../providers/payments/payment-provider.js';
 import { systemRequest } from '../access/actor.js';
@@ -26,9 +27,11 @@ export type ChargeOutcome =
 type AttemptResult = { kind: 'paid'; chargeReference: string } | { kind: 'failed'; code: string; message: string };
 
 export function isChargeInvoicePayload(payload: unknown): payload is ChargeInvoicePayload {
-  if (typeof payload !== 'object' || payload === null) return false;
-  const value = payload as Record<string, unknown>;
-  return typeof value.organizationId === 'string' && typeof value.invoiceId === 'string' && Number.isInteger(value.attempt);
+  return (
+    stringField(payload, 'organizationId') !== undefined &&
+    stringField(payload, 'invoiceId') !== undefined &&
+    Number.isInteger(fieldOf(payload, 'attempt'))
+  );
 }
 
 function isChargeable(invoice: Invoice): boolean {

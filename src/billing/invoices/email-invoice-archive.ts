@@ -4,6 +4,7 @@
  * attachment, or kept on disk behind a signed, expiring link when it is larger than `maxAttachmentBytes`.
  */
 import { randomUUID } from 'node:crypto';
+import { fieldOf, stringField } from '../../jobs/job-payload.js';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,9 +26,8 @@ export type InvoiceArchiveOutcome =
   | { sent: 'no_invoices' | 'no_billing_email'; entryCount: 0; bytes: 0 };
 
 export function isInvoiceArchivePayload(payload: unknown): payload is InvoiceArchivePayload {
-  if (typeof payload !== 'object' || payload === null) return false;
-  const value = payload as Record<string, unknown>;
-  return typeof value.organizationId === 'string' && (value.requestBaseUrl === null || typeof value.requestBaseUrl === 'string');
+  const requestBaseUrl = fieldOf(payload, 'requestBaseUrl');
+  return stringField(payload, 'organizationId') !== undefined && (requestBaseUrl === null || typeof requestBaseUrl === 'string');
 }
 
 /**

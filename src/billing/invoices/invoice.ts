@@ -3,6 +3,7 @@
  * another organization's invoice is not found, exactly like an unknown id.
  */
 import type { Queryable } from '../../db/database.js';
+import { fieldOf } from '../../jobs/job-payload.js';
 import { notFound } from '../../errors.js';
 import type { InvoiceLineKind } from '../../domain/invoice-math.js';
 import type { PlanKind } from '../plans/plan.js';
@@ -123,29 +124,26 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-function field(object: unknown, name: string): unknown {
-  return typeof object === 'object' && object !== null && name in object ? (object as Record<string, unknown>)[name] : undefined;
-}
 
 /** jsonb comes back parsed from both drivers; read it field by field rather than trusting its shape. */
 function toBillTo(value: unknown): BillToSnapshot {
   return {
-    company: stringOrNull(field(value, 'company')),
-    contactName: stringOrNull(field(value, 'contactName')),
-    email: stringOrNull(field(value, 'email')),
-    addressLines: stringList(field(value, 'addressLines')),
-    country: stringOrNull(field(value, 'country')),
-    countryName: stringOrNull(field(value, 'countryName')),
-    taxId: stringOrNull(field(value, 'taxId')),
+    company: stringOrNull(fieldOf(value, 'company')),
+    contactName: stringOrNull(fieldOf(value, 'contactName')),
+    email: stringOrNull(fieldOf(value, 'email')),
+    addressLines: stringList(fieldOf(value, 'addressLines')),
+    country: stringOrNull(fieldOf(value, 'country')),
+    countryName: stringOrNull(fieldOf(value, 'countryName')),
+    taxId: stringOrNull(fieldOf(value, 'taxId')),
   };
 }
 
 function toSeller(value: unknown): SellerSnapshot {
   return {
-    name: stringOrNull(field(value, 'name')) ?? '',
-    addressLines: stringList(field(value, 'addressLines')),
-    taxId: stringOrNull(field(value, 'taxId')),
-    email: stringOrNull(field(value, 'email')),
+    name: stringOrNull(fieldOf(value, 'name')) ?? '',
+    addressLines: stringList(fieldOf(value, 'addressLines')),
+    taxId: stringOrNull(fieldOf(value, 'taxId')),
+    email: stringOrNull(fieldOf(value, 'email')),
   };
 }
 

@@ -5,6 +5,7 @@
  * customer has the invoice they owe).
  */
 import type { AppContext } from '../../app-context.js';
+import { stringField } from '../../jobs/job-payload.js';
 import type { Queryable } from '../../db/database.js';
 import { formatMoney } from '../../domain/money.js';
 import { findInvoice, type Invoice } from './invoice.js';
@@ -17,13 +18,11 @@ const dayFormat = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'lo
 const kinds: readonly InvoiceEmailKind[] = ['issued', 'paid', 'payment_failed'];
 
 export function isInvoiceEmailPayload(payload: unknown): payload is InvoiceEmailPayload {
-  if (typeof payload !== 'object' || payload === null) return false;
-  const value = payload as Record<string, unknown>;
+  const kind = stringField(payload, 'kind');
   return (
-    typeof value.organizationId === 'string' &&
-    typeof value.invoiceId === 'string' &&
-    typeof value.kind === 'string' &&
-    (kinds as readonly string[]).includes(value.kind)
+    stringField(payload, 'organizationId') !== undefined &&
+    stringField(payload, 'invoiceId') !== undefined &&
+    kinds.some((known) => known === kind)
   );
 }
 
