@@ -6,9 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { selectProfileAs } from '../src/billing/profile/billing-profile.js';
-import { SignJWT } from 'jose';
 import {
-  BENCH_JWT_SECRET,
   compareUnderLoad,
   openBaselinePool,
   openBenchDatabase,
@@ -16,7 +14,9 @@ import {
   warmUp,
   type BenchFigure,
   type RequestTemplate,
+  seedOrganizations,
 } from './support.js';
+import type { Database } from '../src/db/database.js';
 
 const ORGANIZATIONS = Number(process.env.BENCH_BILLING_INFO_ORGANIZATIONS ?? 2000);
 
@@ -26,15 +26,8 @@ export async function run(): Promise<BenchFigure[]> {
   const pool = openBaselinePool(bench);
   const baseline = Fastify({ logger: false });
   try {
-    await seed(bench.database, ORGANIZATIONS);
-    const { rows } = await bench.database.query<{ id: string }>('SELECT id FROM organizations ORDER BY id');
-    const key = new TextEncoder().encode(BENCH_JWT_SECRET);
-    const organizations = await Promise.all(
-      rows.map(async ({ id }) => ({
-        id,
-        authorization: `Bearer ${await new SignJWT({ org_id: id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${id}`).setExpirationTime('2h').sign(key)}`,
-      })),
-    );
+    const organizations = await seedOrganizations(bench.database, ORGANIZATIONS);
+    await seedProfiles(bench.database);
 
     // The same single SELECT by key as the real route (profile, default address and the caller's membership).
     baseline.get<{ Params: { id: string } }>('/baseline/:id', async (request) => {
@@ -116,14 +109,8 @@ export async function run(): Promise<BenchFigure[]> {
   }
 }
 
-/** Organizations with an owner and a filled profile, inserted in bulk. */
-async function seed(database: import('../src/db/database.js').Database, count: number): Promise<void> {
-  await database.query(
-    `INSERT INTO organizations (id, slug, name, created_at, updated_at)
-     SELECT gen_random_uuid(), 'bench-' || n, 'Bench ' || n, now(), now() FROM generate_series(1, $1) AS n`,
-    [count],
-  );
-  await database.query(`INSERT INTO memberships (organization_id, user_id, role, created_at) SELECT id, 'user-' || id, 'owner', now() FROM organizations`);
+/** A filled profile and default address for every organization, inserted in bulk. */
+async function seedProfiles(database: Database): Promise<void> {
   await database.query(
     `INSERT INTO billing_profiles (organization_id, contact_first_name, contact_last_name, email, updated_at)
      SELECT id, 'Forrest', 'Gump', 'forrest@gump.com', now() FROM organizations`,

@@ -7,11 +7,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
-import { SignJWT } from 'jose';
 import { ensureProviderCustomer } from '../src/billing/payment-methods/ensure-provider-customer.js';
-import type { Database } from '../src/db/database.js';
 import {
-  BENCH_JWT_SECRET,
   loadTest,
   openBaselinePool,
   openBenchDatabase,
@@ -21,6 +18,7 @@ import {
   warmUp,
   type BenchFigure,
   type RequestTemplate,
+  seedOrganizations,
 } from './support.js';
 
 const ORGANIZATIONS = 1001;
@@ -29,10 +27,6 @@ const CARDS_PER_RUN = 15_000;
 const WARM_UP_CARDS = 2_000;
 const EXPIRY_YEAR = new Date().getUTCFullYear() + 3;
 
-interface BenchOrganization {
-  id: string;
-  authorization: string;
-}
 
 /** The Luhn check digit that makes `partial` + digit a valid card number. */
 function luhnCheckDigit(partial: string): string {
@@ -64,7 +58,7 @@ export async function run(): Promise<BenchFigure[]> {
   const pool = openBaselinePool(bench);
   const baseline = Fastify({ logger: false });
   try {
-    const organizations = await seedOrganizations(bench.database);
+    const organizations = await seedOrganizations(bench.database, ORGANIZATIONS, 'billing');
     // Provider customers exist already: the first card of an organization is not the common case.
     for (const organization of organizations) await ensureProviderCustomer(app.context, organization.id);
 
@@ -145,19 +139,3 @@ export async function run(): Promise<BenchFigure[]> {
   }
 }
 
-async function seedOrganizations(database: Database): Promise<BenchOrganization[]> {
-  await database.query(
-    `INSERT INTO organizations (id, slug, name, created_at, updated_at)
-     SELECT gen_random_uuid(), 'bench-' || n, 'Bench ' || n, now(), now() FROM generate_series(1, $1) AS n`,
-    [ORGANIZATIONS],
-  );
-  await database.query(`INSERT INTO memberships (organization_id, user_id, role, created_at) SELECT id, 'user-' || id, 'billing', now() FROM organizations`);
-  const { rows } = await database.query<{ id: string }>('SELECT id FROM organizations ORDER BY id');
-  const key = new TextEncoder().encode(BENCH_JWT_SECRET);
-  return Promise.all(
-    rows.map(async ({ id }) => ({
-      id,
-      authorization: `Bearer ${await new SignJWT({ org_id: id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${id}`).setExpirationTime('2h').sign(key)}`,
-    })),
-  );
-}

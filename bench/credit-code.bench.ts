@@ -7,10 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
-import { SignJWT } from 'jose';
 import type { Database } from '../src/db/database.js';
 import {
-  BENCH_JWT_SECRET,
   loadTest,
   openBaselinePool,
   openBenchDatabase,
@@ -20,6 +18,8 @@ import {
   warmUp,
   type BenchFigure,
   type RequestTemplate,
+  seedOrganizations,
+  type BenchOrganization,
 } from './support.js';
 
 // 1001 and the code counts below share no factor, so pair j = (code j mod K, organization j mod 1001) is unique
@@ -28,10 +28,6 @@ const ORGANIZATIONS = 1001;
 const MEASURED_CODES = 50;
 const WARM_UP_CODES = 4;
 
-interface BenchOrganization {
-  id: string;
-  authorization: string;
-}
 
 export async function run(): Promise<BenchFigure[]> {
   const bench = await openBenchDatabase();
@@ -39,7 +35,7 @@ export async function run(): Promise<BenchFigure[]> {
   const pool = openBaselinePool(bench);
   const baseline = Fastify({ logger: false });
   try {
-    const organizations = await seedOrganizations(bench.database);
+    const organizations = await seedOrganizations(bench.database, ORGANIZATIONS);
     const codeSet = (name: string, count: number) => seedCodes(bench.database, name, count);
     const [realWarmCodes, realCodes, keyedCodes, baselineWarmCodes, baselineCodes] = [
       await codeSet('RW', WARM_UP_CODES),
@@ -143,22 +139,6 @@ function pairs(
   return templates;
 }
 
-async function seedOrganizations(database: Database): Promise<BenchOrganization[]> {
-  await database.query(
-    `INSERT INTO organizations (id, slug, name, created_at, updated_at)
-     SELECT gen_random_uuid(), 'bench-' || n, 'Bench ' || n, now(), now() FROM generate_series(1, $1) AS n`,
-    [ORGANIZATIONS],
-  );
-  await database.query(`INSERT INTO memberships (organization_id, user_id, role, created_at) SELECT id, 'user-' || id, 'owner', now() FROM organizations`);
-  const { rows } = await database.query<{ id: string }>('SELECT id FROM organizations ORDER BY id');
-  const key = new TextEncoder().encode(BENCH_JWT_SECRET);
-  return Promise.all(
-    rows.map(async ({ id }) => ({
-      id,
-      authorization: `Bearer ${await new SignJWT({ org_id: id }).setProtectedHeader({ alg: 'HS256' }).setSubject(`user-${id}`).setExpirationTime('2h').sign(key)}`,
-    })),
-  );
-}
 
 /** Unlimited USD codes named `BENCH-<set>-<n>`. */
 async function seedCodes(database: Database, set: string, count: number): Promise<string[]> {

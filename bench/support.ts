@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { fork } from 'node:child_process';
 import pino from 'pino';
 import pg from 'pg';
+import { SignJWT } from 'jose';
 import { createApp } from '../src/app.js';
 import type { AppContext } from '../src/app-context.js';
 import { loadConfig } from '../src/config.js';
@@ -184,6 +185,36 @@ function medianResult(results: LoadResult[]): LoadResult {
 }
 
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export interface BenchOrganization {
+  id: string;
+  /** `Bearer <jwt>` of the organization's member `user-<id>`. */
+  authorization: string;
+}
+
+/** Organizations with one member each (the given role), inserted in bulk, with a JWT per member. */
+export async function seedOrganizations(database: Database, count: number, role = 'owner'): Promise<BenchOrganization[]> {
+  await database.query(
+    `INSERT INTO organizations (id, slug, name, created_at, updated_at)
+     SELECT gen_random_uuid(), 'bench-' || n, 'Bench ' || n, now(), now() FROM generate_series(1, $1) AS n`,
+    [count],
+  );
+  await database.query(
+    `INSERT INTO memberships (organization_id, user_id, role, created_at) SELECT id, 'user-' || id, $1, now() FROM organizations`,
+    [role],
+  );
+  const { rows } = await database.query<{ id: string }>('SELECT id FROM organizations ORDER BY id');
+  return Promise.all(rows.map(async ({ id }) => ({ id, authorization: `Bearer ${await memberJwt(id)}` })));
+}
+
+/** A JWT of the member `user-<organizationId>`, with the organization as its active one. */
+export function memberJwt(organizationId: string): Promise<string> {
+  return new SignJWT({ org_id: organizationId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(`user-${organizationId}`)
+    .setExpirationTime('2h')
+    .sign(new TextEncoder().encode(BENCH_JWT_SECRET));
+}
 
 /** Warms a server up so that the first measured second is not JIT compilation. */
 export async function warmUp(url: string, requests: RequestTemplate[]): Promise<void> {
