@@ -6,7 +6,7 @@ import { createOrganization, http, mintJwt, type OrganizationFixture, type TestA
 
 /**
  * An organization whose members' tokens stay valid while the test clock moves over months and years
- * (tokens are checked against the business clock).
+ * (the fixtures' default tokens last an hour of wall-clock time).
  */
 export async function createBillingOrganization(app: TestApp, values: { name?: string } = {}): Promise<OrganizationFixture> {
   const org = await createOrganization(app, values);

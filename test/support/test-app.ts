@@ -57,7 +57,7 @@ async function openTestDatabase(): Promise<{ database: Database; drop: () => Pro
 
 export async function startTestApp(
   environment: Record<string, string> = {},
-  options: Omit<CreateAppOptions, 'database' | 'logger' | 'clock'> = {},
+  options: Omit<CreateAppOptions, 'database' | 'logger' | 'clock'> & { shareDatabaseOf?: TestApp } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -75,9 +75,14 @@ export async function startTestApp(
     BURSAR_PUBLIC_URL: 'http://127.0.0.1',
     ...environment,
   });
-  const { database, drop } = await openTestDatabase();
+  // A second Bursar "process" on the database of another (multi-process tests): it owns neither, the first closes it.
+  const { shareDatabaseOf, ...appOptions } = options;
+  const { database, drop } = shareDatabaseOf
+    ? { database: shareDatabaseOf.database, drop: async () => undefined }
+    : await openTestDatabase();
   const clock = new SettableClock();
-  const app = await createApp(config, { database, logger, clock, startWorkers: false, announce: () => undefined, ...options });
+  if (shareDatabaseOf) clock.set(shareDatabaseOf.clock.now());
+  const app = await createApp(config, { database, logger, clock, startWorkers: false, announce: () => undefined, ...appOptions });
   const address = await app.server.listen({ port: 0, host: '127.0.0.1' });
   app.context.config.publicUrl = address;
   return {
@@ -89,6 +94,7 @@ export async function startTestApp(
     admin: { authorization: `Bearer ${ADMIN_TOKEN}` },
     async close() {
       await app.close();
+      if (shareDatabaseOf) return;
       await database.close();
       await drop();
     },
