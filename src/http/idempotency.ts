@@ -18,7 +18,8 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
-import { authorize, type Permission } from '../billing/access/authorize.js';
+import type { Role } from '../billing/access/actor.js';
+import { checkAccess, rolesWith, type Permission } from '../billing/access/authorize.js';
 import type { Queryable } from '../db/database.js';
 import { BillingError, conflict } from '../errors.js';
 
@@ -118,7 +119,10 @@ export async function withIdempotency(
   const context = request.bursar;
   const database = context.database;
   // Nobody may claim or read keys of an organization they cannot act on (404 / 403 as for the operation itself).
-  await authorize(database, request.actor, organizationId, options.permission ?? 'billing');
+  // Operators and API tokens are checked here; a user's membership is read by the claim statement itself.
+  const actor = request.actor;
+  const permission = options.permission ?? 'billing';
+  if (actor.type !== 'user') checkAccess(actor, organizationId, undefined, permission);
   const hash = requestHash(request, scope);
 
   await deleteExpiredKeysNowAndThen(database, context.clock.now());
@@ -126,19 +130,38 @@ export async function withIdempotency(
   let claimedAt: Date | null = null;
   for (let attempt = 0; attempt < 3 && claimedAt === null; attempt++) {
     const now = context.clock.now();
-    // A row of this key older than the retention is forgotten: the claim replaces it.
-    const inserted = await database.query(
-      `INSERT INTO idempotency_keys (organization_id, scope, key, request_hash, response_status, response_body, created_at)
-       VALUES ($1, $2, $3, $4, $5, NULL, $6)
-       ON CONFLICT (organization_id, scope, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status, response_body = NULL,
-             created_at = EXCLUDED.created_at
-         WHERE idempotency_keys.created_at < $7
-       RETURNING key`,
-      [organizationId, scope, key, hash, PENDING_STATUS, now, new Date(now.getTime() - RETENTION_MS)],
+    // A row of this key older than the retention is forgotten: the claim replaces it. The claim is written only for
+    // a caller the access rule admits (the same rule, checked again on the role read here).
+    const { rows: claims } = await database.query<{ member_role: Role | null; claimed: boolean }>(
+      `WITH member AS (
+         SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $8
+       ), claim AS (
+         INSERT INTO idempotency_keys (organization_id, scope, key, request_hash, response_status, response_body, created_at)
+         SELECT $1::uuid, $2::text, $3::text, $4::text, $5::integer, NULL, $6::timestamptz
+          WHERE $9::boolean OR EXISTS (SELECT 1 FROM member WHERE role = ANY($10::text[]))
+         ON CONFLICT (organization_id, scope, key) DO UPDATE
+           SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status, response_body = NULL,
+               created_at = EXCLUDED.created_at
+           WHERE idempotency_keys.created_at < $7
+         RETURNING key
+       )
+       SELECT (SELECT role FROM member) AS member_role, EXISTS (SELECT 1 FROM claim) AS claimed`,
+      [
+        organizationId,
+        scope,
+        key,
+        hash,
+        PENDING_STATUS,
+        now,
+        new Date(now.getTime() - RETENTION_MS),
+        actor.type === 'user' ? actor.userId : null,
+        actor.type !== 'user',
+        rolesWith(permission),
+      ],
       { prepare: 'claim_idempotency_key' },
     );
-    if (inserted.rowCount > 0) {
+    if (actor.type === 'user') checkAccess(actor, organizationId, claims[0]?.member_role ?? undefined, permission);
+    if (claims[0]?.claimed) {
       claimedAt = now;
       break;
     }

@@ -406,6 +406,9 @@ describe('access', () => {
     assert.equal(provider.attached.length, attachedBefore);
     assert.equal((await http(app, 'DELETE', `${cardsPath(org)}/${cardId}`, { headers: org.member })).status, 403);
     assert.equal((await listCards(org)).length, 1);
+    const keyed = await http(app, 'POST', cardsPath(org), { headers: { ...org.member, 'idempotency-key': 'member-key' }, body: card('5555555555554444') });
+    assert.equal(keyed.status, 403);
+    assert.equal(await rowCount('idempotency_keys', org.id), 0);
   });
 
   test('a non-member gets 404 on every card route, with or without an Idempotency-Key', async () => {

@@ -13,6 +13,11 @@ const rolesAllowed: Record<Permission, readonly Role[]> = {
   administer: ['owner', 'admin'],
 };
 
+/** The organization roles a permission admits (for statements that check membership in SQL). */
+export function rolesWith(permission: Permission): readonly Role[] {
+  return rolesAllowed[permission];
+}
+
 /**
  * Checks that the actor may act on the organization. Someone who is not a member gets the same 404 as for an
  * organization that does not exist, so that nothing reveals what exists.
