@@ -1,5 +1,4 @@
 /** The credit code record, how it is read, and the errors of redeeming one. */
-import type { Queryable } from '../../db/database.js';
 import { BillingError } from '../../errors.js';
 import { creditCodeStatus, type CreditCodeRefusal, type CreditCodeStatus } from '../../domain/credit-code.js';
 
@@ -50,11 +49,6 @@ export function toCreditCode(row: CreditCodeRow): CreditCode {
     disabledAt: row.disabled_at,
     createdAt: row.created_at,
   };
-}
-
-export async function findCreditCodeByCode(db: Queryable, normalizedCode: string): Promise<CreditCode | null> {
-  const { rows } = await db.query<CreditCodeRow>(`SELECT ${creditCodeColumns} FROM credit_codes WHERE code = $1`, [normalizedCode]);
-  return rows[0] ? toCreditCode(rows[0]) : null;
 }
 
 /*

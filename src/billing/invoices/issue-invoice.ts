@@ -3,11 +3,10 @@
  * batch of one of `issueInvoices`, the billing run's path, so that both issue invoices by the same rules.
  */
 import type { AppContext } from '../../app-context.js';
-import type { Queryable } from '../../db/database.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
 import type { RequestContext } from '../access/actor.js';
 import type { InvoiceStatus } from './invoice.js';
-import { issueInvoices, lockOrganizationsInvoicing } from './issue-invoices.js';
+import { issueInvoices } from './issue-invoices.js';
 
 export { INVOICE_ISSUE } from './issue-invoices.js';
 
@@ -33,11 +32,6 @@ export interface InvoiceEmailPayload {
   kind: InvoiceEmailKind;
   /** The failed attempt a payment_failed notice is about. */
   attempt?: number;
-}
-
-/** One per organization: billing runs, reruns and concurrent workers take turns on an organization. */
-export async function lockOrganizationInvoicing(tx: Queryable, organizationId: string): Promise<void> {
-  await lockOrganizationsInvoicing(tx, [organizationId]);
 }
 
 /**

@@ -83,30 +83,8 @@ export async function loadCreditCard(db: Queryable, organizationId: string, cred
   return toCreditCard(rows[0]);
 }
 
-export async function insertCreditCard(db: Queryable, card: CreditCard, fingerprint: string): Promise<void> {
-  await db.query(
-    `INSERT INTO payment_methods (id, organization_id, provider, provider_reference, brand, last4, expiry_month, expiry_year,
-                                  fingerprint, is_default, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [
-      card.id,
-      card.organizationId,
-      card.provider,
-      card.providerReference,
-      card.brand,
-      card.last4,
-      card.expiryMonth,
-      card.expiryYear,
-      fingerprint,
-      card.isDefault,
-      card.createdAt,
-    ],
-  );
-}
-
 /**
- * The same row as `insertCreditCard`, as a part of a larger statement: inserted only if `source` (a CTE of that
- * statement) yields a row. Placeholders start at `$firstParameter`; add `RETURNING …` as needed.
+ * A card row as a part of a larger statement: inserted only if `source` (a CTE of that statement) yields a row. Placeholders start at `$firstParameter`; add `RETURNING …` as needed.
  */
 export function creditCardInsertFrom(
   source: string,

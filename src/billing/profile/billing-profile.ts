@@ -173,9 +173,3 @@ export async function findOrganizationIdBySlug(db: Queryable, slug: string): Pro
   if (!row) throw notFound('Organization');
   return row.id;
 }
-
-export function profileValues(profile: BillingProfile): ProfileValues {
-  const values = {} as ProfileValues;
-  for (const field of profileFields) values[field] = profile[field];
-  return values;
-}
