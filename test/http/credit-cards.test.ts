@@ -14,7 +14,7 @@ class RecordingSandbox extends SandboxPaymentProvider {
   failDetaches = 0;
   attachDelayMs = 0;
 
-  constructor(private readonly clockHolder: { clock: Clock }) {
+  constructor(clockHolder: { clock: Clock }) {
     super({ fingerprintSecret: 'recording-sandbox-fingerprint-secret', clock: { now: () => clockHolder.clock.now() } });
   }
 

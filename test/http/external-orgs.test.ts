@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { auditEvents, createOrganization, http, mintJwt, startTestApp, usingPostgres, type OrganizationFixture, type TestApp } from '../support/test-app.js';
+import { auditEvents, createOrganization, http, mintJwt, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
 
 let app: TestApp;
 before(async () => {

@@ -1,7 +1,7 @@
 /** Helpers shared by the invoice test files: plans, billing details, clusters, usage, billing runs, PDFs and ZIPs. */
 import assert from 'node:assert/strict';
 import { PDFParse } from 'pdf-parse';
-import yauzl from 'yauzl';
+import { readZipEntries } from '../fixtures/read-zip.js';
 import { createOrganization, http, mintJwt, type OrganizationFixture, type TestApp } from '../support/test-app.js';
 
 /**
@@ -156,28 +156,8 @@ export function assertContainsAll(text: string, fragments: string[]): void {
 
 /** Every entry of a ZIP, by name. */
 export async function readZip(zipBytes: Buffer): Promise<Map<string, Buffer>> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromBuffer(zipBytes, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
-  );
-  const entries = new Map<string, Buffer>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('error', reject);
-    zip.on('end', resolve);
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          entries.set(entry.fileName, Buffer.concat(chunks));
-          zip.readEntry();
-        });
-      });
-    });
-    zip.readEntry();
-  });
-  return entries;
+  const entries = await readZipEntries(zipBytes);
+  return new Map([...entries].map(([name, entry]) => [name, entry.content]));
 }
 
 /** Runs every queued job that is due now (workers do not run by themselves in tests). */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import yauzl from 'yauzl';
+import { readZipEntries } from '../fixtures/read-zip.js';
 import { writeInvoiceArchive, type InvoiceArchiveEntry } from '../../src/pdf/invoice-archive.js';
 
 /** Deterministic pseudo-random bytes: entry `index` always has the same content. */
@@ -25,31 +25,7 @@ function fileNameFor(index: number): string {
   return `invoices/INV-${String(index + 1).padStart(6, '0')}.pdf`;
 }
 
-async function readZip(path: string): Promise<Map<string, { content: Buffer; compressionMethod: number }>> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
-  );
-  const entries = new Map<string, { content: Buffer; compressionMethod: number }>();
-  await new Promise<void>((resolve, reject) => {
-    zip.on('error', reject);
-    zip.on('end', resolve);
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, (error, stream) => {
-        if (error) return reject(error);
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('error', reject);
-        stream.on('end', () => {
-          entries.set(entry.fileName, { content: Buffer.concat(chunks), compressionMethod: entry.compressionMethod });
-          zip.readEntry();
-        });
-      });
-    });
-    zip.readEntry();
-  });
-  zip.close();
-  return entries;
-}
+const readZip = readZipEntries;
 
 describe('writeInvoiceArchive', () => {
   let directory: string;
