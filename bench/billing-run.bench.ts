@@ -7,7 +7,7 @@
  * indexes and unique keys) in batches of 1,000 rows with `INSERT … SELECT`.
  */
 import type { AppContext } from '../src/app-context.js';
-import { systemRequest } from '../src/billing/access/actor.js';
+import { systemCaller } from '../src/domain/actor.js';
 import { executeBillingRun } from '../src/billing/invoices/execute-billing-run.js';
 import { periodContaining, previousPeriod } from '../src/domain/billing-period.js';
 import { openBenchDatabase, round, startBenchApp, type BenchFigure } from './support.js';
@@ -109,7 +109,7 @@ export async function run(): Promise<BenchFigure[]> {
     console.log(`  seeded in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
     const started = process.hrtime.bigint();
-    const summary = await executeBillingRun(context, systemRequest('bench'), { asOf: period.end });
+    const summary = await executeBillingRun(context, systemCaller('bench'), { asOf: period.end });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (summary.invoicesCreated !== count || summary.organizationsFailed !== 0) {
       throw new Error(`expected ${count} invoices, got ${summary.invoicesCreated} (${summary.organizationsFailed} failed)`);

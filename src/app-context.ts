@@ -6,15 +6,7 @@ import type { JobQueue } from './jobs/job-queue.js';
 import type { Logger } from './logger.js';
 import type { Mailer } from './mail/mailer.js';
 import type { PaymentProvider } from './providers/payments/payment-provider.js';
-
-export interface AppSecrets {
-  /** SHA-256 (hex) of the operator token. */
-  adminTokenHash: string;
-  /** Key of the HMAC that signs expiring download links; shared by every process through the database. */
-  linkSigningKey: Buffer;
-  /** Key of the sandbox provider's card fingerprints (same card → same fingerprint, number not recoverable). */
-  cardFingerprintKey: string;
-}
+import type { AppSecrets } from './secrets.js';
 
 export interface AppContext {
   config: Config;

@@ -4,9 +4,17 @@
  * and printed once.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AppSecrets } from './app-context.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+
+export interface AppSecrets {
+  /** SHA-256 (hex) of the operator token. */
+  adminTokenHash: string;
+  /** Key of the HMAC that signs expiring download links; shared by every process through the database. */
+  linkSigningKey: Buffer;
+  /** Key of the sandbox provider's card fingerprints (same card → same fingerprint, number not recoverable). */
+  cardFingerprintKey: string;
+}
 
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import sql, { empty, type Sql } from 'sql-template-tag';
 import type { Queryable } from '../db/database.js';
-import { actorId, type RequestContext } from '../billing/access/actor.js';
+import { actorId, type Caller } from '../domain/actor.js';
 
 /** Field changes as `{ field: { old, new } }`; values are JSON (money as strings of minor units). */
 export type AuditChanges = Record<string, { old: unknown; new: unknown }>;
@@ -11,39 +12,34 @@ export interface AuditEvent {
   changes: AuditChanges | Record<string, unknown>;
 }
 
-const columns = 'id, organization_id, type, actor_type, actor_id, surface, changes, request_id, created_at';
-const casts = ['uuid', 'uuid', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'timestamptz'];
-
-function values(request: RequestContext, at: Date, event: AuditEvent): unknown[] {
-  return [
-    randomUUID(),
-    event.organizationId,
-    event.type,
-    request.actor.type,
-    actorId(request.actor),
-    request.surface,
-    JSON.stringify(event.changes, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value)),
-    request.requestId,
-    at,
-  ];
-}
-
-/** Written in the same transaction as the change it records, so one never exists without the other. */
-export async function recordAuditEvent(tx: Queryable, request: RequestContext, at: Date, event: AuditEvent): Promise<void> {
-  await tx.query(`INSERT INTO audit_events (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, values(request, at, event));
+/** JSON of an audit event's changes: bigint money as strings of minor units. */
+export function auditJson(changes: AuditEvent['changes']): string {
+  return JSON.stringify(changes, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
 /**
- * The same audit row as a part of a larger statement, written only if `source` (a CTE of that statement) yields a
- * row: `INSERT INTO audit_events (…) SELECT … FROM source`. Placeholders start at `$firstParameter`.
+ * The one `INSERT INTO audit_events`. Alone it writes one row; with `from` (a CTE of a larger statement) it writes
+ * the row only if that CTE yields one, so the event exists exactly when the change it records does.
  */
-export function auditEventInsertFrom(
-  source: string,
-  firstParameter: number,
-  request: RequestContext,
-  at: Date,
-  event: AuditEvent,
-): { sql: string; parameters: unknown[] } {
+export function insertAuditEvent(caller: Caller, at: Date, event: AuditEvent, from?: Sql): Sql {
+  return sql`INSERT INTO audit_events (id, organization_id, type, actor_type, actor_id, surface, changes, request_id, created_at)
+    SELECT ${randomUUID()}::uuid, ${event.organizationId}::uuid, ${event.type}::text, ${caller.actor.type}::text,
+           ${actorId(caller.actor)}::text, ${caller.surface}::text, ${auditJson(event.changes)}::jsonb,
+           ${caller.requestId}::text, ${at}::timestamptz
+    ${from ? sql`FROM ${from}` : empty}`;
+}
+
+/** Written in the same transaction as the change it records, so one never exists without the other. */
+export async function recordAuditEvent(tx: Queryable, caller: Caller, at: Date, event: AuditEvent): Promise<void> {
+  await tx.query(insertAuditEvent(caller, at, event));
+}
+
+/** TRANSITIONAL (issue 7): the hand-numbered form, removed once every caller composes `insertAuditEvent`. */
+export function auditEventInsertFrom(source: string, firstParameter: number, caller: Caller, at: Date, event: AuditEvent): { sql: string; parameters: unknown[] } {
+  const casts = ['uuid', 'uuid', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'timestamptz'];
   const placeholders = casts.map((cast, index) => `$${firstParameter + index}::${cast}`).join(', ');
-  return { sql: `INSERT INTO audit_events (${columns}) SELECT ${placeholders} FROM ${source}`, parameters: values(request, at, event) };
+  return {
+    sql: `INSERT INTO audit_events (id, organization_id, type, actor_type, actor_id, surface, changes, request_id, created_at) SELECT ${placeholders} FROM ${source}`,
+    parameters: [randomUUID(), event.organizationId, event.type, caller.actor.type, actorId(caller.actor), caller.surface, auditJson(event.changes), caller.requestId, at],
+  };
 }

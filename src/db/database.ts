@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import type { Sql } from 'sql-template-tag';
 
 export interface QueryResult<Row> {
   rows: Row[];
@@ -20,6 +21,11 @@ export interface QueryOptions {
 }
 
 export interface Queryable {
+  /**
+   * Runs one statement written with the `sql` tag of `sql-template-tag` (it numbers the placeholders and composes
+   * fragments). The plain text form is kept for the statements not yet written with the tag.
+   */
+  query<Row = Record<string, unknown>>(statement: Sql, options?: QueryOptions): Promise<QueryResult<Row>>;
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>>;
   /** Runs a script of several statements without parameters (migrations). */
   execute(script: string): Promise<void>;
@@ -56,18 +62,33 @@ function toDriverParams(params: readonly unknown[] | undefined): unknown[] {
   return params ? params.map(toDriverValue) : [];
 }
 
+interface Statement {
+  text: string;
+  values: unknown[];
+  options: QueryOptions | undefined;
+}
+
+/** Both call forms of `Queryable.query` as one statement for the driver. */
+function statementOf(first: Sql | string, second?: readonly unknown[] | QueryOptions, third?: QueryOptions): Statement {
+  if (typeof first === 'string') return { text: first, values: toDriverParams(second as readonly unknown[] | undefined), options: third };
+  return { text: first.text, values: toDriverParams(first.values), options: second as QueryOptions | undefined };
+}
+
+type QueryArguments = [Sql | string, (readonly unknown[] | QueryOptions)?, QueryOptions?];
+
 class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   private readonly mutex = new Mutex();
   constructor(private readonly client: PGlite) {}
 
-  private async run<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
-    const result = await this.client.query<Row>(text, toDriverParams(params));
+  private async run<Row>(statement: Statement): Promise<QueryResult<Row>> {
+    const result = await this.client.query<Row>(statement.text, statement.values);
     return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
   }
 
-  query<Row>(text: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
-    return this.mutex.run(() => this.run<Row>(text, params));
+  query<Row>(...args: QueryArguments): Promise<QueryResult<Row>> {
+    const statement = statementOf(...args);
+    return this.mutex.run(() => this.run<Row>(statement));
   }
 
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -75,7 +96,7 @@ class PgliteDatabase implements Database {
       await this.client.exec('BEGIN');
       try {
         const result = await work({
-          query: (text, params) => this.run(text, params),
+          query: <Row>(...args: QueryArguments) => this.run<Row>(statementOf(...args)),
           execute: async (script) => {
             await this.client.exec(script);
           },
@@ -100,16 +121,18 @@ class PgliteDatabase implements Database {
   }
 }
 
+async function runOn<Row>(target: pg.Pool | pg.PoolClient, statement: Statement): Promise<QueryResult<Row>> {
+  const { text, values, options } = statement;
+  const result = options?.prepare ? await target.query({ name: options.prepare, text, values }) : await target.query(text, values);
+  return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+}
+
 class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   constructor(private readonly pool: pg.Pool) {}
 
-  async query<Row>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>> {
-    const values = toDriverParams(params);
-    const result = options?.prepare
-      ? await this.pool.query({ name: options.prepare, text, values })
-      : await this.pool.query(text, values);
-    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  async query<Row>(...args: QueryArguments): Promise<QueryResult<Row>> {
+    return runOn<Row>(this.pool, statementOf(...args));
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -117,11 +140,7 @@ class PostgresDatabase implements Database {
     try {
       await client.query('BEGIN');
       const result = await work({
-        query: async <Row>(text: string, params?: readonly unknown[], options?: QueryOptions) => {
-          const values = toDriverParams(params);
-          const r = options?.prepare ? await client.query({ name: options.prepare, text, values }) : await client.query(text, values);
-          return { rows: r.rows as Row[], rowCount: r.rowCount ?? 0 };
-        },
+        query: <Row>(...args: QueryArguments) => runOn<Row>(client, statementOf(...args)),
         execute: async (script: string) => {
           await client.query(script);
         },

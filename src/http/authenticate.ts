@@ -4,7 +4,7 @@
  */
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { AppContext } from '../app-context.js';
-import type { Actor, Role } from '../billing/access/actor.js';
+import type { Actor, Role } from '../domain/actor.js';
 import { unauthorized } from '../errors.js';
 import { hashesEqual, sha256Hex } from '../secrets.js';
 

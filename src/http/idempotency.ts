@@ -18,7 +18,7 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
-import type { Role } from '../billing/access/actor.js';
+import type { Role } from '../domain/actor.js';
 import { checkAccess, rolesWith, type Permission } from '../billing/access/authorize.js';
 import type { Queryable } from '../db/database.js';
 import { BillingError, conflict } from '../errors.js';

@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../app-context.js';
-import type { Actor } from '../billing/access/actor.js';
+import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
 import { Authenticator } from './authenticate.js';
 import { sendProblem } from './surface.js';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { RequestContext } from '../billing/access/actor.js';
+import type { Caller } from '../domain/actor.js';
 import { toProblem, type Problem } from './problem.js';
 
 export type ProblemRenderer = (problem: Problem, request: FastifyRequest) => { status: number; body: unknown };
@@ -27,7 +27,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
-export function requestContext(request: FastifyRequest): RequestContext {
+export function requestContext(request: FastifyRequest): Caller {
   return { actor: request.actor, surface: request.surface, requestId: request.id };
 }
 

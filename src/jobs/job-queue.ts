@@ -3,6 +3,7 @@
  * transaction that causes the side effect, so the job exists exactly when the change committed. Workers in any
  * number of processes claim jobs with FOR UPDATE SKIP LOCKED; a failed job is retried with exponential backoff.
  */
+import sql, { empty, type Sql } from 'sql-template-tag';
 import type { Database, Queryable } from '../db/database.js';
 
 export interface JobRecord {
@@ -32,6 +33,18 @@ const LOCK_SECONDS = 300;
 const DEFAULT_MAX_ATTEMPTS = 8;
 const MAX_BACKOFF_SECONDS = 3600;
 
+/**
+ * The one `INSERT INTO jobs`. Alone it queues one job; with `from` (a CTE of a larger statement) it queues the job
+ * only if that CTE yields a row, so the job exists exactly when the change that causes it does.
+ */
+export function insertJob(queue: string, payload: unknown, options: EnqueueOptions = {}, from?: Sql): Sql {
+  return sql`INSERT INTO jobs (queue, payload, run_at, singleton_key, max_attempts)
+    SELECT ${queue}::text, ${JSON.stringify(payload)}::jsonb, COALESCE(${options.runAt ?? null}::timestamptz, now()),
+           ${options.singletonKey ?? null}::text, ${options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}::int
+    ${from ? sql`FROM ${from}` : empty}
+    ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`;
+}
+
 export class JobQueue {
   private readonly handlers = new Map<string, JobHandler>();
   private timer: NodeJS.Timeout | null = null;
@@ -51,12 +64,7 @@ export class JobQueue {
 
   /** Returns false when a job with the same singleton key already exists. */
   async enqueue(tx: Queryable, queue: string, payload: unknown, options: EnqueueOptions = {}): Promise<boolean> {
-    const { rowCount } = await tx.query(
-      `INSERT INTO jobs (queue, payload, run_at, singleton_key, max_attempts)
-       VALUES ($1, $2, COALESCE($3, now()), $4, $5)
-       ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`,
-      [queue, JSON.stringify(payload), options.runAt ?? null, options.singletonKey ?? null, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS],
-    );
+    const { rowCount } = await tx.query(insertJob(queue, payload, options));
     return rowCount > 0;
   }
 
@@ -80,10 +88,7 @@ export class JobQueue {
     );
   }
 
-  /**
-   * The same job row as a part of a larger statement, inserted only if `source` (a CTE of that statement) yields a
-   * row. Placeholders start at `$firstParameter`.
-   */
+  /** TRANSITIONAL (issue 7): the hand-numbered form, removed once every caller composes `insertJob`. */
   static insertFrom(source: string, firstParameter: number, queue: string, payload: unknown): { sql: string; parameters: unknown[] } {
     return {
       sql: `INSERT INTO jobs (queue, payload) SELECT $${firstParameter}::text, $${firstParameter + 1}::jsonb FROM ${source}`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { systemRequest } from '../../src/billing/access/actor.js';
+import { systemCaller } from '../../src/domain/actor.js';
 import { executeBillingRun } from '../../src/billing/invoices/execute-billing-run.js';
 import { issueInvoice } from '../../src/billing/invoices/issue-invoice.js';
 import { auditEvents, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
@@ -39,9 +39,9 @@ describe('batches', () => {
     const orgs = await organizationsWithUsage(13, '2026-03');
     app.clock.set(new Date('2026-04-01T00:00:10Z'));
     const runs = await Promise.all([
-      executeBillingRun(app.app.context, systemRequest('t'), { asOf: new Date('2026-04-01T00:00:00Z'), batchSize: 2, concurrency: 4 }),
-      executeBillingRun(app.app.context, systemRequest('t'), { asOf: new Date('2026-04-02T00:00:00Z'), batchSize: 3, concurrency: 3 }),
-      executeBillingRun(app.app.context, systemRequest('t'), { asOf: new Date('2026-04-03T00:00:00Z'), batchSize: 5, concurrency: 2 }),
+      executeBillingRun(app.app.context, systemCaller('t'), { asOf: new Date('2026-04-01T00:00:00Z'), batchSize: 2, concurrency: 4 }),
+      executeBillingRun(app.app.context, systemCaller('t'), { asOf: new Date('2026-04-02T00:00:00Z'), batchSize: 3, concurrency: 3 }),
+      executeBillingRun(app.app.context, systemCaller('t'), { asOf: new Date('2026-04-03T00:00:00Z'), batchSize: 5, concurrency: 2 }),
     ]);
     for (const run of runs) {
       assert.equal(run.organizationsSeen, 13);
@@ -65,7 +65,7 @@ describe('batches', () => {
       CREATE TRIGGER refuse_line BEFORE INSERT ON invoice_lines FOR EACH ROW EXECUTE FUNCTION refuse_line();`);
     app.clock.set(new Date('2026-06-01T00:00:10Z'));
     const before = await assertGapFree();
-    const run = await executeBillingRun(app.app.context, systemRequest('t'), { asOf: new Date('2026-06-01T00:00:00Z') });
+    const run = await executeBillingRun(app.app.context, systemCaller('t'), { asOf: new Date('2026-06-01T00:00:00Z') });
     assert.equal(run.invoicesCreated, 4);
     assert.equal(run.organizationsFailed, 1);
     assert.ok(app.logs.some((line) => line.includes(broken.id) && line.includes('a rerun retries it')));
@@ -73,7 +73,7 @@ describe('batches', () => {
     assert.equal(await assertGapFree(), before + 4);
     assert.deepEqual(await listInvoices(app, broken), []);
     await app.database.execute('DROP TRIGGER refuse_line ON invoice_lines; DROP FUNCTION refuse_line();');
-    const rerun = await executeBillingRun(app.app.context, systemRequest('t'), { asOf: new Date('2026-06-01T00:00:00Z') });
+    const rerun = await executeBillingRun(app.app.context, systemCaller('t'), { asOf: new Date('2026-06-01T00:00:00Z') });
     assert.equal(rerun.invoicesCreated, 1);
     assert.equal(await assertGapFree(), before + 5);
   });
@@ -87,9 +87,9 @@ describe('batches', () => {
       [orgs[0]!.id],
     );
     app.clock.set(new Date('2026-08-01T00:00:10Z'));
-    const single = await issueInvoice(app.app.context, systemRequest('t'), orgs[1]!.id, { start: new Date('2026-07-01T00:00:00Z'), end: new Date('2026-08-01T00:00:00Z') });
+    const single = await issueInvoice(app.app.context, systemCaller('t'), orgs[1]!.id, { start: new Date('2026-07-01T00:00:00Z'), end: new Date('2026-08-01T00:00:00Z') });
     assert.equal(single.outcome, 'created');
-    const run = await executeBillingRun(app.app.context, systemRequest('t'), { asOf: new Date('2026-08-01T00:00:00Z') });
+    const run = await executeBillingRun(app.app.context, systemCaller('t'), { asOf: new Date('2026-08-01T00:00:00Z') });
     assert.equal(run.invoicesCreated, 2);
     assert.equal(run.invoicesExisting, 1);
     const [invoice] = await listInvoices(app, orgs[0]!);
@@ -103,7 +103,7 @@ describe('batches', () => {
     const issued = (await auditEvents(app, orgs[0]!.id)).find((event) => event.type === 'INVOICE_ISSUE');
     assert.equal(issued.changes.invoiceNumber, invoice.number);
     assert.equal(issued.changes.creditsAppliedMinor, '15');
-    const again = await issueInvoice(app.app.context, systemRequest('t'), orgs[0]!.id, { start: new Date('2026-07-01T00:00:00Z'), end: new Date('2026-08-01T00:00:00Z') });
+    const again = await issueInvoice(app.app.context, systemCaller('t'), orgs[0]!.id, { start: new Date('2026-07-01T00:00:00Z'), end: new Date('2026-08-01T00:00:00Z') });
     assert.equal(again.outcome, 'exists');
     await assertGapFree();
   });

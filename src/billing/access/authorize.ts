@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import { forbidden, notFound } from '../../errors.js';
-import type { Actor, RequestContext, Role } from './actor.js';
+import type { Actor, Caller, Role } from '../../domain/actor.js';
 
 /**
  * `billing`: read and change billing data (owners, admins, billing managers).
@@ -57,6 +57,6 @@ export function checkAccess(actor: Actor, organizationId: string, memberRole: Ro
 }
 
 /** Operator-only use cases (catalogues, clusters, usage, credit codes): the HTTP layer checks it too, the core does not rely on that. */
-export function requireOperator(request: RequestContext, what: string): void {
+export function requireOperator(request: Caller, what: string): void {
   if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden(`${what} are managed by operators`);
 }

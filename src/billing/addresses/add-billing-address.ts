@@ -2,7 +2,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { invalidInput, preconditionFailed } from '../../errors.js';
 import { syncCustomerQueue } from '../../jobs/queues.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { newBillingAddressId } from '../profile/update-billing-profile.js';
 import {
@@ -20,7 +20,7 @@ export const BILLING_ADDRESS_CREATE = 'BILLING_ADDRESS_CREATE';
 /** The first address of an organization becomes its default whatever the caller asked; `isDefault` moves the default. */
 export async function addBillingAddress(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; values: AddressValues; isDefault: boolean; expectedVersion?: bigint | null },
 ): Promise<BillingAddress> {
   const { values, errors } = normalizeAddressValues(input.values);

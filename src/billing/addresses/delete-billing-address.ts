@@ -2,7 +2,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { preconditionFailed } from '../../errors.js';
 import { syncCustomerQueue } from '../../jobs/queues.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { bumpBillingVersion, loadAddress, lockOrganization, type BillingAddress } from './billing-address.js';
 
@@ -11,7 +11,7 @@ export const BILLING_ADDRESS_DELETE = 'BILLING_ADDRESS_DELETE';
 /** Deleting the default promotes the most recently created remaining address. */
 export async function deleteBillingAddress(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; addressId: string; expectedVersion?: bigint | null },
 ): Promise<{ deleted: BillingAddress; promotedAddressId: string | null }> {
   const now = context.clock.now();

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context.js';
 import { notFound } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { listAddressRows, type BillingAddress } from './billing-address.js';
 
@@ -11,7 +11,7 @@ import { listAddressRows, type BillingAddress } from './billing-address.js';
  */
 export async function listBillingAddresses(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   organizationId: string,
 ): Promise<{ addresses: BillingAddress[]; version: bigint }> {
   await authorize(context.database, request.actor, organizationId, 'billing');

@@ -2,7 +2,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
 import { BillingError, invalidInput, preconditionFailed } from '../../errors.js';
 import { syncCustomerQueue } from '../../jobs/queues.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import {
   addressValueFields,
@@ -22,7 +22,7 @@ export const BILLING_ADDRESS_UPDATE = 'BILLING_ADDRESS_UPDATE';
  */
 export async function updateBillingAddress(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; addressId: string; values: Partial<AddressValues>; isDefault?: boolean; expectedVersion?: bigint | null },
 ): Promise<BillingAddress> {
   const { values, errors } = normalizeAddressValues(input.values);

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { conflict, invalidInput } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { loadCluster, type Cluster } from './cluster.js';
 import { requireOperator } from '../access/authorize.js';
 
@@ -13,7 +13,7 @@ export const CLUSTER_DEACTIVATE = 'CLUSTER_DEACTIVATE';
  */
 export async function deactivateCluster(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; clusterId: string; activeUntil?: Date },
 ): Promise<Cluster> {
   requireOperator(request, 'Clusters and usage');

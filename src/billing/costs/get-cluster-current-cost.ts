@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { periodContaining, type BillingPeriod } from '../../domain/billing-period.js';
 import { clusterCostRange } from '../../domain/cluster-cost.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { loadCluster } from './cluster.js';
 import { clusterPeriodInput, loadClusterCharges } from './cluster-charges.js';
@@ -20,7 +20,7 @@ export interface ClusterCurrentCost {
 /** The cost range of a cluster for the current billing period, and its cost so far. Another organization's cluster is a 404. */
 export async function getClusterCurrentCost(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; clusterId: string },
 ): Promise<ClusterCurrentCost> {
   const now = context.clock.now();

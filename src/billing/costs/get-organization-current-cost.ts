@@ -2,7 +2,7 @@ import type { AppContext } from '../../app-context.js';
 import { periodContaining, type BillingPeriod } from '../../domain/billing-period.js';
 import { remainingTrialDays } from '../../domain/trial.js';
 import { notFound } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { getCreditBalance } from '../credits/credit-balance.js';
 import { loadPlanFeeLines } from '../plans/plan-fee-lines.js';
@@ -26,7 +26,7 @@ export interface OrganizationCurrentCost {
 /** What the current billing period has cost so far, computed as its invoice would be if the period ended now. */
 export async function getOrganizationCurrentCost(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   organizationId: string,
 ): Promise<OrganizationCurrentCost> {
   const now = context.clock.now();

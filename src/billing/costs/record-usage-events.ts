@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { requireOperator } from '../access/authorize.js';
 
 export interface UsageEvent {
@@ -24,7 +24,7 @@ export const USAGE_EVENTS_REJECTED = 'usage_events_rejected';
  */
 export async function recordUsageEvents(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   events: readonly UsageEvent[],
 ): Promise<{ accepted: number; duplicates: number }> {
   requireOperator(request, 'Clusters and usage');

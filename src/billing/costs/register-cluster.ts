@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { validateClusterPricing, type ClusterPricing } from '../../domain/cluster-cost.js';
 import { conflict, invalidInput, type FieldError } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { lockOrganization } from '../addresses/billing-address.js';
 import { clusterColumns, toCluster, type Cluster, type ClusterRow } from './cluster.js';
 import { requireOperator } from '../access/authorize.js';
@@ -28,7 +28,7 @@ export const CLUSTER_REGISTER = 'CLUSTER_REGISTER';
 /** Registers a billable cluster of an organization with its pricing, audited; `created` is false for a replayed registration. */
 export async function registerCluster(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: RegisterClusterInput,
 ): Promise<{ cluster: Cluster; created: boolean }> {
   requireOperator(request, 'Clusters and usage');

@@ -4,7 +4,7 @@ import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { conflict, invalidInput, isUniqueViolation, type FieldError } from '../../errors.js';
 import { MAX_CREDIT_CODE_REDEMPTIONS, normalizeCreditCode } from '../../domain/credit-code.js';
 import { isKnownCurrency } from '../../domain/money.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { requireOperator } from '../access/authorize.js';
 import { viewCreditCode, type CreditCode, type CreditCodeView } from './credit-code.js';
 
@@ -19,7 +19,7 @@ export interface CreateCreditCodeInput {
 export const CREDIT_CODE_CREATE = 'CREDIT_CODE_CREATE';
 
 /** An operator creates a code; a code already taken (in any case) is a 409. */
-export async function createCreditCode(context: AppContext, request: RequestContext, input: CreateCreditCodeInput): Promise<CreditCodeView> {
+export async function createCreditCode(context: AppContext, request: Caller, input: CreateCreditCodeInput): Promise<CreditCodeView> {
   requireOperator(request, 'Credit codes');
   const now = context.clock.now();
   // Field names are the operator API's: it is the only door to this use case, and its error renderer maps no names.

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { notFound } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { creditCodeColumns, toCreditCode, viewCreditCode, type CreditCodeRow, type CreditCodeView } from './credit-code.js';
 import { requireOperator } from '../access/authorize.js';
 
@@ -11,7 +11,7 @@ export const CREDIT_CODE_DISABLE = 'CREDIT_CODE_DISABLE';
  * From now on the code cannot be redeemed; credits already granted stay. Disabling a disabled code changes
  * nothing and records nothing (a retry is harmless).
  */
-export async function disableCreditCode(context: AppContext, request: RequestContext, creditCodeId: string): Promise<CreditCodeView> {
+export async function disableCreditCode(context: AppContext, request: Caller, creditCodeId: string): Promise<CreditCodeView> {
   requireOperator(request, 'Credit codes');
   const now = context.clock.now();
   return context.database.transaction(async (tx) => {

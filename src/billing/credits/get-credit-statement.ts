@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context.js';
 import { notFound } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { getCreditBalance } from './credit-balance.js';
 import { listLedgerEntries, type CreditLedgerEntry } from './credit-ledger.js';
@@ -19,7 +19,7 @@ export const MAX_LEDGER_PAGE = 500;
 /** The balance and the latest ledger entries, read in one transaction so that they agree with each other. */
 export async function getCreditStatement(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   organizationId: string,
   options: { limit?: number } = {},
 ): Promise<CreditStatement> {

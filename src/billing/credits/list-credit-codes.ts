@@ -1,5 +1,5 @@
 import type { AppContext } from '../../app-context.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { creditCodeColumns, toCreditCode, viewCreditCode, type CreditCodeRow, type CreditCodeView } from './credit-code.js';
 import { requireOperator } from '../access/authorize.js';
 
@@ -7,7 +7,7 @@ export const DEFAULT_CREDIT_CODE_PAGE = 100;
 export const MAX_CREDIT_CODE_PAGE = 1000;
 
 /** Newest first. */
-export async function listCreditCodes(context: AppContext, request: RequestContext, options: { limit?: number } = {}): Promise<CreditCodeView[]> {
+export async function listCreditCodes(context: AppContext, request: Caller, options: { limit?: number } = {}): Promise<CreditCodeView[]> {
   requireOperator(request, 'Credit codes');
   const limit = Math.min(Math.max(options.limit ?? DEFAULT_CREDIT_CODE_PAGE, 1), MAX_CREDIT_CODE_PAGE);
   const { rows } = await context.database.query<CreditCodeRow>(

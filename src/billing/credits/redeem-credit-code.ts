@@ -3,7 +3,7 @@ import { auditEventInsertFrom } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
 import { invalidInput, isUniqueViolation, notFound } from '../../errors.js';
 import { creditCodeRefusal, normalizeCreditCode } from '../../domain/credit-code.js';
-import type { Actor, RequestContext, Role } from '../access/actor.js';
+import type { Actor, Caller, Role } from '../../domain/actor.js';
 import { checkAccess } from '../access/authorize.js';
 import { lockCreditBalance } from './credit-balance.js';
 import {
@@ -44,7 +44,7 @@ export const CREDIT_CODE_REDEEM = 'CREDIT_CODE_REDEEM';
  */
 export async function redeemCreditCode(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: RedeemCreditCodeInput,
 ): Promise<CreditCodeRedemption> {
   if (input.code === undefined || input.code.trim() === '') {
@@ -134,7 +134,7 @@ function isPresent(row: Nullable<CreditCodeRow>): row is CreditCodeRow {
  */
 async function writeRedemption(
   tx: Queryable,
-  request: RequestContext,
+  request: Caller,
   now: Date,
   organizationId: string,
   code: CreditCode,

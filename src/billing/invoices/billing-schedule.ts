@@ -7,7 +7,7 @@
 import type { AppContext } from '../../app-context.js';
 import type { Clock } from '../../clock.js';
 import { nextPeriod, periodContaining, periodFromKey, periodKey } from '../../domain/billing-period.js';
-import { systemRequest } from '../access/actor.js';
+import { systemCaller } from '../../domain/actor.js';
 import { billingRunQueue, paymentRetrySweepQueue } from '../../jobs/queues.js';
 import { executeBillingRun, type BillingRunSummary } from './execute-billing-run.js';
 import { deleteExpiredInvoiceArchives } from './invoice-archive-store.js';
@@ -65,7 +65,7 @@ export async function runScheduledBillingRun(context: AppContext, payload: unkno
   if (period === null) throw new Error(`${billingRunQueue}: invalid period key ${payload.periodKey}`);
   // As of the period's end: a late run still closes its own month, not a later one.
   if (context.clock.now() < period.end) throw new Error(`${billingRunQueue}: period ${payload.periodKey} has not ended yet by the clock`);
-  const summary = await executeBillingRun(context, systemRequest('scheduler'), { asOf: period.end });
+  const summary = await executeBillingRun(context, systemCaller('scheduler'), { asOf: period.end });
   await ensureBillingRunScheduled(context);
   return summary;
 }

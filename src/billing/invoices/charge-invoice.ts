@@ -10,7 +10,7 @@ import { nextPaymentAttemptAt } from '../../domain/payment-retry-schedule.js';
 import { fieldOf, stringField } from '../../jobs/job-payload.js';
 import { invoiceEmailQueue } from '../../jobs/queues.js';
 import { PaymentProviderError } from '../../providers/payments/payment-provider.js';
-import { systemRequest } from '../access/actor.js';
+import { systemCaller } from '../../domain/actor.js';
 import { ensureProviderCustomer } from '../payment-methods/ensure-provider-customer.js';
 import { awaitingPaymentStatuses, findInvoice, type Invoice, type InvoiceStatus } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
@@ -106,7 +106,7 @@ async function recordAttempt(
   paymentMethodId: string | null,
   result: AttemptResult,
 ): Promise<'recorded' | 'superseded'> {
-  const request = systemRequest('jobs');
+  const request = systemCaller('jobs');
   const now = context.clock.now();
   return context.database.transaction(async (tx) => {
     const invoice = await findInvoice(tx, payload.organizationId, payload.invoiceId, true);

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../app-context.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { invoicePdfPath, publicBaseUrl, signedDocumentUrl } from './document-links.js';
 import { loadInvoice } from './invoice.js';
@@ -10,7 +10,7 @@ import { loadInvoice } from './invoice.js';
  */
 export async function createInvoiceDownloadLink(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; invoiceId: string; requestBaseUrl: string | null },
 ): Promise<string> {
   await authorize(context.database, request.actor, input.organizationId, 'billing');

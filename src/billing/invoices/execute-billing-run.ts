@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../app-context.js';
 import { periodContaining, previousPeriod, type BillingPeriod } from '../../domain/billing-period.js';
 import { invalidInput } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { issueInvoices } from './issue-invoices.js';
 
 export interface BillingRunSummary {
@@ -41,7 +41,7 @@ export function periodClosedBy(asOf: Date): BillingPeriod {
   return previousPeriod(periodContaining(asOf));
 }
 
-export async function executeBillingRun(context: AppContext, request: RequestContext, options: BillingRunOptions): Promise<BillingRunSummary> {
+export async function executeBillingRun(context: AppContext, request: Caller, options: BillingRunOptions): Promise<BillingRunSummary> {
   const { asOf } = options;
   if (Number.isNaN(asOf.getTime())) throw invalidInput([{ field: 'asOf', reason: 'format', message: 'must be a date-time' }]);
   const period = periodClosedBy(asOf);

@@ -1,10 +1,10 @@
 import type { AppContext } from '../../app-context.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { loadInvoiceWithLines, type InvoiceWithLines } from './invoice.js';
 
 /** One invoice with its lines; another organization's invoice is not found. */
-export async function getInvoice(context: AppContext, request: RequestContext, organizationId: string, invoiceId: string): Promise<InvoiceWithLines> {
+export async function getInvoice(context: AppContext, request: Caller, organizationId: string, invoiceId: string): Promise<InvoiceWithLines> {
   await authorize(context.database, request.actor, organizationId, 'billing');
   return loadInvoiceWithLines(context.database, organizationId, invoiceId);
 }

@@ -1,7 +1,7 @@
 /** What every change of an invoice's status does besides the UPDATE itself, in the same transaction. */
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import type { Invoice, InvoiceStatus } from './invoice.js';
 import { discardInvoicePdf } from './invoice-pdf.js';
 
@@ -13,7 +13,7 @@ export const INVOICE_STATUS_CHANGE = 'INVOICE_STATUS_CHANGE';
  */
 export async function recordInvoiceStatusChange(
   tx: Queryable,
-  request: RequestContext,
+  request: Caller,
   now: Date,
   invoice: Invoice,
   newStatus: InvoiceStatus,

@@ -4,7 +4,7 @@
  */
 import type { AppContext } from '../../app-context.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import type { InvoiceStatus } from './invoice.js';
 import { issueInvoices } from './issue-invoices.js';
 
@@ -42,7 +42,7 @@ export interface InvoiceEmailPayload {
  */
 export async function issueInvoice(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   organizationId: string,
   period: BillingPeriod,
 ): Promise<IssueInvoiceOutcome> {

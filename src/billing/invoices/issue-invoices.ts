@@ -20,7 +20,7 @@ import { UNPAID_INVOICE_GRACE_DAYS } from '../../domain/billing-status.js';
 import { composeInvoice, type ComposedInvoice, type InvoiceLine } from '../../domain/invoice-math.js';
 import type { JobQueue } from '../../jobs/job-queue.js';
 import { chargeInvoiceQueue, invoiceEmailQueue } from '../../jobs/queues.js';
-import { actorId, type RequestContext } from '../access/actor.js';
+import { actorId, type Caller } from '../../domain/actor.js';
 import { loadClusterChargesForOrganizations, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
 import { loadPlanFeeLinesForOrganizations } from '../plans/plan-fee-lines.js';
@@ -126,7 +126,7 @@ interface InvoiceToWrite {
  */
 export async function issueInvoices(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   organizationIds: readonly string[],
   period: BillingPeriod,
 ): Promise<Map<string, OrganizationInvoiceOutcome>> {
@@ -151,7 +151,7 @@ export async function issueInvoices(
 
 async function issueInvoicesInTransaction(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   tx: Queryable,
   ids: readonly string[],
   period: BillingPeriod,
@@ -288,7 +288,7 @@ function auditChangesJson(changes: Record<string, unknown>): string {
 async function writeInvoices(
   tx: Queryable,
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   period: BillingPeriod,
   invoices: readonly InvoiceToWrite[],
   now: Date,

@@ -2,14 +2,14 @@
 import type { AppContext } from '../../app-context.js';
 import { conflict } from '../../errors.js';
 import { invoiceEmailQueue } from '../../jobs/queues.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { loadInvoice, organizationOfInvoice, type Invoice } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
 import type { InvoiceEmailPayload } from './issue-invoice.js';
 
 /** PAID from any unpaid status; a paid invoice stays as it is; a voided one cannot be paid (409). */
-export async function markInvoicePaid(context: AppContext, request: RequestContext, invoiceId: string): Promise<Invoice> {
+export async function markInvoicePaid(context: AppContext, request: Caller, invoiceId: string): Promise<Invoice> {
   const now = context.clock.now();
   const organizationId = await organizationOfInvoice(context.database, invoiceId);
   const result = await context.database.transaction(async (tx) => {

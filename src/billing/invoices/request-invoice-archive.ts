@@ -2,7 +2,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { notFound } from '../../errors.js';
 import { invoiceArchiveQueue } from '../../jobs/queues.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { billingEmailOf } from './send-invoice-email.js';
 
@@ -20,7 +20,7 @@ export interface InvoiceArchivePayload {
  */
 export async function requestInvoiceArchive(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; requestBaseUrl: string | null },
 ): Promise<void> {
   const now = context.clock.now();

@@ -1,7 +1,7 @@
 /** Operators: cancel an unpaid invoice. */
 import type { AppContext } from '../../app-context.js';
 import { conflict } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { lockCreditBalance } from '../credits/credit-balance.js';
 import { appendLedgerEntry } from '../credits/credit-ledger.js';
@@ -12,7 +12,7 @@ import { recordInvoiceStatusChange } from './invoice-status-change.js';
  * VOIDED, with no further payment attempt; credits the invoice used are given back (an adjustment row of the
  * ledger). A paid invoice cannot be voided (409: refund it instead); voiding a voided invoice changes nothing.
  */
-export async function voidInvoice(context: AppContext, request: RequestContext, invoiceId: string): Promise<Invoice> {
+export async function voidInvoice(context: AppContext, request: Caller, invoiceId: string): Promise<Invoice> {
   const now = context.clock.now();
   const organizationId = await organizationOfInvoice(context.database, invoiceId);
   return context.database.transaction(async (tx) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { conflict, invalidInput, isUniqueViolation, type FieldError } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { slugFromName, validateOrganizationName, validateSlug } from '../profile/validate-profile.js';
 import { trialEndDate } from '../../domain/trial.js';
 import { findPlan } from '../plans/plan.js';
@@ -22,7 +22,7 @@ const planPattern = /^[A-Za-z0-9_-]{1,64}$/;
 /** An explicit slug that is taken is a 409; a slug derived from the name gets a numeric suffix instead. */
 export async function createOrganization(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { name: string; slug?: string; plan?: string },
 ): Promise<Organization> {
   const errors: FieldError[] = [];
@@ -54,7 +54,7 @@ export async function createOrganization(
 
 async function insertOrganization(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   values: { name: string; slug: string; plan: string },
 ): Promise<Organization> {
   const now = context.clock.now();

@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { invalidInput, notFound } from '../../errors.js';
 import { sha256Hex } from '../../secrets.js';
-import type { RequestContext, Role } from '../access/actor.js';
+import type { Caller, Role } from '../../domain/actor.js';
 import { lockOrganization } from '../addresses/billing-address.js';
 
 export interface ApiToken {
@@ -21,7 +21,7 @@ export const API_TOKEN_REVOKE = 'API_TOKEN_REVOKE';
 /** Returns the token itself once; only its SHA-256 is stored. */
 export async function createApiToken(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; name: string; role: Role },
 ): Promise<ApiToken & { token: string }> {
   const name = input.name.trim();
@@ -54,7 +54,7 @@ export async function listApiTokens(context: AppContext, organizationId: string)
 
 export async function revokeApiToken(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; tokenId: string },
 ): Promise<void> {
   const now = context.clock.now();

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { invalidInput, notFound } from '../../errors.js';
-import type { RequestContext, Role } from '../access/actor.js';
+import type { Caller, Role } from '../../domain/actor.js';
 import { lockOrganization } from '../addresses/billing-address.js';
 
 export const MEMBERSHIP_SET = 'MEMBERSHIP_SET';
@@ -9,7 +9,7 @@ export const MEMBERSHIP_DELETE = 'MEMBERSHIP_DELETE';
 
 export async function setMembership(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; userId: string; role: Role },
 ): Promise<{ organizationId: string; userId: string; role: Role; createdAt: Date }> {
   if (input.userId.length < 1 || input.userId.length > 255) {
@@ -42,7 +42,7 @@ export async function setMembership(
 
 export async function removeMembership(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; userId: string },
 ): Promise<void> {
   const now = context.clock.now();

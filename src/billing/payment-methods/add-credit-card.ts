@@ -12,7 +12,7 @@ import { conflict, invalidInput, notFound, type FieldError } from '../../errors.
 import { JobQueue } from '../../jobs/job-queue.js';
 import { detachPaymentMethodQueue } from '../../jobs/queues.js';
 import type { AttachedPaymentMethod, CardInput } from '../../providers/payments/payment-provider.js';
-import type { Actor, RequestContext, Role } from '../access/actor.js';
+import type { Actor, Caller, Role } from '../../domain/actor.js';
 import { checkAccess } from '../access/authorize.js';
 import {
   creditCardColumns,
@@ -70,7 +70,7 @@ function cardInputOf(input: AddCreditCardInput, now: Date): CardInput {
   return { kind: 'card', number: checked.digits, cvv: details.cvv.trim(), expiryMonth: details.expiryMonth, expiryYear: details.expiryYear };
 }
 
-export async function addCreditCard(context: AppContext, request: RequestContext, input: AddCreditCardInput): Promise<AddCreditCardResult> {
+export async function addCreditCard(context: AppContext, request: Caller, input: AddCreditCardInput): Promise<AddCreditCardResult> {
   const card = cardInputOf(input, context.clock.now());
   const { organizationId } = input;
   // Before anything reaches the provider: a stranger must not create customers or cards there.
@@ -159,7 +159,7 @@ type Nullable<T> = { [K in keyof T]: T[K] | null };
  * detach of the duplicate and answers the stored card; otherwise inserts `card` with its audit event, provided that
  * `card.isDefault` is right (no default card yet); otherwise writes nothing and says whether a default exists.
  */
-async function writeCreditCard(tx: Queryable, request: RequestContext, card: CreditCard, fingerprint: string): Promise<WriteOutcome> {
+async function writeCreditCard(tx: Queryable, request: Caller, card: CreditCard, fingerprint: string): Promise<WriteOutcome> {
   const parameters: unknown[] = [card.organizationId, fingerprint, card.isDefault];
   const insert = creditCardInsertFrom('fits', parameters.length + 1, card, fingerprint);
   parameters.push(...insert.parameters);

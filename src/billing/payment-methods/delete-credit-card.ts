@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { loadCreditCard, lockOrganizationForCards, PAYMENT_METHOD_REMOVE, type CreditCard } from './credit-card.js';
 import { enqueueDetachPaymentMethod } from './detach-payment-method.js';
@@ -11,7 +11,7 @@ import { enqueueDetachPaymentMethod } from './detach-payment-method.js';
  */
 export async function deleteCreditCard(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; creditCardId: string },
 ): Promise<{ deleted: CreditCard; promotedCreditCardId: string | null }> {
   const result = await context.database.transaction(async (tx) => {

@@ -1,10 +1,10 @@
 import type { AppContext } from '../../app-context.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { listCreditCardRows, viewCreditCard, type CreditCardView } from './credit-card.js';
 
 /** The organization's cards: the default card first, then the newest first. */
-export async function listCreditCards(context: AppContext, request: RequestContext, organizationId: string): Promise<CreditCardView[]> {
+export async function listCreditCards(context: AppContext, request: Caller, organizationId: string): Promise<CreditCardView[]> {
   await authorize(context.database, request.actor, organizationId, 'billing');
   const cards = await listCreditCardRows(context.database, organizationId);
   const now = context.clock.now();

@@ -4,7 +4,7 @@ import type { Queryable } from '../../db/database.js';
 import { missingDetailsForInvoicedPlan, type InvoicedPlanDetail } from '../../domain/plan-requirements.js';
 import { trialEndDate } from '../../domain/trial.js';
 import { BillingError, invalidInput } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
 import { findPlan, type Plan } from './plan.js';
@@ -38,7 +38,7 @@ const detailWords: Record<InvoicedPlanDetail, string> = {
  */
 export async function changePlan(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: { organizationId: string; plan: string },
 ): Promise<OrganizationPlanView> {
   const now = context.clock.now();

@@ -2,7 +2,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
 import { isKnownCurrency } from '../../domain/money.js';
 import { BillingError, forbidden, invalidInput, type FieldError } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { findPlan, planCodePattern, planKinds, type Plan, type PlanKind } from './plan.js';
 
 export interface PutPlanInput {
@@ -23,7 +23,7 @@ const MAX_TRIAL_DAYS = 365;
  * A price change applies to every period not yet invoiced. The currency of a plan that organizations are or were
  * on cannot change: their credits, clusters and invoices are in that currency.
  */
-export async function putPlan(context: AppContext, request: RequestContext, input: PutPlanInput): Promise<{ plan: Plan; created: boolean }> {
+export async function putPlan(context: AppContext, request: Caller, input: PutPlanInput): Promise<{ plan: Plan; created: boolean }> {
   if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden('Plans are managed by operators');
   const errors: FieldError[] = [];
   if (!planCodePattern.test(input.code)) errors.push({ field: 'code', reason: 'pattern', message: 'must be 1 to 64 letters, digits, "_" or "-"' });

@@ -4,7 +4,7 @@
  */
 import type { Queryable } from '../../db/database.js';
 import { notFound } from '../../errors.js';
-import type { Actor, Role } from '../access/actor.js';
+import type { Actor, Role } from '../../domain/actor.js';
 
 export const profileFields = [
   'contactFirstName',

@@ -1,12 +1,12 @@
 import type { AppContext } from '../../app-context.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { checkAccess, type Permission } from '../access/authorize.js';
 import { loadBillingProfileAs, type BillingProfile } from './billing-profile.js';
 
 /** One round trip: the profile and the caller's membership are read together, then the access rule applies. */
 export async function getBillingProfile(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   organizationId: string,
   permission: Permission = 'billing',
 ): Promise<BillingProfile> {

@@ -5,7 +5,7 @@ import { conflict, invalidInput, isUniqueViolation, preconditionFailed } from '.
 import { JobQueue } from '../../jobs/job-queue.js';
 import { syncCustomerQueue } from '../../jobs/queues.js';
 import type { Queryable } from '../../db/database.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { checkAccess, type Permission } from '../access/authorize.js';
 import {
   addressFields,
@@ -43,7 +43,7 @@ export function newBillingAddressId(): string {
  */
 export async function updateBillingProfile(
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   input: UpdateBillingProfileInput,
 ): Promise<BillingProfile> {
   const { patch, errors } = normalizeProfilePatch(input.patch);
@@ -125,7 +125,7 @@ function diffProfile(current: BillingProfile, patch: ProfilePatch, organization:
 async function writeProfile(
   db: Queryable,
   context: AppContext,
-  request: RequestContext,
+  request: Caller,
   readVersion: bigint,
   next: BillingProfile,
   changes: AuditChanges,

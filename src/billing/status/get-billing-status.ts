@@ -1,7 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { evaluateBillingStatus, type BillingStatus } from '../../domain/billing-status.js';
 import { notFound } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
 import type { PlanKind } from '../plans/plan.js';
 import { getCreditBalance } from '../credits/credit-balance.js';
@@ -10,7 +10,7 @@ import { getCreditBalance } from '../credits/credit-balance.js';
  * Whether the organization may keep deploying (seed 004): an invoiced plan is invalid while an invoice is unpaid
  * (PENDING, NOT_PAID or PAYMENT_DUE: a charge that never ran is unpaid too) for more than a week; a credits plan is invalid when no credit is left.
  */
-export async function getBillingStatus(context: AppContext, request: RequestContext, organizationId: string): Promise<BillingStatus> {
+export async function getBillingStatus(context: AppContext, request: Caller, organizationId: string): Promise<BillingStatus> {
   const now = context.clock.now();
   const db = context.database;
   await authorize(db, request.actor, organizationId, 'billing');

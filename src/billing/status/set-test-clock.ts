@@ -6,7 +6,7 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { SettableClock } from '../../clock.js';
 import { BillingError, forbidden, invalidInput } from '../../errors.js';
-import type { RequestContext } from '../access/actor.js';
+import type { Caller } from '../../domain/actor.js';
 
 export const TEST_CLOCK_SET = 'TEST_CLOCK_SET';
 
@@ -21,13 +21,13 @@ function settableClock(context: AppContext): SettableClock {
   return context.clock;
 }
 
-export function readTestClock(context: AppContext, request: RequestContext): Date {
+export function readTestClock(context: AppContext, request: Caller): Date {
   if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden('The test clock is for operators');
   return settableClock(context).now();
 }
 
 /** Sets the business time (it then runs on from there), audited without an organization. */
-export async function setTestClock(context: AppContext, request: RequestContext, to: Date): Promise<Date> {
+export async function setTestClock(context: AppContext, request: Caller, to: Date): Promise<Date> {
   if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden('The test clock is for operators');
   if (Number.isNaN(to.getTime())) throw invalidInput([{ field: 'now', reason: 'format', message: 'must be a date-time' }]);
   const clock = settableClock(context);

@@ -5,7 +5,7 @@
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static, type TSchema } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { Actor } from '../../billing/access/actor.js';
+import type { Actor } from '../../domain/actor.js';
 import { addBillingAddress } from '../../billing/addresses/add-billing-address.js';
 import type { AddressValues, BillingAddress } from '../../billing/addresses/billing-address.js';
 import { deleteBillingAddress } from '../../billing/addresses/delete-billing-address.js';

@@ -1,4 +1,4 @@
-import type { AppSecrets } from '../../app-context.js';
+import type { AppSecrets } from '../../secrets.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { PaymentProvider } from './payment-provider.js';

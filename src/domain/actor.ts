@@ -9,7 +9,7 @@ export type Actor =
   | { type: 'system' };
 
 /** What a use case needs to know about the call besides its input: who, through which surface, which request. */
-export interface RequestContext {
+export interface Caller {
   actor: Actor;
   surface: string;
   requestId: string | null;
@@ -26,4 +26,4 @@ export function actorId(actor: Actor): string | null {
   }
 }
 
-export const systemRequest = (surface: string): RequestContext => ({ actor: { type: 'system' }, surface, requestId: null });
+export const systemCaller = (surface: string): Caller => ({ actor: { type: 'system' }, surface, requestId: null });
