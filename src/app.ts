@@ -1,4 +1,4 @@
-/** Builds a whole Bursar process: database, migrations, secrets, context, job workers, HTTP server. */
+/** Builds a whole Bursar process: database, migrations, secrets, context, job handlers and workers, HTTP server. */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from './app-context.js';
 import { SettableClock, systemClock, type Clock } from './clock.js';
@@ -7,7 +7,8 @@ import { openDatabase, type Database } from './db/database.js';
 import { runMigrations } from './db/migrate.js';
 import { buildServer } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
-import { registerJobHandlers } from './jobs/register-job-handlers.js';
+import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
+import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
 import { createMailer } from './mail/create-mailer.js';
@@ -44,7 +45,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const payments = options.payments ?? createPaymentProvider(config, secrets, clock);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl ?? undefined, outboxDirectory: config.outboxDirectory, from: config.mailFrom });
   const context: AppContext = { config, database, clock, jobs, logger, secrets, payments, mailer };
-  registerJobHandlers(context);
+  // Every queue's worker, in every process (any process may run any job): registered here, where the app is composed.
+  registerPaymentJobs(context);
+  registerInvoiceJobs(context);
   const server = await buildServer(context);
   if (options.startWorkers ?? config.runJobWorkers) jobs.start();
   return {

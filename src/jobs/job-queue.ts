@@ -3,7 +3,7 @@
  * transaction that causes the side effect, so the job exists exactly when the change committed. Workers in any
  * number of processes claim jobs with FOR UPDATE SKIP LOCKED; a failed job is retried with exponential backoff.
  */
-import sql, { empty, type Sql } from 'sql-template-tag';
+import sql, { empty, raw, type Sql } from 'sql-template-tag';
 import type { Database, Queryable } from '../db/database.js';
 
 export interface JobRecord {
@@ -33,16 +33,32 @@ const LOCK_SECONDS = 300;
 const DEFAULT_MAX_ATTEMPTS = 8;
 const MAX_BACKOFF_SECONDS = 3600;
 
+/** What every job insert writes, and the singleton rule: a second job with the same queue and key is dropped. */
+const insertIntoJobs = raw('INSERT INTO jobs (queue, payload, run_at, singleton_key, max_attempts)');
+const unlessSingletonTaken = raw('ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING');
+
 /**
  * The one `INSERT INTO jobs`. Alone it queues one job; with `from` (a CTE of a larger statement) it queues the job
  * only if that CTE yields a row, so the job exists exactly when the change that causes it does.
  */
 export function insertJob(queue: string, payload: unknown, options: EnqueueOptions = {}, from?: Sql): Sql {
-  return sql`INSERT INTO jobs (queue, payload, run_at, singleton_key, max_attempts)
+  return sql`${insertIntoJobs}
     SELECT ${queue}::text, ${JSON.stringify(payload)}::jsonb, COALESCE(${options.runAt ?? null}::timestamptz, now()),
            ${options.singletonKey ?? null}::text, ${options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS}::int
     ${from ? sql`FROM ${from}` : empty}
-    ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`;
+    ${unlessSingletonTaken}`;
+}
+
+export type BatchJob = { queue: string; payload: unknown } & Omit<EnqueueOptions, 'runAt'>;
+
+/** `insertJob` for a batch of jobs due now (a billing run), as one multi-row INSERT with the same rules. */
+export function insertJobs(jobs: readonly BatchJob[]): Sql {
+  return sql`${insertIntoJobs}
+    SELECT job.queue, job.payload::jsonb, now(), job.singleton_key, job.max_attempts
+      FROM unnest(${jobs.map((job) => job.queue)}::text[], ${jobs.map((job) => JSON.stringify(job.payload))}::text[],
+                  ${jobs.map((job) => job.singletonKey ?? null)}::text[], ${jobs.map((job) => job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)}::int[])
+           AS job(queue, payload, singleton_key, max_attempts)
+    ${unlessSingletonTaken}`;
 }
 
 export class JobQueue {
@@ -69,23 +85,9 @@ export class JobQueue {
   }
 
   /** Several jobs in one multi-row INSERT (batch work such as a billing run); same rules as `enqueue`. */
-  async enqueueMany(
-    tx: Queryable,
-    jobs: ReadonlyArray<{ queue: string; payload: unknown; singletonKey?: string; maxAttempts?: number }>,
-  ): Promise<void> {
+  async enqueueMany(tx: Queryable, jobs: readonly BatchJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    await tx.query(
-      `INSERT INTO jobs (queue, payload, singleton_key, max_attempts)
-       SELECT job.queue, job.payload::jsonb, job.singleton_key, job.max_attempts
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS job(queue, payload, singleton_key, max_attempts)
-       ON CONFLICT (queue, singleton_key) WHERE singleton_key IS NOT NULL DO NOTHING`,
-      [
-        jobs.map((job) => job.queue),
-        jobs.map((job) => JSON.stringify(job.payload)),
-        jobs.map((job) => job.singletonKey ?? null),
-        jobs.map((job) => job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
-      ],
-    );
+    await tx.query(insertJobs(jobs));
   }
 
   /** TRANSITIONAL (issue 7): the hand-numbered form, removed once every caller composes `insertJob`. */
@@ -99,8 +101,7 @@ export class JobQueue {
   /** Forgets jobs that completed more than `olderThanDays` ago (failed ones stay for inspection). */
   async purgeCompleted(olderThanDays = 7): Promise<number> {
     const { rowCount } = await this.database.query(
-      `DELETE FROM jobs WHERE state = 'completed' AND completed_at < now() - make_interval(days => $1)`,
-      [olderThanDays],
+      sql`DELETE FROM jobs WHERE state = 'completed' AND completed_at < now() - make_interval(days => ${olderThanDays})`,
     );
     return rowCount;
   }
@@ -162,16 +163,15 @@ export class JobQueue {
 
   private async claim(horizonSeconds: number): Promise<JobRecord | null> {
     const { rows } = await this.database.query<JobRecord>(
-      `UPDATE jobs SET state = 'active', attempts = attempts + 1, locked_until = now() + make_interval(secs => $2)
+      sql`UPDATE jobs SET state = 'active', attempts = attempts + 1, locked_until = now() + make_interval(secs => ${LOCK_SECONDS})
         WHERE id = (
           SELECT id FROM jobs
-           WHERE (state = 'pending' AND run_at <= now() + make_interval(secs => $1))
+           WHERE (state = 'pending' AND run_at <= now() + make_interval(secs => ${horizonSeconds}))
               OR (state = 'active' AND locked_until < now())
            ORDER BY run_at, id
            LIMIT 1
            FOR UPDATE SKIP LOCKED)
         RETURNING id, queue, payload, attempts, max_attempts`,
-      [horizonSeconds, LOCK_SECONDS],
     );
     return rows[0] ?? null;
   }
@@ -182,18 +182,16 @@ export class JobQueue {
       if (!handler) throw new Error(`no handler registered for queue ${job.queue}`);
       await handler(job.payload, job);
       await this.database.query(
-        `UPDATE jobs SET state = 'completed', completed_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1`,
-        [job.id],
+        sql`UPDATE jobs SET state = 'completed', completed_at = now(), locked_until = NULL, last_error = NULL WHERE id = ${job.id}`,
       );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const exhausted = job.attempts >= job.max_attempts;
       const backoffSeconds = Math.min(2 ** job.attempts, MAX_BACKOFF_SECONDS);
       await this.database.query(
-        `UPDATE jobs SET state = $2, locked_until = NULL, last_error = $3,
-                run_at = now() + make_interval(secs => $4)
-          WHERE id = $1`,
-        [job.id, exhausted ? 'failed' : 'pending', message.slice(0, 2000), backoffSeconds],
+        sql`UPDATE jobs SET state = ${exhausted ? 'failed' : 'pending'}, locked_until = NULL, last_error = ${message.slice(0, 2000)},
+                run_at = now() + make_interval(secs => ${backoffSeconds})
+          WHERE id = ${job.id}`,
       );
       const log = { jobId: job.id.toString(), queue: job.queue, attempt: job.attempts, error: message };
       if (exhausted) this.logger.error(log, 'job failed for good');
