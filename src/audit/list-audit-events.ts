@@ -1,3 +1,4 @@
+import sql from 'sql-template-tag';
 import type { Queryable } from '../db/database.js';
 
 export interface AuditEventRecord {
@@ -12,19 +13,18 @@ export interface AuditEventRecord {
   created_at: Date;
 }
 
-/** Newest first; `before` is the sequence of the last event of the previous page. */
+/** The audit trail of an organization, newest first, optionally of one event type. */
 export async function listAuditEvents(
   db: Queryable,
   organizationId: string,
   options: { limit: number; type?: string },
 ): Promise<AuditEventRecord[]> {
   const { rows } = await db.query<AuditEventRecord>(
-    `SELECT id, organization_id, type, actor_type, actor_id, surface, changes, request_id, created_at
-       FROM audit_events
-      WHERE organization_id = $1 AND ($2::text IS NULL OR type = $2)
-      ORDER BY sequence DESC
-      LIMIT $3`,
-    [organizationId, options.type ?? null, options.limit],
+    sql`SELECT id, organization_id, type, actor_type, actor_id, surface, changes, request_id, created_at
+          FROM audit_events
+         WHERE organization_id = ${organizationId}::uuid AND (${options.type ?? null}::text IS NULL OR type = ${options.type ?? null}::text)
+         ORDER BY sequence DESC
+         LIMIT ${options.limit}::int`,
   );
   return rows;
 }

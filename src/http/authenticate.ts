@@ -4,7 +4,8 @@
  */
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { AppContext } from '../app-context.js';
-import type { Actor, Role } from '../domain/actor.js';
+import { findApiTokenActor } from '../billing/organizations/api-tokens.js';
+import type { Actor } from '../domain/actor.js';
 import { unauthorized } from '../errors.js';
 import { hashesEqual, sha256Hex } from '../secrets.js';
 
@@ -101,12 +102,8 @@ export class Authenticator {
   }
 
   private async apiToken(token: string): Promise<Actor> {
-    const { rows } = await this.context.database.query<{ id: string; organization_id: string; role: Role }>(
-      'SELECT id, organization_id, role FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
-      [sha256Hex(token)],
-    );
-    const row = rows[0];
-    if (!row) throw unauthorized('Invalid or revoked API token');
-    return { type: 'token', tokenId: row.id, organizationId: row.organization_id, role: row.role };
+    const actor = await findApiTokenActor(this.context.database, sha256Hex(token));
+    if (!actor) throw unauthorized('Invalid or revoked API token');
+    return actor;
   }
 }

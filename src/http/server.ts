@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import sql from 'sql-template-tag';
 import type { AppContext } from '../app-context.js';
 import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
@@ -110,7 +111,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
   app.get('/healthz', { schema: { hide: true }, config: { auth: 'public' } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true }, config: { auth: 'public' } }, async (_request, reply) => {
     try {
-      await context.database.query('SELECT 1');
+      await context.database.query(sql`SELECT 1`);
       return { status: 'ready' };
     } catch {
       return reply.status(503).send({ status: 'unavailable', message: 'database unreachable' });

@@ -4,10 +4,11 @@
  * `clusterChargeForPeriod` on the same inputs as the range shown by `clusterCostRange`: that is what keeps the
  * promise that an invoice never charges more than the max that was shown.
  */
+import sql, { type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
 import { clusterChargeForPeriod, type ClusterCharge, type ClusterPeriodInput } from '../../domain/cluster-cost.js';
-import { clusterColumns, toCluster, type Cluster, type ClusterRow } from './cluster.js';
+import { clusterColumns, clusterJson, fromClusterJson, toCluster, type Cluster, type ClusterJson, type ClusterRow } from './cluster.js';
 
 export interface ClusterPeriodCharge {
   cluster: Cluster;
@@ -37,52 +38,53 @@ function windowEnd(period: BillingPeriod, until: Date | undefined): Date {
   return until !== undefined && until < period.end ? until : period.end;
 }
 
-/** Node-hours per cluster id from the usage events of the organization in [period start, until). */
-export async function loadUsedNodeHours(db: Queryable, organizationId: string, period: BillingPeriod, window: ChargeWindow = {}): Promise<Map<string, bigint>> {
-  return (await loadUsedNodeHoursForOrganizations(db, [organizationId], period, window)).get(organizationId) ?? new Map();
+/** Which clusters `c` a window charges: active at some time in [period start, window end), optionally only one. */
+function chargedClusters(period: BillingPeriod, window: ChargeWindow): Sql {
+  return sql`c.active_from < ${windowEnd(period, window.until)}::timestamptz
+         AND (c.active_until IS NULL OR c.active_until > ${period.start}::timestamptz)
+         AND (${window.clusterId ?? null}::uuid IS NULL OR c.id = ${window.clusterId ?? null}::uuid)`;
 }
 
-/** `loadUsedNodeHours` of many organizations in one query: organization id → cluster id → node-hours. */
-export async function loadUsedNodeHoursForOrganizations(
-  db: Queryable,
-  organizationIds: readonly string[],
-  period: BillingPeriod,
-  window: ChargeWindow = {},
-): Promise<Map<string, Map<string, bigint>>> {
-  const { rows } = await db.query<{ organization_id: string; cluster_id: string; node_hours: bigint }>(
-    `SELECT organization_id, cluster_id, SUM(quantity)::int8 AS node_hours
-       FROM usage_events
-      WHERE organization_id = ANY($1::uuid[]) AND metric = 'node_hours' AND occurred_at >= $2 AND occurred_at < $3
-        AND ($4::uuid IS NULL OR cluster_id = $4)
-      GROUP BY organization_id, cluster_id`,
-    [organizationIds, period.start, windowEnd(period, window.until), window.clusterId ?? null],
-  );
-  const used = new Map<string, Map<string, bigint>>();
-  for (const row of rows) {
-    let clusters = used.get(row.organization_id);
-    if (clusters === undefined) used.set(row.organization_id, (clusters = new Map()));
-    clusters.set(row.cluster_id, row.node_hours);
-  }
-  return used;
+/** Which usage events `u` a window counts: node-hours in [period start, window end). */
+function countedUsage(period: BillingPeriod, window: ChargeWindow): Sql {
+  return sql`u.metric = 'node_hours' AND u.occurred_at >= ${period.start}::timestamptz AND u.occurred_at < ${windowEnd(period, window.until)}::timestamptz`;
+}
+
+const usageKey = (organizationId: string, clusterId: string) => `${organizationId} ${clusterId}`;
+
+/** A cluster and its used node-hours, priced by the cost rules for the window. */
+function chargeOf(row: ClusterRow, usedNodeHours: bigint, period: BillingPeriod, window: ChargeWindow): ClusterPeriodCharge {
+  const cluster = toCluster(row);
+  const charge = clusterChargeForPeriod({ ...clusterPeriodInput(cluster, period, window.until), usedNodeHours });
+  return { cluster, usedNodeHours, charge };
 }
 
 /**
- * Every cluster of the organization active during the period (before `until`), with its charge: the prorated
- * fixed part plus the metered node-hours, clamped into the cluster's [min, max] for the period.
- * Amounts are in each cluster's currency, which is the organization's currency.
+ * The charged clusters of the organization `o` of an enclosing statement, with their used node-hours, as one JSON
+ * array (a select-list expression): the live costs read them in the statement that enters the organization.
+ * `chargesFromJson` prices them.
  */
-export async function loadClusterCharges(
-  db: Queryable,
-  organizationId: string,
-  period: BillingPeriod,
-  window: ChargeWindow = {},
-): Promise<ClusterPeriodCharge[]> {
-  return (await loadClusterChargesForOrganizations(db, [organizationId], period, window)).get(organizationId) ?? [];
+export function clusterChargesJson(period: BillingPeriod, window: ChargeWindow = {}): Sql {
+  return sql`(SELECT COALESCE(json_agg(json_build_object(
+                        'cluster', ${clusterJson('c')},
+                        'used_node_hours', (SELECT COALESCE(SUM(u.quantity), 0)::text FROM usage_events u
+                                             WHERE u.cluster_id = c.id AND u.organization_id = o.id AND ${countedUsage(period, window)}))
+                      ORDER BY c.active_from, c.id), '[]'::json)
+                FROM clusters c
+               WHERE c.organization_id = o.id AND ${chargedClusters(period, window)})`;
+}
+
+export type ClusterChargesJson = Array<{ cluster: ClusterJson; used_node_hours: string }>;
+
+export function chargesFromJson(json: ClusterChargesJson, period: BillingPeriod, window: ChargeWindow = {}): ClusterPeriodCharge[] {
+  return json.map((entry) => chargeOf(fromClusterJson(entry.cluster), BigInt(entry.used_node_hours), period, window));
 }
 
 /**
- * `loadClusterCharges` of many organizations (a billing run's batch) in two queries, with the same rules: each
- * organization's clusters in the same order, keyed by its id (an organization without clusters gets an empty list).
+ * Every cluster of the organizations (a billing run's batch) active during the period (before `until`), with its
+ * charge: the prorated fixed part plus the metered node-hours, clamped into the cluster's [min, max] for the period.
+ * Two queries; each organization's clusters in the same order as `clusterChargesJson`, keyed by its id (an
+ * organization without clusters gets an empty list). Amounts are in each cluster's currency, the organization's.
  */
 export async function loadClusterChargesForOrganizations(
   db: Queryable,
@@ -91,20 +93,22 @@ export async function loadClusterChargesForOrganizations(
   window: ChargeWindow = {},
 ): Promise<Map<string, ClusterPeriodCharge[]>> {
   const { rows } = await db.query<ClusterRow>(
-    `SELECT ${clusterColumns} FROM clusters
-      WHERE organization_id = ANY($1::uuid[]) AND active_from < $3 AND (active_until IS NULL OR active_until > $2)
-        AND ($4::uuid IS NULL OR id = $4)
-      ORDER BY organization_id, active_from, id`,
-    [organizationIds, period.start, windowEnd(period, window.until), window.clusterId ?? null],
+    sql`SELECT ${clusterColumns} FROM clusters c
+         WHERE c.organization_id = ANY(${organizationIds}::uuid[]) AND ${chargedClusters(period, window)}
+         ORDER BY c.organization_id, c.active_from, c.id`,
   );
   // Sequential: `db` may be a transaction, whose one connection takes one query at a time.
-  const used = await loadUsedNodeHoursForOrganizations(db, organizationIds, period, window);
+  const { rows: usage } = await db.query<{ organization_id: string; cluster_id: string; node_hours: bigint }>(
+    sql`SELECT u.organization_id, u.cluster_id, SUM(u.quantity)::int8 AS node_hours
+          FROM usage_events u
+         WHERE u.organization_id = ANY(${organizationIds}::uuid[]) AND ${countedUsage(period, window)}
+           AND (${window.clusterId ?? null}::uuid IS NULL OR u.cluster_id = ${window.clusterId ?? null}::uuid)
+         GROUP BY u.organization_id, u.cluster_id`,
+  );
+  const used = new Map(usage.map((row) => [usageKey(row.organization_id, row.cluster_id), row.node_hours]));
   const charges = new Map<string, ClusterPeriodCharge[]>(organizationIds.map((id) => [id, []]));
   for (const row of rows) {
-    const cluster = toCluster(row);
-    const usedNodeHours = used.get(cluster.organizationId)?.get(cluster.id) ?? 0n;
-    const charge = clusterChargeForPeriod({ ...clusterPeriodInput(cluster, period, window.until), usedNodeHours });
-    charges.get(cluster.organizationId)?.push({ cluster, usedNodeHours, charge });
+    charges.get(row.organization_id)?.push(chargeOf(row, used.get(usageKey(row.organization_id, row.id)) ?? 0n, period, window));
   }
   return charges;
 }

@@ -1,4 +1,5 @@
-/** Clusters (or any billable resource) of an organization, with the pricing they were registered with. */
+/** The `clusters` table: billable clusters (or any billable resource) of an organization, with the pricing they were registered with. */
+import sql, { empty, raw, type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import type { ClusterPricing } from '../../domain/cluster-cost.js';
 import { notFound } from '../../errors.js';
@@ -30,8 +31,50 @@ export interface ClusterRow {
   created_at: Date;
 }
 
-export const clusterColumns =
-  'id, organization_id, name, hourly_price_per_node_minor, min_nodes, max_nodes, fixed_monthly_minor, currency, active_from, active_until, created_at';
+const columnNames = [
+  'id',
+  'organization_id',
+  'name',
+  'hourly_price_per_node_minor',
+  'min_nodes',
+  'max_nodes',
+  'fixed_monthly_minor',
+  'currency',
+  'active_from',
+  'active_until',
+  'created_at',
+] as const satisfies ReadonlyArray<keyof ClusterRow>;
+
+/** The columns of a `ClusterRow`, for `SELECT ${clusterColumns} FROM clusters`. */
+export const clusterColumns: Sql = raw(columnNames.join(', '));
+
+/**
+ * A cluster row as a JSON object (for statements that read clusters together with other data): money as text, so
+ * that no amount passes through a JS number; `fromClusterJson` reads it back.
+ */
+export function clusterJson(alias: string): Sql {
+  const money = new Set<string>(['hourly_price_per_node_minor', 'fixed_monthly_minor']);
+  return raw(`json_build_object(${columnNames.map((name) => `'${name}', ${alias}.${name}${money.has(name) ? '::text' : ''}`).join(', ')})`);
+}
+
+export type ClusterJson = Omit<ClusterRow, 'hourly_price_per_node_minor' | 'fixed_monthly_minor' | 'active_from' | 'active_until' | 'created_at'> & {
+  hourly_price_per_node_minor: string;
+  fixed_monthly_minor: string;
+  active_from: string;
+  active_until: string | null;
+  created_at: string;
+};
+
+export function fromClusterJson(json: ClusterJson): ClusterRow {
+  return {
+    ...json,
+    hourly_price_per_node_minor: BigInt(json.hourly_price_per_node_minor),
+    fixed_monthly_minor: BigInt(json.fixed_monthly_minor),
+    active_from: new Date(json.active_from),
+    active_until: json.active_until === null ? null : new Date(json.active_until),
+    created_at: new Date(json.created_at),
+  };
+}
 
 export function toCluster(row: ClusterRow): Cluster {
   return {
@@ -51,21 +94,43 @@ export function toCluster(row: ClusterRow): Cluster {
   };
 }
 
-/** Another organization's cluster is answered exactly like an unknown one. */
+/** Another organization's cluster is answered exactly like an unknown one. `forUpdate` locks its row. */
 export async function loadCluster(db: Queryable, organizationId: string, clusterId: string, forUpdate = false): Promise<Cluster> {
   const { rows } = await db.query<ClusterRow>(
-    `SELECT ${clusterColumns} FROM clusters WHERE organization_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-    [organizationId, clusterId],
+    sql`SELECT ${clusterColumns} FROM clusters WHERE organization_id = ${organizationId}::uuid AND id = ${clusterId}::uuid
+        ${forUpdate ? raw('FOR UPDATE') : empty}`,
   );
   const row = rows[0];
   if (!row) throw notFound('Cluster');
   return toCluster(row);
 }
 
+/** The cluster of that id in any organization, or null (a registration replayed with the operator's own id). */
+export async function findClusterById(db: Queryable, clusterId: string): Promise<Cluster | null> {
+  const { rows } = await db.query<ClusterRow>(sql`SELECT ${clusterColumns} FROM clusters WHERE id = ${clusterId}::uuid`);
+  return rows[0] ? toCluster(rows[0]) : null;
+}
+
 export async function listClusterRows(db: Queryable, organizationId: string): Promise<Cluster[]> {
   const { rows } = await db.query<ClusterRow>(
-    `SELECT ${clusterColumns} FROM clusters WHERE organization_id = $1 ORDER BY active_from, id`,
-    [organizationId],
+    sql`SELECT ${clusterColumns} FROM clusters WHERE organization_id = ${organizationId}::uuid ORDER BY active_from, id`,
   );
   return rows.map(toCluster);
+}
+
+export async function insertCluster(tx: Queryable, cluster: Cluster): Promise<void> {
+  const { pricing } = cluster;
+  await tx.query(
+    sql`INSERT INTO clusters (${clusterColumns})
+        VALUES (${cluster.id}::uuid, ${cluster.organizationId}::uuid, ${cluster.name}, ${pricing.hourlyPricePerNodeMinor}::int8, ${pricing.minNodes}::int4,
+                ${pricing.maxNodes}::int4, ${pricing.fixedMonthlyMinor}::int8, ${pricing.currency}, ${cluster.activeFrom}::timestamptz,
+                ${cluster.activeUntil}::timestamptz, ${cluster.createdAt}::timestamptz)`,
+  );
+}
+
+/** Ends the billing of a cluster at `activeUntil` (exclusive). */
+export async function setClusterActiveUntil(tx: Queryable, cluster: Pick<Cluster, 'id' | 'organizationId'>, activeUntil: Date): Promise<void> {
+  await tx.query(
+    sql`UPDATE clusters SET active_until = ${activeUntil}::timestamptz WHERE organization_id = ${cluster.organizationId}::uuid AND id = ${cluster.id}::uuid`,
+  );
 }

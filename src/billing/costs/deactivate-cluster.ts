@@ -2,8 +2,8 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { conflict, invalidInput } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
-import { loadCluster, type Cluster } from './cluster.js';
-import { requireOperator } from '../access/authorize.js';
+import { requireOperator } from '../organizations/organization-access.js';
+import { loadCluster, setClusterActiveUntil, type Cluster } from './cluster.js';
 
 export const CLUSTER_DEACTIVATE = 'CLUSTER_DEACTIVATE';
 
@@ -13,10 +13,10 @@ export const CLUSTER_DEACTIVATE = 'CLUSTER_DEACTIVATE';
  */
 export async function deactivateCluster(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   input: { organizationId: string; clusterId: string; activeUntil?: Date },
 ): Promise<Cluster> {
-  requireOperator(request, 'Clusters and usage');
+  requireOperator(caller, 'Clusters and usage');
   const now = context.clock.now();
   const activeUntil = input.activeUntil ?? now;
   if (Number.isNaN(activeUntil.getTime())) throw invalidInput([{ field: 'activeUntil', reason: 'format', message: 'must be a date-time' }]);
@@ -31,8 +31,8 @@ export async function deactivateCluster(
         throw conflict('cluster_already_deactivated', 'The cluster is already deactivated; its end can move earlier, not later');
       }
     }
-    await tx.query('UPDATE clusters SET active_until = $3 WHERE organization_id = $1 AND id = $2', [input.organizationId, input.clusterId, activeUntil]);
-    await recordAuditEvent(tx, request, now, {
+    await setClusterActiveUntil(tx, cluster, activeUntil);
+    await recordAuditEvent(tx, caller, now, {
       organizationId: input.organizationId,
       type: CLUSTER_DEACTIVATE,
       changes: { clusterId: cluster.id, activeUntil: { old: cluster.activeUntil, new: activeUntil } },

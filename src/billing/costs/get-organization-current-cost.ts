@@ -1,12 +1,12 @@
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
+import type { Caller } from '../../domain/actor.js';
 import { periodContaining, type BillingPeriod } from '../../domain/billing-period.js';
 import { remainingTrialDays } from '../../domain/trial.js';
-import { notFound } from '../../errors.js';
-import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
-import { getCreditBalance } from '../credits/credit-balance.js';
-import { loadPlanFeeLines } from '../plans/plan-fee-lines.js';
-import { loadClusterCharges } from './cluster-charges.js';
+import { enterOrganization } from '../organizations/organization-access.js';
+import { planFeeLinesOf } from '../plans/plan-fee-lines.js';
+import { spansFromJson, spansOverlappingJson, type SpanJson } from '../plans/plan-subscriptions.js';
+import { chargesFromJson, clusterChargesJson, type ClusterChargesJson } from './cluster-charges.js';
 
 export interface OrganizationCurrentCost {
   plan: string;
@@ -23,26 +23,35 @@ export interface OrganizationCurrentCost {
   creditBalanceMinor: bigint;
 }
 
-/** What the current billing period has cost so far, computed as its invoice would be if the period ended now. */
-export async function getOrganizationCurrentCost(
-  context: AppContext,
-  request: Caller,
-  organizationId: string,
-): Promise<OrganizationCurrentCost> {
+interface CostData {
+  plan: string;
+  currency: string;
+  trial_ends_at: Date | null;
+  plan_spans: SpanJson[];
+  cluster_charges: ClusterChargesJson;
+  credit_balance_minor: bigint;
+}
+
+/**
+ * What the current billing period has cost so far, computed as its invoice would be if the period ended now.
+ * One round trip (a hot read): the entry into the organization reads the plan history, the clusters with their
+ * usage and the credit balance in the same statement.
+ */
+export async function getOrganizationCurrentCost(context: AppContext, caller: Caller, organizationId: string): Promise<OrganizationCurrentCost> {
   const now = context.clock.now();
-  const db = context.database;
-  await authorize(db, request.actor, organizationId, 'billing');
-  const { rows } = await db.query<{ plan: string; currency: string; trial_ends_at: Date | null }>(
-    'SELECT plan, currency, trial_ends_at FROM organizations WHERE id = $1',
-    [organizationId],
-  );
-  const organization = rows[0];
-  if (!organization) throw notFound('Organization');
   const period = periodContaining(now);
-  // One read after another: fanning them out over the pool measured slower under load (bench/plans-and-costs).
-  const planLines = await loadPlanFeeLines(db, organizationId, period, { until: now });
-  const clusterCharges = await loadClusterCharges(db, organizationId, period, { until: now });
-  const creditBalanceMinor = await getCreditBalance(db, organizationId, organization.currency);
+  const window = { until: now };
+  // The credit balance as credits/credit-balance.ts sums it: the ledger in the organization's currency.
+  const organization = await enterOrganization<CostData>(context.database, caller, { id: organizationId }, 'billing.read', {
+    select: sql`o.plan, o.currency, o.trial_ends_at,
+                ${spansOverlappingJson(period)} AS plan_spans,
+                ${clusterChargesJson(period, window)} AS cluster_charges,
+                (SELECT COALESCE(SUM(l.amount_minor), 0)::int8 FROM credit_ledger_entries l
+                  WHERE l.organization_id = o.id AND l.currency = o.currency) AS credit_balance_minor`,
+    prepare: 'organization_current_cost',
+  });
+  const planLines = planFeeLinesOf(spansFromJson(organization.plan_spans), organization.trial_ends_at, period, window);
+  const clusterCharges = chargesFromJson(organization.cluster_charges, period, window);
   const planFeeMinor = planLines.reduce((sum, line) => sum + line.amountMinor, 0n);
   const clustersMinor = clusterCharges.reduce((sum, entry) => sum + entry.charge.amountMinor, 0n);
   return {
@@ -54,6 +63,6 @@ export async function getOrganizationCurrentCost(
     totalMinor: planFeeMinor + clustersMinor,
     planFeeMinor,
     clustersMinor,
-    creditBalanceMinor,
+    creditBalanceMinor: organization.credit_balance_minor,
   };
 }

@@ -1,13 +1,11 @@
 import type { AppContext } from '../../app-context.js';
-import { notFound } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
+import { enterOrganization, requireOperator } from '../organizations/organization-access.js';
 import { listClusterRows, type Cluster } from './cluster.js';
-import { requireOperator } from '../access/authorize.js';
 
 /** Every cluster of an organization, active or not (operators only); 404 for an unknown organization. */
-export async function listClusters(context: AppContext, request: Caller, organizationId: string): Promise<Cluster[]> {
-  requireOperator(request, 'Clusters and usage');
-  const { rows } = await context.database.query('SELECT 1 FROM organizations WHERE id = $1', [organizationId]);
-  if (rows.length === 0) throw notFound('Organization');
+export async function listClusters(context: AppContext, caller: Caller, organizationId: string): Promise<Cluster[]> {
+  requireOperator(caller, 'Clusters and usage');
+  await enterOrganization(context.database, caller, { id: organizationId }, 'operator');
   return listClusterRows(context.database, organizationId);
 }

@@ -1,7 +1,8 @@
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
-import { requireOperator } from '../access/authorize.js';
+import { requireOperator } from '../organizations/organization-access.js';
 
 export interface UsageEvent {
   /** The sender's id: an event sent again with the same id counts once. */
@@ -24,10 +25,10 @@ export const USAGE_EVENTS_REJECTED = 'usage_events_rejected';
  */
 export async function recordUsageEvents(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   events: readonly UsageEvent[],
 ): Promise<{ accepted: number; duplicates: number }> {
-  requireOperator(request, 'Clusters and usage');
+  requireOperator(caller, 'Clusters and usage');
   if (events.length < 1 || events.length > MAX_USAGE_EVENTS_PER_BATCH) {
     throw invalidInput([{ field: 'events', reason: 'size', message: `must hold 1 to ${MAX_USAGE_EVENTS_PER_BATCH} events` }]);
   }
@@ -44,8 +45,11 @@ export async function recordUsageEvents(
   // One statement, so one round trip and atomic by itself: the ownership check and the insert see the same
   // clusters, and a batch with a bad event inserts nothing.
   const { rows } = await context.database.query<{ bad_positions: number[]; accepted: bigint }>(
-    `WITH e AS (
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::int8[], $6::timestamptz[]) WITH ORDINALITY
+    sql`WITH e AS (
+       SELECT * FROM unnest(${events.map((event) => event.id)}::text[], ${events.map((event) => event.organizationId)}::uuid[],
+                            ${events.map((event) => event.clusterId)}::uuid[], ${events.map((event) => event.metric)}::text[],
+                            ${events.map((event) => event.quantity.toString())}::int8[],
+                            ${events.map((event) => event.occurredAt.toISOString())}::timestamptz[]) WITH ORDINALITY
                 AS e (id, organization_id, cluster_id, metric, quantity, occurred_at, position)
      ), bad AS (
        SELECT e.position FROM e
@@ -53,7 +57,7 @@ export async function recordUsageEvents(
         WHERE c.id IS NULL
      ), inserted AS (
        INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at)
-       SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, $7 FROM e
+       SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, ${receivedAt}::timestamptz FROM e
         WHERE NOT EXISTS (SELECT 1 FROM bad)
         ORDER BY e.position
        ON CONFLICT (id) DO NOTHING
@@ -61,15 +65,7 @@ export async function recordUsageEvents(
      )
      SELECT (SELECT COALESCE(array_agg((position - 1)::int4 ORDER BY position), '{}') FROM bad) AS bad_positions,
             (SELECT count(*) FROM inserted)::int8 AS accepted`,
-    [
-      events.map((event) => event.id),
-      events.map((event) => event.organizationId),
-      events.map((event) => event.clusterId),
-      events.map((event) => event.metric),
-      events.map((event) => event.quantity.toString()),
-      events.map((event) => event.occurredAt.toISOString()),
-      receivedAt,
-    ],
+    { prepare: 'record_usage_events' },
   );
   const badPositions = rows[0]!.bad_positions;
   if (badPositions.length > 0) {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { validateClusterPricing, type ClusterPricing } from '../../domain/cluster-cost.js';
 import { conflict, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
-import { lockOrganization } from '../addresses/billing-address.js';
-import { clusterColumns, toCluster, type Cluster, type ClusterRow } from './cluster.js';
-import { requireOperator } from '../access/authorize.js';
+import { enterOrganization, requireOperator } from '../organizations/organization-access.js';
+import { findClusterById, insertCluster, type Cluster } from './cluster.js';
 
 export interface RegisterClusterInput {
   organizationId: string;
@@ -28,10 +28,10 @@ export const CLUSTER_REGISTER = 'CLUSTER_REGISTER';
 /** Registers a billable cluster of an organization with its pricing, audited; `created` is false for a replayed registration. */
 export async function registerCluster(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   input: RegisterClusterInput,
 ): Promise<{ cluster: Cluster; created: boolean }> {
-  requireOperator(request, 'Clusters and usage');
+  requireOperator(caller, 'Clusters and usage');
   const now = context.clock.now();
   const name = input.name.trim();
   const errors: FieldError[] = [];
@@ -41,9 +41,11 @@ export async function registerCluster(
   }
 
   return context.database.transaction(async (tx) => {
-    await lockOrganization(tx, input.organizationId);
-    const { rows: organizations } = await tx.query<{ currency: string }>('SELECT currency FROM organizations WHERE id = $1', [input.organizationId]);
-    const organizationCurrency = organizations[0]!.currency;
+    // Locked: registrations of one organization take turns with its other billing changes (such as its currency).
+    const { currency: organizationCurrency } = await enterOrganization<{ currency: string }>(tx, caller, { id: input.organizationId }, 'operator', {
+      lock: 'update',
+      select: sql`o.currency`,
+    });
     const pricing: ClusterPricing = {
       hourlyPricePerNodeMinor: input.hourlyPricePerNodeMinor,
       minNodes: input.minNodes,
@@ -67,9 +69,8 @@ export async function registerCluster(
       createdAt: now,
     };
     if (input.id !== undefined) {
-      const { rows } = await tx.query<ClusterRow>(`SELECT ${clusterColumns} FROM clusters WHERE id = $1`, [input.id]);
-      if (rows[0]) {
-        const existing = toCluster(rows[0]);
+      const existing = await findClusterById(tx, input.id);
+      if (existing !== null) {
         const sameInput = input.activeFrom === undefined || existing.activeFrom.getTime() === input.activeFrom.getTime();
         if (existing.organizationId === cluster.organizationId && existing.name === name && samePricing(existing.pricing, pricing) && sameInput) {
           return { cluster: existing, created: false };
@@ -77,14 +78,8 @@ export async function registerCluster(
         throw conflict('cluster_id_taken', 'A cluster with this id is already registered with other values');
       }
     }
-    await tx.query(
-      `INSERT INTO clusters (id, organization_id, name, hourly_price_per_node_minor, min_nodes, max_nodes, fixed_monthly_minor,
-                             currency, active_from, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [cluster.id, cluster.organizationId, name, pricing.hourlyPricePerNodeMinor, pricing.minNodes, pricing.maxNodes, pricing.fixedMonthlyMinor,
-        pricing.currency, cluster.activeFrom, now],
-    );
-    await recordAuditEvent(tx, request, now, {
+    await insertCluster(tx, cluster);
+    await recordAuditEvent(tx, caller, now, {
       organizationId: cluster.organizationId,
       type: CLUSTER_REGISTER,
       changes: {

@@ -1,25 +1,16 @@
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
+import type { Caller } from '../../domain/actor.js';
 import { missingDetailsForInvoicedPlan, type InvoicedPlanDetail } from '../../domain/plan-requirements.js';
 import { trialEndDate } from '../../domain/trial.js';
 import { BillingError, invalidInput } from '../../errors.js';
-import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
+import { enterOrganization } from '../organizations/organization-access.js';
+import { organizationColumns, toOrganization, updateOrganizationPlan, type Organization, type OrganizationRow } from '../organizations/organization.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
 import { findPlan, type Plan } from './plan.js';
 import { currentPlanSubscriptionStart, endCurrentPlanSubscription, startPlanSubscription } from './plan-subscriptions.js';
-
-export interface OrganizationPlanView {
-  id: string;
-  name: string;
-  slug: string;
-  plan: string;
-  currency: string;
-  trialEndsAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
 
 export const PLAN_CHANGE = 'PLAN_CHANGE';
 
@@ -36,16 +27,15 @@ const detailWords: Record<InvoicedPlanDetail, string> = {
  * now (the next invoice prorates both), a first trial starts when the new plan has one, all audited in one
  * transaction. The same plan again changes nothing. An invoiced plan needs the billing details an invoice carries.
  */
-export async function changePlan(
-  context: AppContext,
-  request: Caller,
-  input: { organizationId: string; plan: string },
-): Promise<OrganizationPlanView> {
+export async function changePlan(context: AppContext, caller: Caller, input: { organizationId: string; plan: string }): Promise<Organization> {
   const now = context.clock.now();
   return context.database.transaction(async (tx) => {
-    await authorize(tx, request.actor, input.organizationId, 'billing');
-    const profile = await loadBillingProfile(tx, input.organizationId, true);
-    const current = await loadOrganizationPlanView(tx, input.organizationId);
+    // Locked: a plan change takes its turn with every other change of the organization's billing data.
+    const entry = await enterOrganization<Omit<OrganizationRow, 'id'>>(tx, caller, { id: input.organizationId }, 'billing.write', {
+      lock: 'update',
+      select: organizationColumns,
+    });
+    const current = toOrganization(entry);
     const plan = await findPlan(tx, input.plan);
     if (plan === null) {
       throw invalidInput([{ field: 'plan', reason: 'unknown_plan', message: 'is not a plan of the catalogue' }], 'unknown_plan');
@@ -53,7 +43,7 @@ export async function changePlan(
     if (plan.code === current.plan) return current;
 
     if (plan.kind === 'invoiced') {
-      const missing = missingDetailsForInvoicedPlan(profile);
+      const missing = missingDetailsForInvoicedPlan(await loadBillingProfile(tx, current.id));
       if (missing.length > 0) {
         throw new BillingError(
           'billing_profile_incomplete',
@@ -63,63 +53,33 @@ export async function changePlan(
         );
       }
     }
-    if (plan.currency !== current.currency) await assertCurrencyMayChange(tx, input.organizationId, plan, current.currency);
+    if (plan.currency !== current.currency) await assertCurrencyMayChange(tx, current.id, plan, current.currency);
 
-    const currentStart = await currentPlanSubscriptionStart(tx, input.organizationId);
+    const currentStart = await currentPlanSubscriptionStart(tx, current.id);
     if (currentStart !== null && now < currentStart) {
       throw new BillingError('plan_change_before_current_plan', 409, 'The current plan starts later than now; the plan cannot change before it');
     }
-    await endCurrentPlanSubscription(tx, input.organizationId, now);
-    await startPlanSubscription(tx, input.organizationId, plan.code, now);
+    await endCurrentPlanSubscription(tx, current.id, now);
+    await startPlanSubscription(tx, current.id, plan.code, now);
 
     // One trial per organization: only when it never had one.
     const trialEndsAt = current.trialEndsAt ?? trialEndDate(now, plan.trialDays);
-    await tx.query('UPDATE organizations SET plan = $2, currency = $3, trial_ends_at = $4, updated_at = $5 WHERE id = $1', [
-      input.organizationId,
-      plan.code,
-      plan.currency,
-      trialEndsAt,
-      now,
-    ]);
+    const next: Organization = { ...current, plan: plan.code, currency: plan.currency, trialEndsAt, updatedAt: now };
+    await updateOrganizationPlan(tx, next);
     const changes: AuditChanges = { plan: { old: current.plan, new: plan.code } };
     if (plan.currency !== current.currency) changes.currency = { old: current.currency, new: plan.currency };
     if (trialEndsAt !== current.trialEndsAt) changes.trialEndsAt = { old: current.trialEndsAt, new: trialEndsAt };
-    await recordAuditEvent(tx, request, now, { organizationId: input.organizationId, type: PLAN_CHANGE, changes });
-    return { ...current, plan: plan.code, currency: plan.currency, trialEndsAt, updatedAt: now };
+    await recordAuditEvent(tx, caller, now, { organizationId: current.id, type: PLAN_CHANGE, changes });
+    return next;
   });
-}
-
-async function loadOrganizationPlanView(db: Queryable, organizationId: string): Promise<OrganizationPlanView> {
-  const { rows } = await db.query<{
-    id: string;
-    name: string;
-    slug: string;
-    plan: string;
-    currency: string;
-    trial_ends_at: Date | null;
-    created_at: Date;
-    updated_at: Date;
-  }>('SELECT id, name, slug, plan, currency, trial_ends_at, created_at, updated_at FROM organizations WHERE id = $1', [organizationId]);
-  const row = rows[0]!;
-  return {
-    id: row.id,
-    name: row.name,
-    slug: row.slug,
-    plan: row.plan,
-    currency: row.currency,
-    trialEndsAt: row.trial_ends_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }
 
 /** Credits, clusters and invoices are kept in the organization's currency: it may change only while there are none. */
 async function assertCurrencyMayChange(tx: Queryable, organizationId: string, plan: Plan, currency: string): Promise<void> {
   const { rows } = await tx.query<{ billed: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM clusters WHERE organization_id = $1)
-         OR EXISTS (SELECT 1 FROM credit_ledger_entries WHERE organization_id = $1)
-         OR EXISTS (SELECT 1 FROM invoices WHERE organization_id = $1) AS billed`,
-    [organizationId],
+    sql`SELECT EXISTS (SELECT 1 FROM clusters WHERE organization_id = ${organizationId}::uuid)
+            OR EXISTS (SELECT 1 FROM credit_ledger_entries WHERE organization_id = ${organizationId}::uuid)
+            OR EXISTS (SELECT 1 FROM invoices WHERE organization_id = ${organizationId}::uuid) AS billed`,
   );
   if (rows[0]?.billed) {
     throw invalidInput(

@@ -2,89 +2,53 @@
  * The plan fee lines of an organization for a billing period, from its plan history: shared by the invoice
  * (up to the period end) and the cost so far (up to now), so that both prorate and honour trials the same way.
  */
+import sql from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
 import { chargeablePlanSegments, type PlanSubscriptionSpan } from '../../domain/plan-segments.js';
 import { planFeeLines, type PlanFeeLine } from '../../domain/proration.js';
-
-interface SpanRow {
-  organization_id: string;
-  plan_code: string;
-  plan_name: string;
-  monthly_price_minor: bigint;
-  started_at: Date;
-  ended_at: Date | null;
-}
-
-/** The plan rows overlapping the period, oldest first. */
-export async function loadPlanSubscriptionSpans(db: Queryable, organizationId: string, period: BillingPeriod): Promise<PlanSubscriptionSpan[]> {
-  return (await loadPlanSubscriptionSpansForOrganizations(db, [organizationId], period)).get(organizationId) ?? [];
-}
-
-/** `loadPlanSubscriptionSpans` of many organizations in one query: each organization's rows, oldest first. */
-export async function loadPlanSubscriptionSpansForOrganizations(
-  db: Queryable,
-  organizationIds: readonly string[],
-  period: BillingPeriod,
-): Promise<Map<string, PlanSubscriptionSpan[]>> {
-  const { rows } = await db.query<SpanRow>(
-    `SELECT s.organization_id, s.plan_code, p.name AS plan_name, p.monthly_price_minor, s.started_at, s.ended_at
-       FROM plan_subscriptions s
-       JOIN plans p ON p.code = s.plan_code
-      WHERE s.organization_id = ANY($1::uuid[]) AND s.started_at < $3 AND (s.ended_at IS NULL OR s.ended_at > $2)
-      ORDER BY s.organization_id, s.started_at, s.id`,
-    [organizationIds, period.start, period.end],
-  );
-  const spans = new Map<string, PlanSubscriptionSpan[]>(organizationIds.map((id) => [id, []]));
-  for (const row of rows) {
-    spans.get(row.organization_id)?.push({
-      planCode: row.plan_code,
-      planName: row.plan_name,
-      monthlyPriceMinor: row.monthly_price_minor,
-      startedAt: row.started_at,
-      endedAt: row.ended_at,
-    });
-  }
-  return spans;
-}
+import { loadSpansOverlapping } from './plan-subscriptions.js';
 
 /**
- * One fee line per plan the organization was on during the period, prorated by the time on it; time before the
- * end of its trial is free. `until` (default: the period end) stops the count early, for the cost so far.
- * Amounts are in the plans' currency, which is the organization's currency.
+ * One fee line per plan the organization was on during the period (its plan rows overlapping the period, oldest
+ * first), prorated by the time on it; time before the end of its trial is free. `until` (default: the period end)
+ * stops the count early, for the cost so far. Amounts are in the plans' currency, which is the organization's.
  */
-export async function loadPlanFeeLines(
-  db: Queryable,
-  organizationId: string,
+export function planFeeLinesOf(
+  spans: readonly PlanSubscriptionSpan[],
+  trialEndsAt: Date | null,
   period: BillingPeriod,
   options: { until?: Date } = {},
-): Promise<PlanFeeLine[]> {
-  return (await loadPlanFeeLinesForOrganizations(db, [organizationId], period, options)).get(organizationId) ?? [];
+): PlanFeeLine[] {
+  const until = options.until !== undefined && options.until < period.end ? options.until : period.end;
+  const segments = chargeablePlanSegments(spans, { until, trialEndsAt });
+  return planFeeLines({ periodStart: period.start, periodEnd: period.end, segments });
 }
 
 /**
- * `loadPlanFeeLines` of many organizations (a billing run's batch) in two queries, with the same rules: each
- * organization's lines, keyed by its id (an unknown id gets no line).
+ * `planFeeLinesOf` for many organizations (a billing run's batch), keyed by organization id (an unknown id gets no
+ * line). Their trial ends come from `trialEndsAt` when the caller has read them already, else from one query.
  */
 export async function loadPlanFeeLinesForOrganizations(
   db: Queryable,
   organizationIds: readonly string[],
   period: BillingPeriod,
-  options: { until?: Date } = {},
+  options: { until?: Date; trialEndsAt?: ReadonlyMap<string, Date | null> } = {},
 ): Promise<Map<string, PlanFeeLine[]>> {
-  const { rows } = await db.query<{ id: string; trial_ends_at: Date | null }>(
-    'SELECT id, trial_ends_at FROM organizations WHERE id = ANY($1::uuid[])',
-    [organizationIds],
-  );
-  const trialEnds = new Map(rows.map((row) => [row.id, row.trial_ends_at]));
-  const until = options.until !== undefined && options.until < period.end ? options.until : period.end;
+  const trialEnds = options.trialEndsAt ?? (await loadTrialEnds(db, organizationIds));
   // Sequential: `db` may be a transaction, whose one connection takes one query at a time.
-  const spansByOrganization = await loadPlanSubscriptionSpansForOrganizations(db, organizationIds, period);
+  const spansByOrganization = await loadSpansOverlapping(db, organizationIds, period);
   const lines = new Map<string, PlanFeeLine[]>();
   for (const organizationId of organizationIds) {
     const spans = spansByOrganization.get(organizationId) ?? [];
-    const segments = chargeablePlanSegments(spans, { until, trialEndsAt: trialEnds.get(organizationId) ?? null });
-    lines.set(organizationId, planFeeLines({ periodStart: period.start, periodEnd: period.end, segments }));
+    lines.set(organizationId, planFeeLinesOf(spans, trialEnds.get(organizationId) ?? null, period, options));
   }
   return lines;
+}
+
+async function loadTrialEnds(db: Queryable, organizationIds: readonly string[]): Promise<Map<string, Date | null>> {
+  const { rows } = await db.query<{ id: string; trial_ends_at: Date | null }>(
+    sql`SELECT id, trial_ends_at FROM organizations WHERE id = ANY(${organizationIds}::uuid[])`,
+  );
+  return new Map(rows.map((row) => [row.id, row.trial_ends_at]));
 }

@@ -1,4 +1,5 @@
-/** The plan catalogue: what each plan costs a month, in which currency, how it is paid and its trial. */
+/** The `plans` table, the catalogue: what each plan costs a month, in which currency, how it is paid and its trial. */
+import sql, { raw, type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 
 export const planKinds = ['credits', 'invoiced'] as const;
@@ -30,9 +31,9 @@ interface PlanRow {
   updated_at: Date;
 }
 
-export const planColumns = 'code, name, monthly_price_minor, currency, kind, trial_days, created_at, updated_at';
+const planColumns: Sql = raw('code, name, monthly_price_minor, currency, kind, trial_days, created_at, updated_at');
 
-export function toPlan(row: PlanRow): Plan {
+function toPlan(row: PlanRow): Plan {
   return {
     code: row.code,
     name: row.name,
@@ -48,11 +49,33 @@ export function toPlan(row: PlanRow): Plan {
 /** The plan of that code, or null when the catalogue has none. */
 export async function findPlan(db: Queryable, code: string): Promise<Plan | null> {
   if (!planCodePattern.test(code)) return null;
-  const { rows } = await db.query<PlanRow>(`SELECT ${planColumns} FROM plans WHERE code = $1`, [code]);
+  const { rows } = await db.query<PlanRow>(sql`SELECT ${planColumns} FROM plans WHERE code = ${code}`);
   return rows[0] ? toPlan(rows[0]) : null;
 }
 
 export async function listPlanRows(db: Queryable): Promise<Plan[]> {
-  const { rows } = await db.query<PlanRow>(`SELECT ${planColumns} FROM plans ORDER BY code`);
+  const { rows } = await db.query<PlanRow>(sql`SELECT ${planColumns} FROM plans ORDER BY code`);
   return rows.map(toPlan);
+}
+
+export async function insertPlan(tx: Queryable, plan: Plan): Promise<void> {
+  await tx.query(
+    sql`INSERT INTO plans (${planColumns})
+        VALUES (${plan.code}, ${plan.name}, ${plan.monthlyPriceMinor}::int8, ${plan.currency}, ${plan.kind}, ${plan.trialDays}::int4,
+                ${plan.createdAt}::timestamptz, ${plan.updatedAt}::timestamptz)`,
+  );
+}
+
+/** Writes every column but the code and the creation time. */
+export async function updatePlan(tx: Queryable, plan: Plan): Promise<void> {
+  await tx.query(
+    sql`UPDATE plans SET name = ${plan.name}, monthly_price_minor = ${plan.monthlyPriceMinor}::int8, currency = ${plan.currency},
+                         kind = ${plan.kind}, trial_days = ${plan.trialDays}::int4, updated_at = ${plan.updatedAt}::timestamptz
+         WHERE code = ${plan.code}`,
+  );
+}
+
+/** Serialises concurrent writes of one plan code for the rest of the transaction (the row may not exist yet). */
+export async function lockPlanCode(tx: Queryable, code: string): Promise<void> {
+  await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended('plan:' || ${code}::text, 0))`);
 }

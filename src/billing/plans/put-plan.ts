@@ -1,9 +1,11 @@
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
 import { isKnownCurrency } from '../../domain/money.js';
-import { BillingError, forbidden, invalidInput, type FieldError } from '../../errors.js';
+import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
-import { findPlan, planCodePattern, planKinds, type Plan, type PlanKind } from './plan.js';
+import { requireOperator } from '../organizations/organization-access.js';
+import { findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan, type PlanKind } from './plan.js';
+import { planHasSubscriptions } from './plan-subscriptions.js';
 
 export interface PutPlanInput {
   code: string;
@@ -23,8 +25,8 @@ const MAX_TRIAL_DAYS = 365;
  * A price change applies to every period not yet invoiced. The currency of a plan that organizations are or were
  * on cannot change: their credits, clusters and invoices are in that currency.
  */
-export async function putPlan(context: AppContext, request: Caller, input: PutPlanInput): Promise<{ plan: Plan; created: boolean }> {
-  if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden('Plans are managed by operators');
+export async function putPlan(context: AppContext, caller: Caller, input: PutPlanInput): Promise<{ plan: Plan; created: boolean }> {
+  requireOperator(caller, 'Plans');
   const errors: FieldError[] = [];
   if (!planCodePattern.test(input.code)) errors.push({ field: 'code', reason: 'pattern', message: 'must be 1 to 64 letters, digits, "_" or "-"' });
   const name = input.name.trim();
@@ -40,7 +42,7 @@ export async function putPlan(context: AppContext, request: Caller, input: PutPl
   const now = context.clock.now();
   return context.database.transaction(async (tx) => {
     // Serialises concurrent PUTs of one code (the row may not exist yet, so a row lock is not enough).
-    await tx.query("SELECT pg_advisory_xact_lock(hashtextextended('plan:' || $1::text, 0))", [input.code]);
+    await lockPlanCode(tx, input.code);
     const current = await findPlan(tx, input.code);
     const next: Plan = {
       code: input.code,
@@ -53,12 +55,8 @@ export async function putPlan(context: AppContext, request: Caller, input: PutPl
       updatedAt: now,
     };
     if (current === null) {
-      await tx.query(
-        `INSERT INTO plans (code, name, monthly_price_minor, currency, kind, trial_days, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-        [next.code, next.name, next.monthlyPriceMinor, next.currency, next.kind, next.trialDays, now],
-      );
-      await recordAuditEvent(tx, request, now, {
+      await insertPlan(tx, next);
+      await recordAuditEvent(tx, caller, now, {
         organizationId: null,
         type: PLAN_CREATE,
         changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays },
@@ -68,17 +66,11 @@ export async function putPlan(context: AppContext, request: Caller, input: PutPl
 
     const changes = diffPlan(current, next);
     if (Object.keys(changes).length === 0) return { plan: current, created: false };
-    if (changes.currency) {
-      const { rows } = await tx.query('SELECT 1 FROM plan_subscriptions WHERE plan_code = $1 LIMIT 1', [input.code]);
-      if (rows.length > 0) {
-        throw new BillingError('plan_in_use', 409, 'The currency of a plan that organizations are or were on cannot change; create a new plan instead');
-      }
+    if (changes.currency && (await planHasSubscriptions(tx, input.code))) {
+      throw new BillingError('plan_in_use', 409, 'The currency of a plan that organizations are or were on cannot change; create a new plan instead');
     }
-    await tx.query(
-      'UPDATE plans SET name = $2, monthly_price_minor = $3, currency = $4, kind = $5, trial_days = $6, updated_at = $7 WHERE code = $1',
-      [next.code, next.name, next.monthlyPriceMinor, next.currency, next.kind, next.trialDays, now],
-    );
-    await recordAuditEvent(tx, request, now, { organizationId: null, type: PLAN_UPDATE, changes: { code: next.code, ...changes } });
+    await updatePlan(tx, next);
+    await recordAuditEvent(tx, caller, now, { organizationId: null, type: PLAN_UPDATE, changes: { code: next.code, ...changes } });
     return { plan: next, created: false };
   });
 }

@@ -5,8 +5,9 @@
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { SettableClock } from '../../clock.js';
-import { BillingError, forbidden, invalidInput } from '../../errors.js';
+import { BillingError, invalidInput } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
+import { requireOperator } from '../organizations/organization-access.js';
 
 export const TEST_CLOCK_SET = 'TEST_CLOCK_SET';
 
@@ -21,19 +22,19 @@ function settableClock(context: AppContext): SettableClock {
   return context.clock;
 }
 
-export function readTestClock(context: AppContext, request: Caller): Date {
-  if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden('The test clock is for operators');
+export function readTestClock(context: AppContext, caller: Caller): Date {
+  requireOperator(caller);
   return settableClock(context).now();
 }
 
 /** Sets the business time (it then runs on from there), audited without an organization. */
-export async function setTestClock(context: AppContext, request: Caller, to: Date): Promise<Date> {
-  if (request.actor.type !== 'operator' && request.actor.type !== 'system') throw forbidden('The test clock is for operators');
+export async function setTestClock(context: AppContext, caller: Caller, to: Date): Promise<Date> {
+  requireOperator(caller);
   if (Number.isNaN(to.getTime())) throw invalidInput([{ field: 'now', reason: 'format', message: 'must be a date-time' }]);
   const clock = settableClock(context);
   const before = clock.now();
   await context.database.transaction(async (tx) => {
-    await recordAuditEvent(tx, request, to, { organizationId: null, type: TEST_CLOCK_SET, changes: { now: { old: before, new: to } } });
+    await recordAuditEvent(tx, caller, to, { organizationId: null, type: TEST_CLOCK_SET, changes: { now: { old: before, new: to } } });
   });
   // Moved only once the audit event is stored: never a move without its record.
   clock.set(to);

@@ -3,9 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { createOrganization } from '../../../billing/organizations/create-organization.js';
 import { removeMembership, setMembership } from '../../../billing/organizations/manage-members.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../../billing/organizations/manage-api-tokens.js';
-import { listAuditEvents } from '../../../audit/list-audit-events.js';
-import type { Queryable } from '../../../db/database.js';
-import { notFound } from '../../../errors.js';
+import { listOrganizationAuditEvents } from '../../../billing/organizations/list-organization-audit-events.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
 import { requestContext } from '../../surface.js';
 
@@ -127,10 +125,12 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request) => {
-      const { organizationId } = request.params;
-      await requireOrganization(request.bursar.database, organizationId);
-      const limit = Math.min(Math.max(Number(request.query.limit ?? 100), 1), 1000);
-      const events = await listAuditEvents(request.bursar.database, organizationId, { limit, type: request.query.type });
+      const { limit, type } = request.query;
+      const events = await listOrganizationAuditEvents(request.bursar, requestContext(request), {
+        organizationId: request.params.organizationId,
+        limit: limit === undefined ? undefined : Number(limit),
+        type,
+      });
       return {
         results: events.map((event) => ({
           id: event.id,
@@ -188,8 +188,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request) => {
-      await requireOrganization(request.bursar.database, request.params.organizationId);
-      const tokens = await listApiTokens(request.bursar, request.params.organizationId);
+      const tokens = await listApiTokens(request.bursar, requestContext(request), request.params.organizationId);
       return {
         results: tokens.map((t) => ({
           id: t.id,
@@ -220,8 +219,3 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
   );
 };
 
-/** 404 for an unknown organization (reads of the operator API). */
-async function requireOrganization(database: Queryable, organizationId: string): Promise<void> {
-  const { rows } = await database.query('SELECT 1 FROM organizations WHERE id = $1', [organizationId]);
-  if (rows.length === 0) throw notFound('Organization');
-}

@@ -1,0 +1,62 @@
+/**
+ * The `organizations` table, its own columns: who the organization is, its plan, currency and trial. (Its billing
+ * profile columns belong to `profile/`; its role for a caller and its lock to `organization-access.ts`.)
+ */
+import sql, { raw, type Sql } from 'sql-template-tag';
+import type { Queryable } from '../../db/database.js';
+
+export interface Organization {
+  id: string;
+  slug: string;
+  name: string;
+  plan: string;
+  currency: string;
+  trialEndsAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface OrganizationRow {
+  id: string;
+  slug: string;
+  name: string;
+  plan: string;
+  currency: string;
+  trial_ends_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The columns of an `OrganizationRow` over `o`, for the `select` of an organization entry (which reads `o.id` itself). */
+export const organizationColumns: Sql = raw('o.slug, o.name, o.plan, o.currency, o.trial_ends_at, o.created_at, o.updated_at');
+
+export function toOrganization(row: OrganizationRow): Organization {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    plan: row.plan,
+    currency: row.currency,
+    trialEndsAt: row.trial_ends_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function insertOrganization(tx: Queryable, organization: Organization): Promise<void> {
+  await tx.query(
+    sql`INSERT INTO organizations (id, slug, name, plan, currency, trial_ends_at, created_at, updated_at)
+        VALUES (${organization.id}::uuid, ${organization.slug}, ${organization.name}, ${organization.plan}, ${organization.currency},
+                ${organization.trialEndsAt}::timestamptz, ${organization.createdAt}::timestamptz, ${organization.updatedAt}::timestamptz)`,
+  );
+}
+
+/** Moves the organization to a plan (with its currency and trial end). */
+export async function updateOrganizationPlan(tx: Queryable, organization: Organization): Promise<void> {
+  await tx.query(
+    sql`UPDATE organizations SET plan = ${organization.plan}, currency = ${organization.currency},
+                                 trial_ends_at = ${organization.trialEndsAt}::timestamptz, updated_at = ${organization.updatedAt}::timestamptz
+         WHERE id = ${organization.id}::uuid`,
+  );
+}
+
