@@ -65,7 +65,6 @@ export async function recordUsageEvents(
      )
      SELECT (SELECT COALESCE(array_agg((position - 1)::int4 ORDER BY position), '{}') FROM bad) AS bad_positions,
             (SELECT count(*) FROM inserted)::int8 AS accepted`,
-    { prepare: 'record_usage_events' },
   );
   const badPositions = rows[0]!.bad_positions;
   if (badPositions.length > 0) {
