@@ -7,6 +7,7 @@ import type { Caller } from '../../domain/actor.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import {
   bumpBillingVersion,
+  completeAddressValues,
   countAddresses,
   insertAddress,
   newBillingAddressId,
@@ -22,10 +23,11 @@ export const BILLING_ADDRESS_CREATE = 'BILLING_ADDRESS_CREATE';
 export async function addBillingAddress(
   context: AppContext,
   caller: Caller,
-  input: { organizationId: string; values: AddressValues; isDefault: boolean; expectedVersion?: bigint | null },
+  input: { organizationId: string; values: Partial<AddressValues>; isDefault: boolean; expectedVersion?: bigint | null },
 ): Promise<BillingAddress> {
-  const { values, errors } = normalizeAddressValues(input.values);
-  if (errors.length > 0) throw invalidInput(errors);
+  const normalized = normalizeAddressValues(completeAddressValues(input.values));
+  if (normalized.errors.length > 0) throw invalidInput(normalized.errors);
+  const values = completeAddressValues(normalized.values);
   const now = context.clock.now();
   const address = await context.database.transaction(async (tx) => {
     const organization = await enterOrganization<{ billing_version: bigint }>(tx, caller, { id: input.organizationId }, 'billing.write', {
@@ -35,23 +37,7 @@ export async function addBillingAddress(
     if (input.expectedVersion != null && input.expectedVersion !== organization.billing_version) throw preconditionFailed();
     const makeDefault = input.isDefault || (await countAddresses(tx, organization.id)) === 0n;
     if (makeDefault) await unsetDefaultAddress(tx, organization.id, now);
-    const created = await insertAddress(
-      tx,
-      {
-        id: newBillingAddressId(),
-        organizationId: organization.id,
-        name: values.name ?? null,
-        company: values.company ?? null,
-        addressLine1: values.addressLine1 ?? null,
-        addressLine2: values.addressLine2 ?? null,
-        city: values.city ?? null,
-        state: values.state ?? null,
-        postalCode: values.postalCode ?? null,
-        country: values.country ?? null,
-        isDefault: makeDefault,
-      },
-      now,
-    );
+    const created = await insertAddress(tx, { id: newBillingAddressId(), organizationId: organization.id, ...values, isDefault: makeDefault }, now);
     await bumpBillingVersion(tx, organization.id, now);
     await recordAuditEvent(tx, caller, now, {
       organizationId: organization.id,

@@ -33,6 +33,11 @@ export const addressValueFields = Object.keys(addressRules) as AddressValueField
 export type AddressValueField = keyof typeof addressRules;
 export type AddressValues = Record<AddressValueField, string | null>;
 
+/** Every field, those left out as null. */
+export function completeAddressValues(values: Partial<AddressValues>): AddressValues {
+  return Object.fromEntries(addressValueFields.map((field) => [field, values[field] ?? null])) as AddressValues;
+}
+
 /** Trims, clears empty strings, checks lengths and the ISO country code. */
 export function normalizeAddressValues(values: Partial<AddressValues>): { values: Partial<AddressValues>; errors: FieldError[] } {
   return normalizeTextFields(values, addressRules);
@@ -192,10 +197,7 @@ export async function bumpBillingVersion(db: Queryable, organizationId: string, 
  * registration use cases; they move to `enterOrganization(…, { lock: 'update' })` and then this goes.
  */
 export async function lockOrganization(tx: Queryable, organizationId: string): Promise<bigint> {
-  const { rows } = await tx.query<{ billing_version: bigint }>(
-    'SELECT billing_version FROM organizations WHERE id = $1 FOR UPDATE',
-    [organizationId],
-  );
+  const { rows } = await tx.query<{ billing_version: bigint }>(sql`SELECT billing_version FROM organizations WHERE id = ${organizationId} FOR UPDATE`);
   if (!rows[0]) throw notFound('Organization');
   return rows[0].billing_version;
 }

@@ -15,34 +15,15 @@ import {
   type Permission,
 } from '../organizations/organization-access.js';
 
-export const profileFields = [
-  'contactFirstName',
-  'contactLastName',
-  'email',
-  'companyName',
-  'addressLine1',
-  'addressLine2',
-  'city',
-  'state',
-  'postalCode',
-  'country',
-  'taxId',
-  'taxIdType',
-] as const;
+/** Fields that live on the default billing address rather than on the profile row. */
+const profileAddressFields = ['companyName', 'addressLine1', 'addressLine2', 'city', 'state', 'postalCode', 'country'] as const;
+
+export const profileFields = ['contactFirstName', 'contactLastName', 'email', ...profileAddressFields, 'taxId', 'taxIdType'] as const;
 export type ProfileField = (typeof profileFields)[number];
 
 export type ProfileValues = Record<ProfileField, string | null>;
 
-/** Fields that live on the default billing address rather than on the profile row. */
-export const addressFields = new Set<ProfileField>([
-  'companyName',
-  'addressLine1',
-  'addressLine2',
-  'city',
-  'state',
-  'postalCode',
-  'country',
-]);
+export const addressFields: ReadonlySet<ProfileField> = new Set(profileAddressFields);
 
 export interface BillingProfile extends ProfileValues {
   organizationId: string;
