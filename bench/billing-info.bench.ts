@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
-import { selectProfileAs } from '../src/billing/profile/billing-profile.js';
+import { billingProfileEntryStatement } from '../src/billing/profile/billing-profile.js';
 import {
   compareUnderLoad,
   openBaselinePool,
@@ -17,6 +17,7 @@ import {
   seedOrganizations,
 } from './support.js';
 import type { Database } from '../src/db/database.js';
+import type { Caller } from '../src/domain/actor.js';
 
 const ORGANIZATIONS = Number(process.env.BENCH_BILLING_INFO_ORGANIZATIONS ?? 2000);
 
@@ -32,7 +33,8 @@ export async function run(): Promise<BenchFigure[]> {
     // The same single SELECT by key as the real route (profile, default address and the caller's membership).
     baseline.get<{ Params: { id: string } }>('/baseline/:id', async (request) => {
       // Prepared, as the route's is: the comparison is of everything around the query, not of query planning.
-      const result = await pool.query({ name: 'baseline_profile', text: selectProfileAs, values: [request.params.id, `user-${request.params.id}`] });
+      const statement = billingProfileEntryStatement(memberOf(request.params.id), { id: request.params.id });
+      const result = await pool.query({ name: 'baseline_profile', text: statement.text, values: statement.values });
       return result.rows[0] ?? {};
     });
     baseline.put<{ Params: { id: string }; Body: { first_name: string; city: string } }>('/baseline/:id', async (request) => {
@@ -107,6 +109,12 @@ export async function run(): Promise<BenchFigure[]> {
     await app.close();
     await bench.drop();
   }
+}
+
+/** The seeded member of an organization as the caller of its profile read. */
+function memberOf(organizationId: string): Caller {
+  const actor = { type: 'user', userId: `user-${organizationId}`, activeOrganizationId: organizationId, sessionId: null, issuedAt: null } as const;
+  return { actor, surface: 'baseline', requestId: null };
 }
 
 /** A filled profile and default address for every organization, inserted in bulk. */

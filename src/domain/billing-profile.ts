@@ -1,5 +1,6 @@
 import countries from 'i18n-iso-countries';
 import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
+import type { FieldError } from '../errors.js';
 
 /**
  * Billing profile field rules shared by every API surface, so that what one surface writes,
@@ -191,4 +192,61 @@ export function isValidEmail(value: string): boolean {
   const domain = value.slice(at + 1);
   if (local.length === 0 || !domain.includes('.')) return false;
   return domain.split('.').every((label) => label.length > 0);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Field values: limits and normalisation of the profile's and the billing addresses' text fields.
+// ---------------------------------------------------------------------------------------------------
+
+export interface TextFieldRule {
+  /** The longest value the core accepts; a surface may document a tighter limit of its own. */
+  maxLength: number;
+  /** Kept as sent rather than trimmed (a blank value is still cleared): for values a surface joins and splits losslessly. */
+  keepSpaces?: boolean;
+  /** An ISO 3166-1 alpha-2 code (normalised to upper case), or an e-mail address. */
+  kind?: 'country' | 'email';
+}
+
+/** The postal address: the profile's (its default billing address) and every billing address's. */
+export const postalAddressRules = {
+  company: { maxLength: 255 },
+  addressLine1: { maxLength: 255 },
+  addressLine2: { maxLength: 255 },
+  city: { maxLength: 128 },
+  state: { maxLength: 128 },
+  postalCode: { maxLength: 32 },
+  country: { maxLength: 2, kind: 'country' },
+} as const satisfies Record<string, TextFieldRule>;
+
+/**
+ * Trims (unless the rule keeps spaces), clears blank values, checks the length, the country code and the e-mail
+ * format. Fields left out (undefined) stay out; fields are checked in the order of `rules`. Returns the normalised
+ * values or every field at fault.
+ */
+export function normalizeTextFields<Field extends string>(
+  values: Partial<Record<Field, string | null>>,
+  rules: Record<Field, TextFieldRule>,
+): { values: Partial<Record<Field, string | null>>; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const normalized: Partial<Record<Field, string | null>> = {};
+  for (const field of Object.keys(rules) as Field[]) {
+    const raw = values[field];
+    if (raw === undefined) continue;
+    const rule = rules[field];
+    const value = raw === null ? '' : rule.keepSpaces ? raw : raw.trim();
+    if (value.trim() === '') {
+      normalized[field] = null;
+    } else if (rule.kind === 'country') {
+      const code = normalizeCountryCode(value);
+      if (code) normalized[field] = code;
+      else errors.push({ field, reason: 'invalid_country', message: 'must be an ISO 3166-1 alpha-2 country code' });
+    } else if (value.length > rule.maxLength) {
+      errors.push({ field, reason: 'max_length', message: `must be at most ${rule.maxLength} characters` });
+    } else if (rule.kind === 'email' && !isValidEmail(value)) {
+      errors.push({ field, reason: 'format', message: 'must be a valid e-mail address' });
+    } else {
+      normalized[field] = value;
+    }
+  }
+  return { values: normalized, errors };
 }

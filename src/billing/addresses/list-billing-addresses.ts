@@ -1,8 +1,8 @@
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
-import { notFound } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
-import { listAddressRows, type BillingAddress } from './billing-address.js';
+import { enterOrganization } from '../organizations/organization-access.js';
+import { listAddresses, type BillingAddress } from './billing-address.js';
 
 /**
  * The addresses and the organization's billing version (the ETag every surface shares). The version is read
@@ -11,14 +11,12 @@ import { listAddressRows, type BillingAddress } from './billing-address.js';
  */
 export async function listBillingAddresses(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   organizationId: string,
 ): Promise<{ addresses: BillingAddress[]; version: bigint }> {
-  await authorize(context.database, request.actor, organizationId, 'billing');
-  const { rows } = await context.database.query<{ billing_version: bigint }>('SELECT billing_version FROM organizations WHERE id = $1', [
-    organizationId,
-  ]);
-  if (!rows[0]) throw notFound('Organization');
-  const addresses = await listAddressRows(context.database, organizationId);
-  return { addresses, version: rows[0].billing_version };
+  const organization = await enterOrganization<{ billing_version: bigint }>(context.database, caller, { id: organizationId }, 'billing.read', {
+    select: sql`o.billing_version`,
+  });
+  const addresses = await listAddresses(context.database, organization.id);
+  return { addresses, version: organization.billing_version };
 }

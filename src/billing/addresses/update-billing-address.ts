@@ -1,15 +1,17 @@
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
 import { BillingError, invalidInput, preconditionFailed } from '../../errors.js';
 import { syncCustomerQueue } from '../../jobs/queues.js';
 import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
+import { enterOrganization } from '../organizations/organization-access.js';
 import {
   addressValueFields,
   bumpBillingVersion,
   loadAddress,
-  lockOrganization,
   normalizeAddressValues,
+  unsetDefaultAddress,
+  updateAddress,
   type AddressValues,
   type BillingAddress,
 } from './billing-address.js';
@@ -22,17 +24,19 @@ export const BILLING_ADDRESS_UPDATE = 'BILLING_ADDRESS_UPDATE';
  */
 export async function updateBillingAddress(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   input: { organizationId: string; addressId: string; values: Partial<AddressValues>; isDefault?: boolean; expectedVersion?: bigint | null },
 ): Promise<BillingAddress> {
   const { values, errors } = normalizeAddressValues(input.values);
   if (errors.length > 0) throw invalidInput(errors);
   const now = context.clock.now();
   const result = await context.database.transaction(async (tx) => {
-    await authorize(tx, request.actor, input.organizationId, 'billing');
-    const version = await lockOrganization(tx, input.organizationId);
-    const current = await loadAddress(tx, input.organizationId, input.addressId);
-    if (input.expectedVersion != null && input.expectedVersion !== version) throw preconditionFailed();
+    const organization = await enterOrganization<{ billing_version: bigint }>(tx, caller, { id: input.organizationId }, 'billing.write', {
+      lock: 'update',
+      select: sql`o.billing_version`,
+    });
+    const current = await loadAddress(tx, organization.id, input.addressId);
+    if (input.expectedVersion != null && input.expectedVersion !== organization.billing_version) throw preconditionFailed();
     if (input.isDefault === false && current.isDefault) {
       throw new BillingError('default_address_required', 409, 'Make another address the default instead of unsetting this one', [
         { field: 'isDefault', reason: 'default_required', message: 'an organization always has one default address' },
@@ -52,39 +56,18 @@ export async function updateBillingAddress(
     if (Object.keys(changes).length === 0) return { address: current, changed: false };
 
     if (becomesDefault) {
-      await tx.query('UPDATE billing_addresses SET is_default = false, updated_at = $2 WHERE organization_id = $1 AND is_default', [
-        input.organizationId,
-        now,
-      ]);
+      await unsetDefaultAddress(tx, organization.id, now);
       next.isDefault = true;
     }
     next.updatedAt = now;
-    await tx.query(
-      `UPDATE billing_addresses SET name = $3, company = $4, address_line1 = $5, address_line2 = $6, city = $7, state = $8,
-              postal_code = $9, country = $10, is_default = $11, updated_at = $12
-        WHERE organization_id = $1 AND id = $2`,
-      [
-        input.organizationId,
-        input.addressId,
-        next.name,
-        next.company,
-        next.addressLine1,
-        next.addressLine2,
-        next.city,
-        next.state,
-        next.postalCode,
-        next.country,
-        next.isDefault,
-        now,
-      ],
-    );
-    await bumpBillingVersion(tx, input.organizationId, now);
-    await recordAuditEvent(tx, request, now, {
-      organizationId: input.organizationId,
+    await updateAddress(tx, next);
+    await bumpBillingVersion(tx, organization.id, now);
+    await recordAuditEvent(tx, caller, now, {
+      organizationId: organization.id,
       type: BILLING_ADDRESS_UPDATE,
       changes: { addressId: current.id, ...changes },
     });
-    if (next.isDefault) await context.jobs.enqueue(tx, syncCustomerQueue, { organizationId: input.organizationId });
+    if (next.isDefault) await context.jobs.enqueue(tx, syncCustomerQueue, { organizationId: organization.id });
     return { address: next, changed: true };
   });
   if (result.changed) context.jobs.nudge();

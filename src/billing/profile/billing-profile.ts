@@ -1,55 +1,29 @@
 /**
- * The billing profile: one record per organization that four API surfaces read and write.
- * Its postal address and company are those of the organization's default billing address.
+ * The billing profile: one record per organization that four API surfaces read and write. It is composed of the
+ * organization's row, its `billing_profiles` row (this module owns that table) and its default billing address.
  */
+import sql, { empty, raw, type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
+import type { Caller } from '../../domain/actor.js';
 import { notFound } from '../../errors.js';
-import type { Actor, Role } from '../../domain/actor.js';
+import { defaultAddressColumns, joinDefaultAddress, toDefaultAddress, type DefaultAddressRow } from '../addresses/billing-address.js';
+import {
+  enterOrganization,
+  organizationEntryStatement,
+  type EnterOptions,
+  type OrganizationRef,
+  type Permission,
+} from '../organizations/organization-access.js';
 
-export const profileFields = [
-  'contactFirstName',
-  'contactLastName',
-  'email',
-  'companyName',
-  'addressLine1',
-  'addressLine2',
-  'city',
-  'state',
-  'postalCode',
-  'country',
-  'taxId',
-  'taxIdType',
-] as const;
+/** Fields that live on the default billing address rather than on the profile row. */
+const profileAddressFields = ['companyName', 'addressLine1', 'addressLine2', 'city', 'state', 'postalCode', 'country'] as const;
+
+export const profileFields = ['contactFirstName', 'contactLastName', 'email', ...profileAddressFields, 'taxId', 'taxIdType'] as const;
 export type ProfileField = (typeof profileFields)[number];
 
 export type ProfileValues = Record<ProfileField, string | null>;
 
-/** Fields that live on the default billing address rather than on the profile row. */
-export const addressFields = new Set<ProfileField>([
-  'companyName',
-  'addressLine1',
-  'addressLine2',
-  'city',
-  'state',
-  'postalCode',
-  'country',
-]);
-
-/** The longest value the core accepts for each field; a surface may document a tighter limit of its own. */
-export const profileFieldMaxLength: Record<ProfileField, number> = {
-  contactFirstName: 255,
-  contactLastName: 255,
-  email: 254,
-  companyName: 255,
-  addressLine1: 255,
-  addressLine2: 255,
-  city: 128,
-  state: 128,
-  postalCode: 32,
-  country: 2,
-  taxId: 64,
-  taxIdType: 32,
-};
+export const addressFields: ReadonlySet<ProfileField> = new Set(profileAddressFields);
 
 export interface BillingProfile extends ProfileValues {
   organizationId: string;
@@ -65,96 +39,101 @@ export interface BillingProfile extends ProfileValues {
 /** undefined leaves a field as it is; null clears it. */
 export type ProfilePatch = Partial<ProfileValues>;
 
-export interface OrganizationPatch {
-  name?: string;
-  slug?: string;
-}
+// The `billing_profiles` table (joined to the organization `o`).
+
+const joinProfileRow = sql`LEFT JOIN billing_profiles p ON p.organization_id = o.id`;
+
+const profileRowColumns = sql`p.contact_first_name, p.contact_last_name, p.email, p.tax_id, p.tax_id_type`;
 
 interface ProfileRow {
+  contact_first_name: string | null;
+  contact_last_name: string | null;
+  email: string | null;
+  tax_id: string | null;
+  tax_id_type: string | null;
+}
+
+/** The profile row written (created or replaced) for each row `from` yields. */
+export function upsertProfileRow(profile: BillingProfile, at: Date, from: Sql): Sql {
+  return sql`INSERT INTO billing_profiles (organization_id, contact_first_name, contact_last_name, email, tax_id, tax_id_type, updated_at)
+    SELECT ${profile.organizationId}::uuid, ${profile.contactFirstName}::text, ${profile.contactLastName}::text, ${profile.email}::text,
+           ${profile.taxId}::text, ${profile.taxIdType}::text, ${at}::timestamptz
+      FROM ${from}
+    ON CONFLICT (organization_id) DO UPDATE SET
+      contact_first_name = EXCLUDED.contact_first_name, contact_last_name = EXCLUDED.contact_last_name,
+      email = EXCLUDED.email, tax_id = EXCLUDED.tax_id, tax_id_type = EXCLUDED.tax_id_type, updated_at = EXCLUDED.updated_at`;
+}
+
+// The whole profile: organization, profile row and default address.
+
+interface OrganizationProfileRow extends ProfileRow, DefaultAddressRow {
   id: string;
   slug: string;
   name: string;
   plan: string;
   created_at: Date;
   billing_version: bigint;
-  contact_first_name: string | null;
-  contact_last_name: string | null;
-  email: string | null;
-  tax_id: string | null;
-  tax_id_type: string | null;
-  address_id: string | null;
-  company: string | null;
-  address_line1: string | null;
-  address_line2: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  country: string | null;
 }
 
-const selectProfile = `
-  SELECT o.id, o.slug, o.name, o.plan, o.created_at, o.billing_version,
-         p.contact_first_name, p.contact_last_name, p.email, p.tax_id, p.tax_id_type,
-         a.id AS address_id, a.company, a.address_line1, a.address_line2, a.city, a.state, a.postal_code, a.country
-    FROM organizations o
-    LEFT JOIN billing_profiles p ON p.organization_id = o.id
-    LEFT JOIN billing_addresses a ON a.organization_id = o.id AND a.is_default`;
+const profileColumns = sql`o.slug, o.name, o.plan, o.created_at, o.billing_version, ${profileRowColumns}, ${defaultAddressColumns}`;
+const profileJoins = sql`${joinProfileRow} ${joinDefaultAddress}`;
 
-/** The hot read of every profile GET (exported for the benchmark baseline, which runs the same SELECT). */
-export const selectProfileAs = `${selectProfile.replace('FROM organizations o', ', m.role AS member_role FROM organizations o')}
-      LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2
-     WHERE o.id = $1`;
-
-function toProfile(row: ProfileRow): BillingProfile {
+function toProfile(row: OrganizationProfileRow): BillingProfile {
+  const address = toDefaultAddress(row);
   return {
     organizationId: row.id,
     organizationName: row.name,
     organizationSlug: row.slug,
     organizationCreatedAt: row.created_at,
     plan: row.plan,
-    defaultAddressId: row.address_id,
+    defaultAddressId: address.id,
     version: row.billing_version,
     contactFirstName: row.contact_first_name,
     contactLastName: row.contact_last_name,
     email: row.email,
-    companyName: row.company,
-    addressLine1: row.address_line1,
-    addressLine2: row.address_line2,
-    city: row.city,
-    state: row.state,
-    postalCode: row.postal_code,
-    country: row.country,
+    companyName: address.company,
+    addressLine1: address.addressLine1,
+    addressLine2: address.addressLine2,
+    city: address.city,
+    state: address.state,
+    postalCode: address.postalCode,
+    country: address.country,
     taxId: row.tax_id,
     taxIdType: row.tax_id_type,
   };
 }
 
 /**
- * Reads the profile together with the acting user's role in the organization (one round trip for the hot read
- * path); `memberRole` is undefined when the user is not a member or the actor is not a user.
+ * The gateway's entry with the profile's columns, prepared (its text depends only on the kind of ref). Never with a
+ * lock: a locked read sees the joined profile and address rows as they were before it waited for the lock, so a
+ * writer that must take turns locks first (`enterOrganization(…, { lock: 'update' })`) and reads after.
  */
-export async function loadBillingProfileAs(
-  db: Queryable,
-  organizationId: string,
-  actor: Actor,
-): Promise<{ profile: BillingProfile; memberRole: Role | undefined }> {
-  const userId = actor.type === 'user' ? actor.userId : null;
-  const { rows } = await db.query<ProfileRow & { member_role: Role | null }>(
-    selectProfileAs,
-    [organizationId, userId],
-    { prepare: 'load_billing_profile_as' },
-  );
-  const row = rows[0];
-  // An unknown organization answers the same 404 as one the caller is not a member of.
-  if (!row) throw notFound('Organization');
-  return { profile: toProfile(row), memberRole: row.member_role ?? undefined };
+function profileEntry(ref: OrganizationRef): EnterOptions {
+  const prepare = 'id' in ref ? 'enter_billing_profile' : 'enter_billing_profile_by_slug';
+  return { select: profileColumns, join: profileJoins, prepare };
 }
 
-/** Reads the profile; `forUpdate` locks the organization row so that writes to one organization take turns. */
+/**
+ * Enters the organization and reads its profile in ONE statement (the hot read path): the caller's role and the
+ * permission check come from the gateway.
+ */
+export async function enterBillingProfile(db: Queryable, caller: Caller, ref: OrganizationRef, permission: Permission): Promise<BillingProfile> {
+  return toProfile(await enterOrganization<OrganizationProfileRow>(db, caller, ref, permission, profileEntry(ref)));
+}
+
+/** The statement of `enterBillingProfile` (the benchmark's baseline runs the same SELECT). */
+export function billingProfileEntryStatement(caller: Caller, ref: OrganizationRef): Sql {
+  return organizationEntryStatement(caller, ref, profileEntry(ref));
+}
+
+/**
+ * Reads the profile without a caller (jobs, billing runs, or after entering the organization). `forUpdate` is
+ * TRANSITIONAL (issue 7): plan changes lock through the gateway first and then read, and then it goes.
+ */
 export async function loadBillingProfile(db: Queryable, organizationId: string, forUpdate = false): Promise<BillingProfile> {
-  const { rows } = await db.query<ProfileRow>(
-    `${selectProfile} WHERE o.id = $1${forUpdate ? ' FOR UPDATE OF o' : ''}`,
-    [organizationId],
+  const { rows } = await db.query<OrganizationProfileRow>(
+    sql`SELECT o.id, ${profileColumns} FROM organizations o ${profileJoins}
+         WHERE o.id = ${organizationId}::uuid ${forUpdate ? raw('FOR UPDATE OF o') : empty}`,
   );
   const row = rows[0];
   if (!row) throw notFound('Organization');
@@ -163,13 +142,8 @@ export async function loadBillingProfile(db: Queryable, organizationId: string, 
 
 /** The profiles of many organizations in one query (a billing run's bill-to snapshots): organization id → profile. */
 export async function loadBillingProfiles(db: Queryable, organizationIds: readonly string[]): Promise<Map<string, BillingProfile>> {
-  const { rows } = await db.query<ProfileRow>(`${selectProfile} WHERE o.id = ANY($1::uuid[])`, [organizationIds]);
+  const { rows } = await db.query<OrganizationProfileRow>(
+    sql`SELECT o.id, ${profileColumns} FROM organizations o ${profileJoins} WHERE o.id = ANY(${organizationIds}::uuid[])`,
+  );
   return new Map(rows.map((row) => [row.id, toProfile(row)]));
-}
-
-export async function findOrganizationIdBySlug(db: Queryable, slug: string): Promise<string> {
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM organizations WHERE slug = $1', [slug]);
-  const row = rows[0];
-  if (!row) throw notFound('Organization');
-  return row.id;
 }

@@ -1,16 +1,16 @@
 import type { AppContext } from '../../app-context.js';
 import type { Caller } from '../../domain/actor.js';
-import { checkAccess, type Permission } from '../access/authorize.js';
-import { loadBillingProfileAs, type BillingProfile } from './billing-profile.js';
+import { resolveOrganizationTarget, type OrganizationTarget } from '../organizations/active-organization.js';
+import type { Permission } from '../organizations/organization-access.js';
+import { enterBillingProfile, type BillingProfile } from './billing-profile.js';
 
-/** One round trip: the profile and the caller's membership are read together, then the access rule applies. */
+/** One round trip for an organization named by id or slug: the entry reads the profile with the caller's role. */
 export async function getBillingProfile(
   context: AppContext,
-  request: Caller,
-  organizationId: string,
-  permission: Permission = 'billing',
+  caller: Caller,
+  organization: OrganizationTarget,
+  permission: Permission = 'billing.read',
 ): Promise<BillingProfile> {
-  const { profile, memberRole } = await loadBillingProfileAs(context.database, organizationId, request.actor);
-  checkAccess(request.actor, organizationId, memberRole, permission);
-  return profile;
+  const ref = await resolveOrganizationTarget(context.database, caller, organization);
+  return enterBillingProfile(context.database, caller, ref, permission);
 }

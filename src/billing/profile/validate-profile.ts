@@ -1,46 +1,32 @@
-import { isValidEmail, normalizeCountryCode } from '../../domain/billing-profile.js';
+import { MAX_EMAIL_LENGTH, normalizeTextFields, postalAddressRules, type TextFieldRule } from '../../domain/billing-profile.js';
 import type { FieldError } from '../../errors.js';
-import { profileFieldMaxLength, profileFields, type ProfilePatch } from './billing-profile.js';
+import type { ProfileField, ProfilePatch } from './billing-profile.js';
+
+/** In the order of `profileFields`, the order in which errors name the fields. */
+const profileRules: Record<ProfileField, TextFieldRule> = {
+  contactFirstName: { maxLength: 255 },
+  // Kept as sent: seed 002's one contact name is split at its first space and joined back with one.
+  contactLastName: { maxLength: 255, keepSpaces: true },
+  email: { maxLength: MAX_EMAIL_LENGTH, kind: 'email' },
+  companyName: postalAddressRules.company,
+  addressLine1: postalAddressRules.addressLine1,
+  // Kept as sent: seed 000's one `address` is split at its first newline and joined back losslessly.
+  addressLine2: { ...postalAddressRules.addressLine2, keepSpaces: true },
+  city: postalAddressRules.city,
+  state: postalAddressRules.state,
+  postalCode: postalAddressRules.postalCode,
+  country: postalAddressRules.country,
+  taxId: { maxLength: 64 },
+  taxIdType: { maxLength: 32 },
+};
 
 /**
  * The rules every surface shares, checked after the surface's own schema: trimmed strings, lengths,
  * e-mail format, ISO 3166-1 alpha-2 country. Returns the normalised patch or the fields at fault.
  */
 export function normalizeProfilePatch(patch: ProfilePatch): { patch: ProfilePatch; errors: FieldError[] } {
-  const errors: FieldError[] = [];
-  const normalized: ProfilePatch = {};
-  for (const field of profileFields) {
-    const raw = patch[field];
-    if (raw === undefined) continue;
-    if (raw === null) {
-      normalized[field] = null;
-      continue;
-    }
-    const value = field === 'contactLastName' || field === 'addressLine2' ? raw : raw.trim();
-    if (value.trim() === '') {
-      normalized[field] = null;
-      continue;
-    }
-    if (field === 'country') {
-      const code = normalizeCountryCode(value);
-      if (!code) {
-        errors.push({ field, reason: 'invalid_country', message: 'must be an ISO 3166-1 alpha-2 country code' });
-      } else {
-        normalized[field] = code;
-      }
-      continue;
-    }
-    if (value.length > profileFieldMaxLength[field]) {
-      errors.push({ field, reason: 'max_length', message: `must be at most ${profileFieldMaxLength[field]} characters` });
-      continue;
-    }
-    if (field === 'email' && !isValidEmail(value)) {
-      errors.push({ field, reason: 'format', message: 'must be a valid e-mail address' });
-      continue;
-    }
-    normalized[field] = value;
-  }
-  return { patch: normalized, errors };
+  const { values, errors } = normalizeTextFields(patch, profileRules);
+  return { patch: values, errors };
 }
 
 export const slugPattern = /^[a-z0-9][a-z0-9-]*$/;

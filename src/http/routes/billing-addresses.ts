@@ -188,19 +188,9 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const values = toValues(request.body);
       const address = await addBillingAddress(request.bursar, requestContext(request), {
         organizationId: request.params.id,
-        values: {
-          name: values.name ?? null,
-          company: values.company ?? null,
-          addressLine1: values.addressLine1 ?? null,
-          addressLine2: values.addressLine2 ?? null,
-          city: values.city ?? null,
-          state: values.state ?? null,
-          postalCode: values.postalCode ?? null,
-          country: values.country ?? null,
-        },
+        values: toValues(request.body),
         isDefault: request.body.is_default === true,
         expectedVersion: versionFromIfMatch(request.headers['if-match']),
       });

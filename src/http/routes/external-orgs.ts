@@ -5,10 +5,8 @@
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { BillingProfile, ProfilePatch } from '../../billing/profile/billing-profile.js';
-import { findOrganizationIdBySlug } from '../../billing/profile/billing-profile.js';
 import { getBillingProfile } from '../../billing/profile/get-billing-profile.js';
 import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
-import { invalidInput } from '../../errors.js';
 import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
 import { defineSurface, requestContext } from '../surface.js';
@@ -129,8 +127,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const organizationId = await findOrganizationIdBySlug(request.bursar.database, request.params.slug);
-      const profile = await getBillingProfile(request.bursar, requestContext(request), organizationId);
+      const profile = await getBillingProfile(request.bursar, requestContext(request), { slug: request.params.slug });
       reply.header('etag', etagOf(profile.version));
       return toOrgResponse(profile);
     },
@@ -159,21 +156,16 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const cleared = (['name', 'slug'] as const).filter((field) => body[field] === null);
-      if (cleared.length > 0) {
-        throw invalidInput(cleared.map((field) => ({ field, reason: 'not_nullable', message: 'cannot be cleared' })));
-      }
       const patch: ProfilePatch = {};
       for (const [surfaceName, domainName] of Object.entries(detailsFields)) {
         const value = body[surfaceName as keyof typeof detailsFields];
         if (value !== undefined) patch[domainName] = value;
       }
       if (body.billing_email !== undefined) patch.email = body.billing_email;
-      const organizationId = await findOrganizationIdBySlug(request.bursar.database, request.params.slug);
       const profile = await updateBillingProfile(request.bursar, requestContext(request), {
-        organizationId,
+        organization: { slug: request.params.slug },
         patch,
-        organization: { name: body.name ?? undefined, slug: body.slug ?? undefined },
+        organizationPatch: { name: body.name, slug: body.slug },
         expectedVersion: versionFromIfMatch(request.headers['if-match']),
       });
       reply.header('etag', etagOf(profile.version));

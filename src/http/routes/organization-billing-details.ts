@@ -7,12 +7,10 @@
  * 400 BAD_REQUEST for a malformed body or wrong types, 422 for invalid values (format, length, unknown country).
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import type { BillingProfile, ProfilePatch } from '../../billing/profile/billing-profile.js';
 import { getBillingProfile } from '../../billing/profile/get-billing-profile.js';
 import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
 import { countryCodeFromName, countryNameFromCode, joinContactName, splitContactName } from '../../domain/billing-profile.js';
-import { BillingError, notFound } from '../../errors.js';
 import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
 import { defineSurface, requestContext } from '../surface.js';
@@ -117,27 +115,6 @@ function toBillingDetails(profile: BillingProfile): Static<typeof BillingDetails
   };
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The organization the caller is acting in. */
-async function activeOrganizationId(request: FastifyRequest): Promise<string> {
-  const actor = request.actor;
-  if (actor.type === 'token') return actor.organizationId;
-  if (actor.type === 'user') {
-    if (actor.activeOrganizationId) {
-      // Organization ids are UUIDs: a claim that is not one names no organization here (404, not a database error).
-      if (!uuidPattern.test(actor.activeOrganizationId)) throw notFound('Organization');
-      return actor.activeOrganizationId;
-    }
-    const { rows } = await request.bursar.database.query<{ organization_id: string }>(
-      'SELECT organization_id FROM memberships WHERE user_id = $1 LIMIT 2',
-      [actor.userId],
-    );
-    if (rows.length === 1) return rows[0]!.organization_id;
-  }
-  throw new BillingError('no_active_organization', 400, 'The token names no active organization (org_id claim)');
-}
-
 const routes: FastifyPluginAsyncTypebox = async (app) => {
   const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
 
@@ -152,8 +129,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const organizationId = await activeOrganizationId(request);
-      const profile = await getBillingProfile(request.bursar, requestContext(request), organizationId, 'administer');
+      const profile = await getBillingProfile(request.bursar, requestContext(request), 'active', 'admin');
       reply.header('etag', etagOf(profile.version));
       return toBillingDetails(profile);
     },
@@ -192,11 +168,10 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         // An unknown name goes on as it is, for the core to refuse with the field named.
         patch.country = body.billingCountry === null ? null : (countryCodeFromName(body.billingCountry) ?? body.billingCountry);
       }
-      const organizationId = await activeOrganizationId(request);
       const profile = await updateBillingProfile(request.bursar, requestContext(request), {
-        organizationId,
+        organization: 'active',
         patch,
-        permission: 'administer',
+        permission: 'admin',
         expectedVersion: versionFromIfMatch(request.headers['if-match']),
       });
       reply.header('etag', etagOf(profile.version));

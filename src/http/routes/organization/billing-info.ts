@@ -87,7 +87,7 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const profile = await getBillingProfile(request.bursar, requestContext(request), request.params.organizationId);
+      const profile = await getBillingProfile(request.bursar, requestContext(request), { id: request.params.organizationId });
       reply.header('etag', etagOf(profile.version));
       return toBillingInfo(profile);
     },
@@ -109,7 +109,7 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const body = request.body;
       const address = splitAddress(body.address);
       const profile = await updateBillingProfile(request.bursar, requestContext(request), {
-        organizationId: request.params.organizationId,
+        organization: { id: request.params.organizationId },
         expectedVersion: versionFromIfMatch(request.headers['if-match']),
         patch: {
           contactFirstName: body.first_name,
