@@ -192,12 +192,3 @@ export async function bumpBillingVersion(db: Queryable, organizationId: string, 
   await db.query(sql`UPDATE organizations SET billing_version = billing_version + 1, updated_at = ${at} WHERE id = ${organizationId}`);
 }
 
-/**
- * TRANSITIONAL (issue 7): the hand-written organization lock still used by the members, API tokens and cluster
- * registration use cases; they move to `enterOrganization(…, { lock: 'update' })` and then this goes.
- */
-export async function lockOrganization(tx: Queryable, organizationId: string): Promise<bigint> {
-  const { rows } = await tx.query<{ billing_version: bigint }>(sql`SELECT billing_version FROM organizations WHERE id = ${organizationId} FOR UPDATE`);
-  if (!rows[0]) throw notFound('Organization');
-  return rows[0].billing_version;
-}

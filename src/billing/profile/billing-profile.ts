@@ -127,13 +127,13 @@ export function billingProfileEntryStatement(caller: Caller, ref: OrganizationRe
 }
 
 /**
- * Reads the profile without a caller (jobs, billing runs, or after entering the organization). `forUpdate` is
- * TRANSITIONAL (issue 7): plan changes lock through the gateway first and then read, and then it goes.
+ * Reads the profile without a caller (jobs, billing runs, or after entering the organization). A use case that must
+ * lock enters through the gateway first and reads then: a read that waited for the lock would see the joined rows as
+ * they were before the wait.
  */
-export async function loadBillingProfile(db: Queryable, organizationId: string, forUpdate = false): Promise<BillingProfile> {
+export async function loadBillingProfile(db: Queryable, organizationId: string): Promise<BillingProfile> {
   const { rows } = await db.query<OrganizationProfileRow>(
-    sql`SELECT o.id, ${profileColumns} FROM organizations o ${profileJoins}
-         WHERE o.id = ${organizationId}::uuid ${forUpdate ? raw('FOR UPDATE OF o') : empty}`,
+    sql`SELECT o.id, ${profileColumns} FROM organizations o ${profileJoins} WHERE o.id = ${organizationId}::uuid`,
   );
   const row = rows[0];
   if (!row) throw notFound('Organization');
