@@ -2,7 +2,7 @@
  * The billing profile: one record per organization that four API surfaces read and write. It is composed of the
  * organization's row, its `billing_profiles` row (this module owns that table) and its default billing address.
  */
-import sql, { empty, raw, type Sql } from 'sql-template-tag';
+import sql, { type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import type { Caller } from '../../domain/actor.js';
 import { notFound } from '../../errors.js';
