@@ -6,6 +6,8 @@ import { trialEndDate } from '../../domain/trial.js';
 import { BillingError, invalidInput } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
 import { authorize } from '../access/authorize.js';
+import { loadBillingStatus } from '../status/billing-standing.js';
+import type { BillingRestriction } from '../../domain/billing-status.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
 import { findPlan, type Plan } from './plan.js';
 import { currentPlanSubscriptionStart, endCurrentPlanSubscription, startPlanSubscription } from './plan-subscriptions.js';
@@ -19,6 +21,11 @@ export interface OrganizationPlanView {
   trialEndsAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** The organization after the change, with what restricts its deployments now (null: nothing). */
+export interface ChangedPlanView extends OrganizationPlanView {
+  deploymentRestriction: BillingRestriction | null;
 }
 
 export const PLAN_CHANGE = 'PLAN_CHANGE';
@@ -35,14 +42,15 @@ const detailWords: Record<InvoicedPlanDetail, string> = {
  * Moves an organization to another plan of the catalogue: the current plan row ends now and the new one starts
  * now (the next invoice prorates both), a first trial starts when the new plan has one, all audited in one
  * transaction. The same plan again changes nothing. An invoiced plan needs the billing details an invoice carries.
+ * The answer carries the deployment restriction of the billing status as it stands after the change.
  */
 export async function changePlan(
   context: AppContext,
   request: Caller,
   input: { organizationId: string; plan: string },
-): Promise<OrganizationPlanView> {
+): Promise<ChangedPlanView> {
   const now = context.clock.now();
-  return context.database.transaction(async (tx) => {
+  const organization = await context.database.transaction(async (tx) => {
     await authorize(tx, request.actor, input.organizationId, 'billing');
     const profile = await loadBillingProfile(tx, input.organizationId, true);
     const current = await loadOrganizationPlanView(tx, input.organizationId);
@@ -87,6 +95,8 @@ export async function changePlan(
     await recordAuditEvent(tx, request, now, { organizationId: input.organizationId, type: PLAN_CHANGE, changes });
     return { ...current, plan: plan.code, currency: plan.currency, trialEndsAt, updatedAt: now };
   });
+  const status = await loadBillingStatus(context.database, organization.id, now);
+  return { ...organization, deploymentRestriction: status.reason };
 }
 
 async function loadOrganizationPlanView(db: Queryable, organizationId: string): Promise<OrganizationPlanView> {
