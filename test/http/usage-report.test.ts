@@ -299,3 +299,22 @@ describe('empty bodies', () => {
     assert.equal(emptyForm.status, 415, emptyForm.text);
   });
 });
+
+describe('OpenAPI', () => {
+  test('the three routes carry the client schema names', async () => {
+    const document = (await http(app, 'GET', '/openapi.json')).body;
+    const report = document.paths['/organization/{organizationId}/billingUsageReport'].post;
+    assert.equal(report.operationId, 'generateBillingUsageReport');
+    assert.equal(report.requestBody.content['application/json'].schema.title, 'OrganizationBillingUsageReportRequest');
+    assert.deepEqual(report.requestBody.content['application/json'].schema.required, ['from', 'to', 'report_expiration_in_seconds']);
+    assert.equal(report.responses['200'].content['application/json'].schema.title, 'OrganizationBillingUsageReportResponse');
+    const externalId = document.paths['/organization/{organizationId}/billingExternalId'].get;
+    assert.equal(externalId.operationId, 'getOrganizationBillingExternalId');
+    assert.equal(externalId.responses['200'].content['application/json'].schema.title, 'BillingExternalId');
+    const downloads = document.paths['/organization/{organizationId}/downloadInvoices'].post;
+    assert.equal(downloads.operationId, 'organizationDownloadAllInvoices');
+    const organization = document.paths['/organization/{organizationId}/changePlan'].post.responses['200'].content['application/json'].schema;
+    assert.equal(organization.title, 'Organization');
+    assert.ok(JSON.stringify(organization.properties.billing_deployment_restriction).includes('NO_CREDIT_CARD'));
+  });
+});
