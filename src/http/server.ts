@@ -9,6 +9,7 @@ import type { AppContext } from '../app-context.js';
 import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
 import { Authenticator } from './authenticate.js';
+import { ignoreContentTypeOfEmptyBodies } from './empty-bodies.js';
 import { sendProblem } from './surface.js';
 import { renderDefaultProblem } from './routes/organization-billing-errors.js';
 import { registerRoutes } from './routes/index.js';
@@ -53,6 +54,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
 
   // Bodies are JSON only: anything else is a 415, not a string for the schema to puzzle over.
   app.removeContentTypeParser('text/plain');
+  app.addHook('preParsing', ignoreContentTypeOfEmptyBodies);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { NO_CREDIT_MESSAGE } from '../../src/domain/billing-status.js';
+import { NO_CREDIT_CARD_MESSAGE, NO_CREDIT_MESSAGE } from '../../src/domain/billing-status.js';
 import { createOrganization as createOrganizationFixture, http, mintJwt, startTestApp, type TestApp } from '../support/test-app.js';
 
 let app: TestApp;
@@ -62,7 +62,7 @@ describe('GET /organization/{id}/billingStatus', () => {
   test('invoiced plan: valid up to 7 days after an unpaid invoice was issued, invalid after, valid again once paid', async () => {
     app.clock.set(new Date('2026-11-01T00:00:00Z'));
     const org = await createOrganization({ plan: 'STARTUP' });
-    assert.deepEqual(await billingStatus(org), { is_valid: true, message: 'Billing is in good standing.' });
+    assert.deepEqual(await billingStatus(org), { is_valid: true, message: `Billing is in good standing. ${NO_CREDIT_CARD_MESSAGE}`, reason: 'NO_CREDIT_CARD' });
 
     const number = await insertInvoice(org.id, { status: 'NOT_PAID', issuedAt: '2026-12-01T00:00:00Z', totalMinor: 4900n, periodStart: '2026-11-01T00:00:00Z' });
     app.clock.set(new Date('2026-12-07T23:59:00Z'));
@@ -92,14 +92,14 @@ describe('GET /organization/{id}/billingStatus', () => {
   test('credits plan: invalid without credit, valid with a positive balance, invalid once it is used up; unpaid invoices do not count', async () => {
     app.clock.set(new Date('2026-11-01T00:00:00Z'));
     const org = await createOrganization();
-    assert.deepEqual(await billingStatus(org), { is_valid: false, message: NO_CREDIT_MESSAGE });
+    assert.deepEqual(await billingStatus(org), { is_valid: false, message: NO_CREDIT_MESSAGE, reason: 'NO_CREDIT_LEFT' });
 
     await grantCredit(org.id, 2500n);
     await insertInvoice(org.id, { status: 'NOT_PAID', issuedAt: '2026-09-01T00:00:00Z', totalMinor: 4900n, periodStart: '2026-08-01T00:00:00Z' });
-    assert.deepEqual(await billingStatus(org), { is_valid: true, message: 'Billing is in good standing. Remaining credit: $25.00.' });
+    assert.deepEqual(await billingStatus(org), { is_valid: true, message: 'Billing is in good standing. Remaining credit: $25.00.', reason: null });
 
     await grantCredit(org.id, -2500n);
-    assert.deepEqual(await billingStatus(org), { is_valid: false, message: NO_CREDIT_MESSAGE });
+    assert.deepEqual(await billingStatus(org), { is_valid: false, message: NO_CREDIT_MESSAGE, reason: 'NO_CREDIT_LEFT' });
   });
 
   test('moving from credits to invoiced changes the rule that applies', async () => {
@@ -112,7 +112,7 @@ describe('GET /organization/{id}/billingStatus', () => {
     });
     assert.equal(info.status, 200, info.text);
     assert.equal((await http(app, 'POST', `/organization/${org.id}/changePlan`, { headers: org.owner, body: { plan: 'STARTUP' } })).status, 200);
-    assert.deepEqual(await billingStatus(org), { is_valid: true, message: 'Billing is in good standing.' });
+    assert.deepEqual(await billingStatus(org), { is_valid: true, message: `Billing is in good standing. ${NO_CREDIT_CARD_MESSAGE}`, reason: 'NO_CREDIT_CARD' });
   });
 
   test('a plain member 403, a non-member 404, no credentials 401', async () => {

@@ -224,7 +224,7 @@ describe('POST /organization/{id}/changePlan', () => {
     assert.equal(result.body.id, org.id);
     assert.equal(result.body.plan, 'TEAM_2025');
     assert.deepEqual(result.body.organization_plan, { plan: 'TEAM_2025' });
-    assert.equal(result.body.billing_deployment_restriction, null);
+    assert.equal(result.body.billing_deployment_restriction, 'NO_CREDIT_CARD', 'an invoiced plan without a card on file');
     assert.ok(Date.parse(result.body.created_at) > 0);
     assert.equal(typeof result.body.name, 'string');
 

@@ -19,7 +19,7 @@ function invoice(overrides: Partial<UnpaidInvoiceSummary> = {}): UnpaidInvoiceSu
 }
 
 function invoiced(now: Date, unpaidInvoices: UnpaidInvoiceSummary[]): BillingStatusInput {
-  return { planKind: 'invoiced', now, unpaidInvoices, creditBalanceMinor: 0n, currency: 'USD' };
+  return { planKind: 'invoiced', now, unpaidInvoices, creditBalanceMinor: 0n, currency: 'USD', hasUsableCard: true };
 }
 
 describe('grace constant', () => {
@@ -31,7 +31,7 @@ describe('grace constant', () => {
 
 describe('evaluateBillingStatus — invoiced plan', () => {
   it('is in good standing with no unpaid invoice', () => {
-    assert.deepEqual(evaluateBillingStatus(invoiced(at(100 * DAY), [])), { isValid: true, message: 'Billing is in good standing.' });
+    assert.deepEqual(evaluateBillingStatus(invoiced(at(100 * DAY), [])), { isValid: true, message: 'Billing is in good standing.', reason: null });
   });
 
   it('is still valid at exactly 7 days, invalid one millisecond later', () => {
@@ -47,6 +47,7 @@ describe('evaluateBillingStatus — invoiced plan', () => {
     assert.deepEqual(status, {
       isValid: false,
       message: 'Invoice INV-000012 of $120.00 has been unpaid since Nov 1, 2026. Pay it or update your credit card to keep deploying.',
+      reason: 'INVOICE_UNPAID',
     });
   });
 
@@ -82,6 +83,7 @@ describe('evaluateBillingStatus — credits plan', () => {
     unpaidInvoices: [],
     creditBalanceMinor,
     currency,
+    hasUsableCard: false,
   });
 
   it('is invalid at zero or negative balance', () => {
@@ -89,6 +91,7 @@ describe('evaluateBillingStatus — credits plan', () => {
       assert.deepEqual(evaluateBillingStatus(credits(balance)), {
         isValid: false,
         message: 'No credit left: add a credit code or move to a paid plan to keep deploying.',
+        reason: 'NO_CREDIT_LEFT',
       });
     }
   });

@@ -11,6 +11,7 @@ import { systemCaller } from '../../domain/actor.js';
 import { billingRunQueue, paymentRetrySweepQueue } from '../../jobs/queues.js';
 import { executeBillingRun, type BillingRunSummary } from './execute-billing-run.js';
 import { deleteExpiredInvoiceArchives } from './invoice-archive-store.js';
+import { purgeExpiredUsageReports } from '../usage-reports/open-signed-usage-report.js';
 import { queueDuePaymentAttempts } from './queue-due-payment-attempts.js';
 
 export interface BillingRunJobPayload {
@@ -70,10 +71,11 @@ export async function runScheduledBillingRun(context: AppContext, payload: unkno
   return summary;
 }
 
-/** The hourly sweep: due payment attempts, and housekeeping (expired archives, long-completed jobs). */
+/** The hourly sweep: due payment attempts, and housekeeping (expired archives and usage reports, long-completed jobs). */
 export async function runPaymentRetrySweep(context: AppContext): Promise<number> {
   const queued = await queueDuePaymentAttempts(context);
   await deleteExpiredInvoiceArchives(context);
+  await purgeExpiredUsageReports(context);
   await context.jobs.purgeCompleted();
   await ensurePaymentRetrySweepScheduled(context);
   return queued;

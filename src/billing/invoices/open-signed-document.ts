@@ -11,7 +11,7 @@ export interface SignedQuery {
   signature?: string | undefined;
 }
 
-function assertSigned(context: AppContext, documentPath: string, query: SignedQuery): void {
+export function assertSigned(context: AppContext, documentPath: string, query: SignedQuery): void {
   const check = checkSignedLink(context.secrets.linkSigningKey, documentPath, query, context.clock.now());
   if (check === 'expired') throw new BillingError('link_expired', 403, 'This link has expired; ask for a new one');
   if (check !== 'valid') throw new BillingError('link_invalid', 403, 'This link is not valid');

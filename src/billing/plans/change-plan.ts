@@ -8,9 +8,16 @@ import { trialEndDate } from '../../domain/trial.js';
 import { BillingError, invalidInput } from '../../errors.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { organizationColumns, toOrganization, updateOrganizationPlan, type Organization, type OrganizationRow } from '../organizations/organization.js';
+import { loadBillingStatus } from '../status/billing-standing.js';
+import type { BillingRestriction } from '../../domain/billing-status.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
 import { findPlan, type Plan } from './plan.js';
 import { currentPlanSubscriptionStart, endCurrentPlanSubscription, startPlanSubscription } from './plan-subscriptions.js';
+
+/** The organization after the change, with what restricts its deployments now (null: nothing). */
+export interface ChangedPlanView extends Organization {
+  deploymentRestriction: BillingRestriction | null;
+}
 
 export const PLAN_CHANGE = 'PLAN_CHANGE';
 
@@ -26,10 +33,11 @@ const detailWords: Record<InvoicedPlanDetail, string> = {
  * Moves an organization to another plan of the catalogue: the current plan row ends now and the new one starts
  * now (the next invoice prorates both), a first trial starts when the new plan has one, all audited in one
  * transaction. The same plan again changes nothing. An invoiced plan needs the billing details an invoice carries.
+ * The answer carries the deployment restriction of the billing status as it stands after the change.
  */
-export async function changePlan(context: AppContext, caller: Caller, input: { organizationId: string; plan: string }): Promise<Organization> {
+export async function changePlan(context: AppContext, caller: Caller, input: { organizationId: string; plan: string }): Promise<ChangedPlanView> {
   const now = context.clock.now();
-  return context.database.transaction(async (tx) => {
+  const organization = await context.database.transaction(async (tx) => {
     // Locked: a plan change takes its turn with every other change of the organization's billing data.
     const entry = await enterOrganization<Omit<OrganizationRow, 'id'>>(tx, caller, { id: input.organizationId }, 'billing.write', {
       lock: 'update',
@@ -72,6 +80,8 @@ export async function changePlan(context: AppContext, caller: Caller, input: { o
     await recordAuditEvent(tx, caller, now, { organizationId: current.id, type: PLAN_CHANGE, changes });
     return next;
   });
+  const status = await loadBillingStatus(context.database, organization.id, now);
+  return { ...organization, deploymentRestriction: status.reason };
 }
 
 /** Credits, clusters and invoices are kept in the organization's currency: it may change only while there are none. */

@@ -5,6 +5,7 @@ import { externalOrgsSurface } from './external-orgs.js';
 import { organizationBillingDetailsSurface } from './organization-billing-details.js';
 import { organizationBillingSurface } from './organization/index.js';
 import { invoiceDocumentRoutes } from './invoice-documents.js';
+import { usageReportDocumentRoutes } from './usage-report-documents.js';
 import { defineSurface } from '../surface.js';
 import { renderDefaultProblem } from './organization-billing-errors.js';
 
@@ -15,4 +16,5 @@ export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(billingAddressesSurface);
   await app.register(adminSurface);
   await app.register(defineSurface('documents', renderDefaultProblem, invoiceDocumentRoutes));
+  await app.register(defineSurface('documents', renderDefaultProblem, usageReportDocumentRoutes));
 };

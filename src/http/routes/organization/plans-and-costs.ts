@@ -8,6 +8,7 @@ import { getClusterCurrentCost } from '../../../billing/costs/get-cluster-curren
 import { getOrganizationCurrentCost } from '../../../billing/costs/get-organization-current-cost.js';
 import { changePlan } from '../../../billing/plans/change-plan.js';
 import { getBillingStatus } from '../../../billing/status/get-billing-status.js';
+import { BILLING_RESTRICTIONS, type BillingRestriction } from '../../../domain/billing-status.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
 import { requestContext } from '../../surface.js';
@@ -23,6 +24,13 @@ const OrganizationChangePlanRequest = Type.Object(
   { title: 'OrganizationChangePlanRequest', additionalProperties: false },
 );
 
+const restrictionCode = (description: string) =>
+  Type.Unsafe<BillingRestriction>({ type: 'string', enum: [...BILLING_RESTRICTIONS], description });
+
+const deploymentRestrictionDescription =
+  'null: no restriction. NO_CREDIT_CARD: an invoiced plan without a usable credit card; managed clusters are blocked, demo resources allowed. ' +
+  'INVOICE_UNPAID: an invoice unpaid for more than a week; NO_CREDIT_LEFT: a credits plan with no credit left; both block every deployment.';
+
 const Organization = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -36,7 +44,9 @@ const Organization = Type.Object(
     logo_url: nullable(Type.String()),
     icon_url: nullable(Type.String()),
     admin_emails: nullable(Type.Array(Type.String())),
-    billing_deployment_restriction: nullable(Type.String({ description: 'null means no restriction' })),
+    billing_deployment_restriction: nullable(
+      restrictionCode(deploymentRestrictionDescription),
+    ),
     organization_plan: Type.Object({ plan: PlanCode }),
   },
   { title: 'Organization' },
@@ -79,6 +89,9 @@ const BillingStatus = Type.Object(
   {
     is_valid: Type.Boolean(),
     message: Type.String(),
+    reason: nullable(
+      restrictionCode('Why deployments are restricted, as a stable code (the billing_deployment_restriction of the Organization); null when nothing restricts them'),
+    ),
   },
   { title: 'BillingStatus' },
 );
@@ -124,7 +137,7 @@ export const planAndCostRoutes: FastifyPluginAsyncTypebox = async (app) => {
         logo_url: null,
         icon_url: null,
         admin_emails: null,
-        billing_deployment_restriction: null,
+        billing_deployment_restriction: organization.deploymentRestriction,
         organization_plan: { plan: organization.plan },
       };
     },
@@ -187,7 +200,7 @@ export const planAndCostRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'getOrganizationBillingStatus',
         summary: 'Get organization billing status',
         description:
-          'is_valid is false for an invoiced plan with an invoice unpaid for more than a week, and for a credits plan with no credit left; message says why.',
+          'is_valid is false for an invoiced plan with an invoice unpaid for more than a week (reason INVOICE_UNPAID), and for a credits plan with no credit left (reason NO_CREDIT_LEFT); message says why. An invoiced plan without a usable card stays valid with reason NO_CREDIT_CARD.',
         tags,
         params: OrganizationIdParams,
         response: { 200: BillingStatus, ...errorResponses(400, 401, 403, 404) },
@@ -195,7 +208,7 @@ export const planAndCostRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const status = await getBillingStatus(request.bursar, requestContext(request), request.params.organizationId);
-      return { is_valid: status.isValid, message: status.message };
+      return { is_valid: status.isValid, message: status.message, reason: status.reason };
     },
   );
 };
