@@ -2,6 +2,7 @@
  * The plan fee lines of an organization for a billing period, from its plan history: shared by the invoice
  * (up to the period end) and the cost so far (up to now), so that both prorate and honour trials the same way.
  */
+import sql from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
 import { chargeablePlanSegments, type PlanSubscriptionSpan } from '../../domain/plan-segments.js';
@@ -59,32 +60,27 @@ export async function loadPlanFeeLines(
   period: BillingPeriod,
   options: { until?: Date } = {},
 ): Promise<PlanFeeLine[]> {
-  return (await loadPlanFeeLinesForOrganizations(db, [organizationId], period, options)).get(organizationId) ?? [];
+  const { rows } = await db.query<{ trial_ends_at: Date | null }>(sql`SELECT trial_ends_at FROM organizations WHERE id = ${organizationId}::uuid`);
+  const organization = { id: organizationId, trialEndsAt: rows[0]?.trial_ends_at ?? null };
+  return (await loadPlanFeeLinesForOrganizations(db, [organization], period, options)).get(organizationId) ?? [];
 }
 
 /**
- * `loadPlanFeeLines` of many organizations (a billing run's batch) in two queries, with the same rules: each
- * organization's lines, keyed by its id (an unknown id gets no line).
+ * `loadPlanFeeLines` of many organizations (a billing run's batch, which has read their trial ends with the rest of
+ * their row) in one query, with the same rules: each organization's lines, keyed by its id.
  */
 export async function loadPlanFeeLinesForOrganizations(
   db: Queryable,
-  organizationIds: readonly string[],
+  organizations: ReadonlyArray<{ id: string; trialEndsAt: Date | null }>,
   period: BillingPeriod,
   options: { until?: Date } = {},
 ): Promise<Map<string, PlanFeeLine[]>> {
-  const { rows } = await db.query<{ id: string; trial_ends_at: Date | null }>(
-    'SELECT id, trial_ends_at FROM organizations WHERE id = ANY($1::uuid[])',
-    [organizationIds],
-  );
-  const trialEnds = new Map(rows.map((row) => [row.id, row.trial_ends_at]));
   const until = options.until !== undefined && options.until < period.end ? options.until : period.end;
-  // Sequential: `db` may be a transaction, whose one connection takes one query at a time.
-  const spansByOrganization = await loadPlanSubscriptionSpansForOrganizations(db, organizationIds, period);
+  const spansByOrganization = await loadPlanSubscriptionSpansForOrganizations(db, organizations.map((organization) => organization.id), period);
   const lines = new Map<string, PlanFeeLine[]>();
-  for (const organizationId of organizationIds) {
-    const spans = spansByOrganization.get(organizationId) ?? [];
-    const segments = chargeablePlanSegments(spans, { until, trialEndsAt: trialEnds.get(organizationId) ?? null });
-    lines.set(organizationId, planFeeLines({ periodStart: period.start, periodEnd: period.end, segments }));
+  for (const { id, trialEndsAt } of organizations) {
+    const segments = chargeablePlanSegments(spansByOrganization.get(id) ?? [], { until, trialEndsAt });
+    lines.set(id, planFeeLines({ periodStart: period.start, periodEnd: period.end, segments }));
   }
   return lines;
 }
