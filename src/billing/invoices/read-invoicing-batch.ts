@@ -60,6 +60,8 @@ async function lockOrganizationsInvoicing(tx: Queryable, organizationIds: readon
  * plan at the end of the period, whether it is invoiced already, and the bill-to fields of its profile and default
  * address. FOR KEY SHARE, in id order: the invoice rows the batch writes reference these rows, and a concurrent
  * change of the organization (which locks the row FOR UPDATE) makes the batch wait here, not at the number counter.
+ * The profile and the address are looked up per organization (LATERAL … LIMIT 1, at most one each): as plain joins,
+ * the planner would hash them and read the whole table for every batch.
  */
 async function readOrganizations(tx: Queryable, organizationIds: readonly string[], period: BillingPeriod): Promise<OrganizationRow[]> {
   const { rows } = await tx.query<OrganizationRow>(
@@ -75,8 +77,12 @@ async function readOrganizations(tx: Queryable, organizationIds: readonly string
              WHERE s.organization_id = o.id AND s.started_at < ${period.end}::timestamptz
                AND (s.ended_at IS NULL OR s.ended_at > ${period.start}::timestamptz)
              ORDER BY s.started_at DESC, s.id DESC LIMIT 1) last ON true
-          LEFT JOIN billing_profiles p ON p.organization_id = o.id
-          LEFT JOIN billing_addresses a ON a.organization_id = o.id AND a.is_default
+          LEFT JOIN LATERAL (
+            SELECT p.contact_first_name, p.contact_last_name, p.email, p.tax_id
+              FROM billing_profiles p WHERE p.organization_id = o.id LIMIT 1) p ON true
+          LEFT JOIN LATERAL (
+            SELECT a.company, a.address_line1, a.address_line2, a.city, a.state, a.postal_code, a.country
+              FROM billing_addresses a WHERE a.organization_id = o.id AND a.is_default LIMIT 1) a ON true
          WHERE o.id = ANY(${organizationIds}::uuid[])
          ORDER BY o.id
            FOR KEY SHARE OF o`,
