@@ -72,7 +72,7 @@ export async function runScheduledBillingRun(context: AppContext, payload: unkno
 
 /** The hourly sweep: due payment attempts, and housekeeping (expired archives, long-completed jobs). */
 export async function runPaymentRetrySweep(context: AppContext): Promise<number> {
-  const queued = await queueDuePaymentAttempts(context);
+  const queued = await queueDuePaymentAttempts(context, systemCaller('scheduler'));
   await deleteExpiredInvoiceArchives(context);
   await context.jobs.purgeCompleted();
   await ensurePaymentRetrySweepScheduled(context);

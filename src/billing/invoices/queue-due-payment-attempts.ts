@@ -6,12 +6,15 @@
  */
 import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
+import type { Caller } from '../../domain/actor.js';
 import { awaitingPaymentStatuses, scheduledPaymentStatuses } from '../../domain/invoice-status.js';
+import { requireOperator } from '../organizations/organization-access.js';
 import { chargeInvoiceJob } from './charge-invoice.js';
 
 const SWEEP_LIMIT = 5000;
 
-export async function queueDuePaymentAttempts(context: AppContext): Promise<number> {
+export async function queueDuePaymentAttempts(context: AppContext, caller: Caller): Promise<number> {
+  requireOperator(caller, 'Payment retries');
   const now = context.clock.now();
   // The sweep runs for every organization (a system job); each charge then reads its invoice by organization.
   const { rows } = await context.database.query<{ id: string; organization_id: string; payment_attempts: number }>(
