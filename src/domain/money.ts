@@ -9,10 +9,14 @@ export interface Money {
 
 const decimalsCache = new Map<string, number>();
 
+/** ICU's currency list, read once: building it costs more than a whole invoice's arithmetic. */
+let knownCurrencies: ReadonlySet<string> | undefined;
+
 export function isKnownCurrency(code: string): boolean {
   if (!/^[A-Z]{3}$/.test(code)) return false;
   try {
-    return Intl.supportedValuesOf('currency').includes(code);
+    knownCurrencies ??= new Set(Intl.supportedValuesOf('currency'));
+    return knownCurrencies.has(code);
   } catch {
     return false;
   }

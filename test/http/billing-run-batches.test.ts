@@ -2,9 +2,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { systemCaller } from '../../src/domain/actor.js';
 import { executeBillingRun } from '../../src/billing/invoices/execute-billing-run.js';
-import { issueInvoice } from '../../src/billing/invoices/issue-invoice.js';
+import { issueInvoices } from '../../src/billing/invoices/issue-invoices.js';
+import type { AppContext } from '../../src/app-context.js';
+import type { BillingPeriod } from '../../src/domain/billing-period.js';
+import type { Caller } from '../../src/domain/actor.js';
 import { auditEvents, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
 import { createBillingOrganization, changePlan, listInvoices, putPlan, registerCluster, sendUsage } from './invoice-fixtures.js';
+
+/** One organization's invoice: a batch of one; throws what made it fail. */
+async function issueInvoice(context: AppContext, caller: Caller, organizationId: string, period: BillingPeriod) {
+  const outcome = (await issueInvoices(context, caller, [organizationId], period)).get(organizationId);
+  if (outcome === undefined) throw new Error(`no invoice outcome for organization ${organizationId}`);
+  if (outcome.outcome === 'failed') throw outcome.error;
+  return outcome;
+}
 
 let app: TestApp;
 before(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { checkSignedLink, signLink } from '../../src/http/signed-links.js';
+import { checkSignedLink, signLink } from '../../src/domain/signed-links.js';
 
 const key = randomBytes(32);
 const path = '/documents/0b6f1c8e-6d0b-4a43-9a39-9b7a3f6c2d11/invoices/5d7c4a9e-2f55-4d7e-8a0e-1e7b3c9f6a20.pdf';

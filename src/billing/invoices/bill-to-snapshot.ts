@@ -1,18 +1,24 @@
 /** The bill-to and seller blocks copied into an invoice when it is issued. */
 import type { Config } from '../../config.js';
 import { countryNameFromCode, joinContactName, normalizeCountryCode } from '../../domain/billing-profile.js';
-import type { BillingProfile } from '../profile/billing-profile.js';
+import type { ProfileValues } from '../profile/billing-profile.js';
 import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
 
 function present(value: string | null): string | null {
   return value !== null && value.trim() !== '' ? value.trim() : null;
 }
 
+/** What the bill-to block is made of: the profile's contact, e-mail and VAT id, and its default address. */
+export type BillToFields = Pick<
+  ProfileValues,
+  'companyName' | 'contactFirstName' | 'contactLastName' | 'email' | 'addressLine1' | 'addressLine2' | 'city' | 'state' | 'postalCode' | 'country' | 'taxId'
+>;
+
 /**
  * Company, contact name, postal address, country and VAT id of the profile. The billing e-mail is kept only when
  * none of those is set, so that the invoice names its recipient somehow.
  */
-export function billToSnapshot(profile: BillingProfile): BillToSnapshot {
+export function billToSnapshot(profile: BillToFields): BillToSnapshot {
   const company = present(profile.companyName);
   const contactName = present(joinContactName(profile.contactFirstName, profile.contactLastName));
   const cityLine = [present(profile.postalCode), present(profile.city)].filter((part) => part !== null).join(' ');

@@ -73,7 +73,7 @@ export async function runScheduledBillingRun(context: AppContext, payload: unkno
 
 /** The hourly sweep: due payment attempts, and housekeeping (expired archives and usage reports, long-completed jobs). */
 export async function runPaymentRetrySweep(context: AppContext): Promise<number> {
-  const queued = await queueDuePaymentAttempts(context);
+  const queued = await queueDuePaymentAttempts(context, systemCaller('scheduler'));
   await deleteExpiredInvoiceArchives(context);
   await purgeExpiredUsageReports(context);
   await context.jobs.purgeCompleted();

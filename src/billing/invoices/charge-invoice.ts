@@ -3,20 +3,34 @@
  * issuing transaction committed. The provider call happens outside any transaction; its outcome is then written in
  * one: PAID, or NOT_PAID with the next attempt of the dunning schedule, or PAYMENT_DUE once it is exhausted.
  */
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
+import { systemCaller } from '../../domain/actor.js';
+import { isChargeable, statusAfterChargeAttempt } from '../../domain/invoice-status.js';
 import { nextPaymentAttemptAt } from '../../domain/payment-retry-schedule.js';
 import { fieldOf, stringField } from '../../jobs/job-payload.js';
-import { invoiceEmailQueue } from '../../jobs/queues.js';
+import { chargeInvoiceQueue } from '../../jobs/queues.js';
 import { PaymentProviderError } from '../../providers/payments/payment-provider.js';
-import { systemCaller } from '../../domain/actor.js';
 import { ensureProviderCustomer } from '../payment-methods/ensure-provider-customer.js';
-import { awaitingPaymentStatuses, findInvoice, type Invoice, type InvoiceStatus } from './invoice.js';
+import { findInvoice, type Invoice } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
-import type { ChargeInvoicePayload, InvoiceEmailPayload } from './issue-invoice.js';
+import { invoiceEmailJob } from './send-invoice-email.js';
 
 export const INVOICE_PAYMENT_ATTEMPT = 'INVOICE_PAYMENT_ATTEMPT';
+
+export interface ChargeInvoicePayload {
+  organizationId: string;
+  invoiceId: string;
+  /** 1 for the attempt at issue, then 2, 3, … */
+  attempt: number;
+}
+
+/** The job of one charge attempt: at most one per invoice and attempt number, whoever queues it. */
+export function chargeInvoiceJob(payload: ChargeInvoicePayload) {
+  return { queue: chargeInvoiceQueue, payload, singletonKey: `invoice-charge:${payload.invoiceId}:${payload.attempt}`, maxAttempts: 5 };
+}
 
 export type ChargeOutcome =
   | { kind: 'paid'; chargeReference: string }
@@ -34,14 +48,9 @@ export function isChargeInvoicePayload(payload: unknown): payload is ChargeInvoi
   );
 }
 
-function isChargeable(invoice: Invoice): boolean {
-  return invoice.planKind === 'invoiced' && invoice.totalMinor > 0n && awaitingPaymentStatuses.includes(invoice.status);
-}
-
 async function defaultCard(db: Queryable, organizationId: string): Promise<{ id: string; providerReference: string } | null> {
   const { rows } = await db.query<{ id: string; provider_reference: string }>(
-    'SELECT id, provider_reference FROM payment_methods WHERE organization_id = $1 AND is_default',
-    [organizationId],
+    sql`SELECT id, provider_reference FROM payment_methods WHERE organization_id = ${organizationId}::uuid AND is_default`,
   );
   return rows[0] ? { id: rows[0].id, providerReference: rows[0].provider_reference } : null;
 }
@@ -106,33 +115,31 @@ async function recordAttempt(
   paymentMethodId: string | null,
   result: AttemptResult,
 ): Promise<'recorded' | 'superseded'> {
-  const request = systemCaller('jobs');
+  const caller = systemCaller('jobs');
   const now = context.clock.now();
   return context.database.transaction(async (tx) => {
     const invoice = await findInvoice(tx, payload.organizationId, payload.invoiceId, true);
     if (!invoice || !isChargeable(invoice) || invoice.paymentAttempts >= payload.attempt) return 'superseded';
 
-    let status: InvoiceStatus;
-    let nextAttemptAt: Date | null = null;
+    const nextAttemptAt = result.kind === 'paid' ? null : nextPaymentAttemptAt(invoice.issuedAt, payload.attempt);
+    const status = statusAfterChargeAttempt(result.kind === 'paid', nextAttemptAt);
+    const where = sql`WHERE organization_id = ${invoice.organizationId}::uuid AND id = ${invoice.id}::uuid`;
     if (result.kind === 'paid') {
-      status = 'PAID';
       await tx.query(
-        `UPDATE invoices SET status = 'PAID', paid_at = $3, provider_charge_reference = $4, payment_attempts = $5,
-                next_payment_attempt_at = NULL, last_payment_error = NULL, last_payment_method_id = $6, last_payment_attempt_at = $3
-          WHERE organization_id = $1 AND id = $2`,
-        [invoice.organizationId, invoice.id, now, result.chargeReference, payload.attempt, paymentMethodId],
+        sql`UPDATE invoices SET status = ${status}, paid_at = ${now}::timestamptz, provider_charge_reference = ${result.chargeReference},
+                   payment_attempts = ${payload.attempt}, next_payment_attempt_at = NULL, last_payment_error = NULL,
+                   last_payment_method_id = ${paymentMethodId}::uuid, last_payment_attempt_at = ${now}::timestamptz
+            ${where}`,
       );
     } else {
-      nextAttemptAt = nextPaymentAttemptAt(invoice.issuedAt, payload.attempt);
-      status = nextAttemptAt === null ? 'PAYMENT_DUE' : 'NOT_PAID';
       await tx.query(
-        `UPDATE invoices SET status = $3, payment_attempts = $4, next_payment_attempt_at = $5, last_payment_error = $6,
-                last_payment_method_id = $7, last_payment_attempt_at = $8
-          WHERE organization_id = $1 AND id = $2`,
-        [invoice.organizationId, invoice.id, status, payload.attempt, nextAttemptAt, result.message, paymentMethodId, now],
+        sql`UPDATE invoices SET status = ${status}, payment_attempts = ${payload.attempt}, next_payment_attempt_at = ${nextAttemptAt}::timestamptz,
+                   last_payment_error = ${result.message}, last_payment_method_id = ${paymentMethodId}::uuid,
+                   last_payment_attempt_at = ${now}::timestamptz
+            ${where}`,
       );
     }
-    await recordAuditEvent(tx, request, now, {
+    await recordAuditEvent(tx, caller, now, {
       organizationId: invoice.organizationId,
       type: INVOICE_PAYMENT_ATTEMPT,
       changes: {
@@ -144,14 +151,15 @@ async function recordAttempt(
         nextPaymentAttemptAt: nextAttemptAt?.toISOString() ?? null,
       },
     });
-    await recordInvoiceStatusChange(tx, request, now, invoice, status, { paymentAttempt: payload.attempt });
+    await recordInvoiceStatusChange(tx, caller, now, invoice, status, { paymentAttempt: payload.attempt });
 
-    const email: InvoiceEmailPayload =
+    const { organizationId, id: invoiceId } = invoice;
+    const email = invoiceEmailJob(
       result.kind === 'paid'
-        ? { organizationId: invoice.organizationId, invoiceId: invoice.id, kind: 'paid' }
-        : { organizationId: invoice.organizationId, invoiceId: invoice.id, kind: 'payment_failed', attempt: payload.attempt };
-    const key = result.kind === 'paid' ? `invoice-email:${invoice.id}:paid` : `invoice-email:${invoice.id}:payment_failed:${payload.attempt}`;
-    await context.jobs.enqueue(tx, invoiceEmailQueue, email, { singletonKey: key });
+        ? { organizationId, invoiceId, kind: 'paid' }
+        : { organizationId, invoiceId, kind: 'payment_failed', attempt: payload.attempt },
+    );
+    await context.jobs.enqueue(tx, email.queue, email.payload, email);
     return 'recorded';
   });
 }

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../app-context.js';
 import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
+import { enterOrganization } from '../organizations/organization-access.js';
 import { invoicePdfPath, publicBaseUrl, signedDocumentUrl } from './document-links.js';
 import { loadInvoice } from './invoice.js';
 
@@ -10,10 +10,10 @@ import { loadInvoice } from './invoice.js';
  */
 export async function createInvoiceDownloadLink(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   input: { organizationId: string; invoiceId: string; requestBaseUrl: string | null },
 ): Promise<string> {
-  await authorize(context.database, request.actor, input.organizationId, 'billing');
+  await enterOrganization(context.database, caller, { id: input.organizationId }, 'billing.read');
   const invoice = await loadInvoice(context.database, input.organizationId, input.invoiceId);
   return signedDocumentUrl(
     context,

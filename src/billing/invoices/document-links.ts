@@ -3,7 +3,7 @@
  * The organization is part of every path, so that the public routes read each row by organization too.
  */
 import type { AppContext } from '../../app-context.js';
-import { signLink } from '../../http/signed-links.js';
+import { signLink } from '../../domain/signed-links.js';
 
 /** An archive link is sent by e-mail and may be opened days later. */
 export const ARCHIVE_LINK_TTL_SECONDS = 7 * 24 * 3600;
@@ -16,7 +16,6 @@ export function invoiceArchivePath(organizationId: string, archiveId: string): s
   return `/documents/${organizationId}/archives/${archiveId}.zip`;
 }
 
-/** Archives too large for an attachment are kept here until their link is used. */
 /** The configured public URL, else the one the caller reached us on. */
 export function publicBaseUrl(context: AppContext, requestBaseUrl: string | null): string {
   const base = context.config.publicUrl ?? requestBaseUrl;

@@ -4,13 +4,14 @@
  * attachment, or kept on disk behind a signed, expiring link when it is larger than `maxAttachmentBytes`.
  */
 import { randomUUID } from 'node:crypto';
-import { fieldOf, stringField } from '../../jobs/job-payload.js';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
+import { fieldOf, stringField } from '../../jobs/job-payload.js';
 import type { InvoiceArchiveEntry } from '../../pdf/invoice-archive.js';
 import { writeInvoiceArchive } from '../../pdf/invoice-archive.js';
 import { ARCHIVE_LINK_TTL_SECONDS, invoiceArchivePath, publicBaseUrl, signedDocumentUrl } from './document-links.js';
@@ -40,11 +41,10 @@ export async function renderMissingInvoicePdfs(context: AppContext, organization
   let rendered = 0;
   for (;;) {
     const { rows } = await context.database.query<{ id: string }>(
-      `SELECT i.id FROM invoices i
-        WHERE i.organization_id = $1
-          AND NOT EXISTS (SELECT 1 FROM invoice_documents d WHERE d.organization_id = i.organization_id AND d.invoice_id = i.id)
-        ORDER BY i.sequence_number LIMIT $2`,
-      [organizationId, PAGE_SIZE],
+      sql`SELECT i.id FROM invoices i
+           WHERE i.organization_id = ${organizationId}::uuid
+             AND NOT EXISTS (SELECT 1 FROM invoice_documents d WHERE d.organization_id = i.organization_id AND d.invoice_id = i.id)
+           ORDER BY i.sequence_number LIMIT ${PAGE_SIZE}`,
     );
     if (rows.length === 0) return rendered;
     for (const row of rows) {
@@ -63,8 +63,9 @@ export async function* invoicePdfEntries(context: AppContext, organizationId: st
   let after = 0n;
   for (;;) {
     const { rows } = await context.database.query<{ id: string; number: string; sequence_number: bigint }>(
-      'SELECT id, number, sequence_number FROM invoices WHERE organization_id = $1 AND sequence_number > $2 ORDER BY sequence_number LIMIT $3',
-      [organizationId, after, PAGE_SIZE],
+      sql`SELECT id, number, sequence_number FROM invoices
+           WHERE organization_id = ${organizationId}::uuid AND sequence_number > ${after}::int8
+           ORDER BY sequence_number LIMIT ${PAGE_SIZE}`,
     );
     if (rows.length === 0) return;
     for (const row of rows) {
@@ -93,8 +94,8 @@ export async function emailInvoiceArchive(context: AppContext, payload: InvoiceA
     return { sent: 'no_billing_email', entryCount: 0, bytes: 0 };
   }
   const { rows } = await context.database.query<{ slug: string; count: bigint }>(
-    `SELECT o.slug, (SELECT count(*) FROM invoices i WHERE i.organization_id = o.id)::int8 AS count FROM organizations o WHERE o.id = $1`,
-    [organizationId],
+    sql`SELECT o.slug, (SELECT count(*) FROM invoices i WHERE i.organization_id = o.id)::int8 AS count
+          FROM organizations o WHERE o.id = ${organizationId}::uuid`,
   );
   const organization = rows[0];
   if (!organization) return { sent: 'no_billing_email', entryCount: 0, bytes: 0 };

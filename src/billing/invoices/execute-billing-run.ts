@@ -5,10 +5,12 @@
  * (organization, period) unique key makes reruns and concurrent runs harmless.
  */
 import { randomUUID } from 'node:crypto';
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
+import type { Caller } from '../../domain/actor.js';
 import { periodContaining, previousPeriod, type BillingPeriod } from '../../domain/billing-period.js';
 import { invalidInput } from '../../errors.js';
-import type { Caller } from '../../domain/actor.js';
+import { requireOperator } from '../organizations/organization-access.js';
 import { issueInvoices } from './issue-invoices.js';
 
 export interface BillingRunSummary {
@@ -41,7 +43,8 @@ export function periodClosedBy(asOf: Date): BillingPeriod {
   return previousPeriod(periodContaining(asOf));
 }
 
-export async function executeBillingRun(context: AppContext, request: Caller, options: BillingRunOptions): Promise<BillingRunSummary> {
+export async function executeBillingRun(context: AppContext, caller: Caller, options: BillingRunOptions): Promise<BillingRunSummary> {
+  requireOperator(caller, 'Billing runs');
   const { asOf } = options;
   if (Number.isNaN(asOf.getTime())) throw invalidInput([{ field: 'asOf', reason: 'format', message: 'must be a date-time' }]);
   const period = periodClosedBy(asOf);
@@ -56,8 +59,8 @@ export async function executeBillingRun(context: AppContext, request: Caller, op
 
   const id = randomUUID();
   await context.database.query(
-    `INSERT INTO billing_runs (id, as_of, period_start, period_end, status, started_at) VALUES ($1, $2, $3, $4, 'running', $5)`,
-    [id, asOf, period.start, period.end, startedAt],
+    sql`INSERT INTO billing_runs (id, as_of, period_start, period_end, status, started_at)
+        VALUES (${id}::uuid, ${asOf}::timestamptz, ${period.start}::timestamptz, ${period.end}::timestamptz, 'running', ${startedAt}::timestamptz)`,
   );
   const counts = { organizationsSeen: 0, invoicesCreated: 0, invoicesExisting: 0, organizationsWithoutCharges: 0, organizationsFailed: 0 };
   let failure: unknown = null;
@@ -72,8 +75,8 @@ export async function executeBillingRun(context: AppContext, request: Caller, op
       if (exhausted) return [];
       try {
         const { rows } = await context.database.query<{ id: string }>(
-          'SELECT id FROM organizations WHERE id > $1 AND created_at < $2 ORDER BY id LIMIT $3',
-          [after, period.end, batchSize],
+          sql`SELECT id FROM organizations WHERE id > ${after}::uuid AND created_at < ${period.end}::timestamptz ORDER BY id LIMIT ${batchSize}`,
+          { prepare: 'billing_run_next_batch' },
         );
         if (rows.length < batchSize) exhausted = true;
         if (rows.length > 0) after = rows[rows.length - 1]!.id;
@@ -92,7 +95,7 @@ export async function executeBillingRun(context: AppContext, request: Caller, op
       const organizationIds = await nextBatch();
       if (organizationIds.length === 0) return;
       counts.organizationsSeen += organizationIds.length;
-      const outcomes = await issueInvoices(context, request, organizationIds, period);
+      const outcomes = await issueInvoices(context, caller, organizationIds, period);
       let created = 0;
       for (const [organizationId, result] of outcomes) {
         if (result.outcome === 'created') created += 1;
@@ -114,22 +117,18 @@ export async function executeBillingRun(context: AppContext, request: Caller, op
 
   const finishedAt = context.clock.now();
   const status = failure === null ? 'completed' : 'failed';
+  const error =
+    failure === null
+      ? counts.organizationsFailed > 0
+        ? `${counts.organizationsFailed} organization(s) failed; see the logs`
+        : null
+      : failure instanceof Error
+        ? failure.message
+        : String(failure);
   await context.database.query(
-    `UPDATE billing_runs SET status = $2, organizations_seen = $3, invoices_created = $4, finished_at = $5, error = $6 WHERE id = $1`,
-    [
-      id,
-      status,
-      counts.organizationsSeen,
-      counts.invoicesCreated,
-      finishedAt,
-      failure === null
-        ? counts.organizationsFailed > 0
-          ? `${counts.organizationsFailed} organization(s) failed; see the logs`
-          : null
-        : failure instanceof Error
-          ? failure.message
-          : String(failure),
-    ],
+    sql`UPDATE billing_runs SET status = ${status}, organizations_seen = ${counts.organizationsSeen}, invoices_created = ${counts.invoicesCreated},
+               finished_at = ${finishedAt}::timestamptz, error = ${error}
+         WHERE id = ${id}::uuid`,
   );
   context.logger.info({ billingRunId: id, period: period.start.toISOString(), status, ...counts }, 'billing run finished');
   context.jobs.nudge();

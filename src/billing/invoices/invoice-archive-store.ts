@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { notFound } from '../../errors.js';
 
@@ -16,13 +17,14 @@ export async function storeInvoiceArchive(
 ): Promise<void> {
   const now = context.clock.now();
   await context.database.transaction(async (tx) => {
+    const expiresAt = new Date(now.getTime() + input.ttlSeconds * 1000);
     await tx.query(
-      'INSERT INTO invoice_archives (id, organization_id, size_bytes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
-      [input.archiveId, input.organizationId, input.sizeBytes, now, new Date(now.getTime() + input.ttlSeconds * 1000)],
+      sql`INSERT INTO invoice_archives (id, organization_id, size_bytes, created_at, expires_at)
+          VALUES (${input.archiveId}::uuid, ${input.organizationId}::uuid, ${input.sizeBytes}, ${now}::timestamptz, ${expiresAt}::timestamptz)`,
     );
     let sequence = 0;
     for await (const chunk of createReadStream(input.file, { highWaterMark: CHUNK_BYTES })) {
-      await tx.query('INSERT INTO invoice_archive_chunks (archive_id, sequence, data) VALUES ($1, $2, $3)', [input.archiveId, sequence, chunk]);
+      await tx.query(sql`INSERT INTO invoice_archive_chunks (archive_id, sequence, data) VALUES (${input.archiveId}::uuid, ${sequence}, ${chunk})`);
       sequence += 1;
     }
   });
@@ -35,8 +37,8 @@ export async function openInvoiceArchive(
   archiveId: string,
 ): Promise<{ size: number; stream: NodeJS.ReadableStream }> {
   const { rows } = await context.database.query<{ size_bytes: bigint }>(
-    'SELECT size_bytes FROM invoice_archives WHERE id = $1 AND organization_id = $2 AND expires_at > $3',
-    [archiveId, organizationId, context.clock.now()],
+    sql`SELECT size_bytes FROM invoice_archives
+         WHERE id = ${archiveId}::uuid AND organization_id = ${organizationId}::uuid AND expires_at > ${context.clock.now()}::timestamptz`,
   );
   const archive = rows[0];
   if (!archive) throw notFound('Archive');
@@ -45,8 +47,7 @@ export async function openInvoiceArchive(
     async read() {
       try {
         const { rows: chunks } = await context.database.query<{ data: Uint8Array }>(
-          'SELECT data FROM invoice_archive_chunks WHERE archive_id = $1 AND sequence = $2',
-          [archiveId, sequence],
+          sql`SELECT data FROM invoice_archive_chunks WHERE archive_id = ${archiveId}::uuid AND sequence = ${sequence}`,
         );
         sequence += 1;
         this.push(chunks[0] ? Buffer.from(chunks[0].data) : null);
@@ -60,6 +61,6 @@ export async function openInvoiceArchive(
 
 /** Archives whose links have expired (business clock); returns how many were deleted. */
 export async function deleteExpiredInvoiceArchives(context: AppContext): Promise<number> {
-  const { rowCount } = await context.database.query('DELETE FROM invoice_archives WHERE expires_at <= $1', [context.clock.now()]);
+  const { rowCount } = await context.database.query(sql`DELETE FROM invoice_archives WHERE expires_at <= ${context.clock.now()}::timestamptz`);
   return rowCount;
 }

@@ -4,6 +4,7 @@
  * transaction of the change) and the next need renders the new one.
  */
 import { createHash } from 'node:crypto';
+import sql from 'sql-template-tag';
 import type { Database, Queryable } from '../../db/database.js';
 import type { InvoiceDocument } from '../../pdf/invoice-document.js';
 import { renderInvoicePdf } from '../../pdf/render-invoice-pdf.js';
@@ -58,10 +59,9 @@ function decodePdf(base64: string): Buffer {
 
 async function findStored(database: Database, organizationId: string, invoiceId: string): Promise<StoredInvoicePdf | null> {
   const { rows } = await database.query<{ pdf: string; sha256: string; number: string }>(
-    `SELECT translate(encode(d.pdf, 'base64'), E'\\n', '') AS pdf, d.sha256, i.number
-       FROM invoice_documents d JOIN invoices i ON i.id = d.invoice_id AND i.organization_id = d.organization_id
-      WHERE d.organization_id = $1 AND d.invoice_id = $2`,
-    [organizationId, invoiceId],
+    sql`SELECT translate(encode(d.pdf, 'base64'), E'\\n', '') AS pdf, d.sha256, i.number
+          FROM invoice_documents d JOIN invoices i ON i.id = d.invoice_id AND i.organization_id = d.organization_id
+         WHERE d.organization_id = ${organizationId}::uuid AND d.invoice_id = ${invoiceId}::uuid`,
   );
   const row = rows[0];
   return row ? { invoiceId, number: row.number, pdf: decodePdf(row.pdf), sha256: row.sha256 } : null;
@@ -79,14 +79,13 @@ export async function getInvoicePdf(database: Database, organizationId: string, 
     const sha256 = createHash('sha256').update(pdf).digest('hex');
     const kept = await database.transaction(async (tx) => {
       const { rows } = await tx.query<{ status: string }>(
-        'SELECT status FROM invoices WHERE organization_id = $1 AND id = $2 FOR SHARE',
-        [organizationId, invoiceId],
+        sql`SELECT status FROM invoices WHERE organization_id = ${organizationId}::uuid AND id = ${invoiceId}::uuid FOR SHARE`,
       );
       if (rows[0]?.status !== invoice.status) return false;
       await tx.query(
-        `INSERT INTO invoice_documents (invoice_id, organization_id, pdf, sha256, rendered_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (invoice_id) DO NOTHING`,
-        [invoiceId, organizationId, pdf, sha256, renderedAt],
+        sql`INSERT INTO invoice_documents (invoice_id, organization_id, pdf, sha256, rendered_at)
+            VALUES (${invoiceId}::uuid, ${organizationId}::uuid, ${pdf}, ${sha256}, ${renderedAt}::timestamptz)
+            ON CONFLICT (invoice_id) DO NOTHING`,
       );
       return true;
     });
@@ -100,5 +99,5 @@ export async function getInvoicePdf(database: Database, organizationId: string, 
 
 /** In the transaction of a status change: the stored PDF shows the old status. */
 export async function discardInvoicePdf(tx: Queryable, organizationId: string, invoiceId: string): Promise<void> {
-  await tx.query('DELETE FROM invoice_documents WHERE organization_id = $1 AND invoice_id = $2', [organizationId, invoiceId]);
+  await tx.query(sql`DELETE FROM invoice_documents WHERE organization_id = ${organizationId}::uuid AND invoice_id = ${invoiceId}::uuid`);
 }

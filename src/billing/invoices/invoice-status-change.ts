@@ -2,7 +2,8 @@
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
 import type { Caller } from '../../domain/actor.js';
-import type { Invoice, InvoiceStatus } from './invoice.js';
+import type { InvoiceStatus } from '../../domain/invoice-status.js';
+import type { Invoice } from './invoice.js';
 import { discardInvoicePdf } from './invoice-pdf.js';
 
 export const INVOICE_STATUS_CHANGE = 'INVOICE_STATUS_CHANGE';
@@ -13,7 +14,7 @@ export const INVOICE_STATUS_CHANGE = 'INVOICE_STATUS_CHANGE';
  */
 export async function recordInvoiceStatusChange(
   tx: Queryable,
-  request: Caller,
+  caller: Caller,
   now: Date,
   invoice: Invoice,
   newStatus: InvoiceStatus,
@@ -21,7 +22,7 @@ export async function recordInvoiceStatusChange(
 ): Promise<void> {
   if (invoice.status === newStatus) return;
   await discardInvoicePdf(tx, invoice.organizationId, invoice.id);
-  await recordAuditEvent(tx, request, now, {
+  await recordAuditEvent(tx, caller, now, {
     organizationId: invoice.organizationId,
     type: INVOICE_STATUS_CHANGE,
     changes: { invoiceId: invoice.id, invoiceNumber: invoice.number, status: { old: invoice.status, new: newStatus }, ...details },

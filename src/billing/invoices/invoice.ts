@@ -1,19 +1,14 @@
 /**
- * The invoice as the core sees it, read from `invoices` and `invoice_lines`. Every read names the organization:
- * another organization's invoice is not found, exactly like an unknown id.
+ * The `invoices` table: the invoice as the core sees it (columns, row, mapping) and its reads. Every read names the
+ * organization: another organization's invoice is not found, exactly like an unknown id.
  */
+import sql, { empty, raw } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
-import { fieldOf } from '../../jobs/job-payload.js';
+import type { InvoiceStatus } from '../../domain/invoice-status.js';
 import { notFound } from '../../errors.js';
-import type { InvoiceLineKind } from '../../domain/invoice-math.js';
+import { fieldOf } from '../../jobs/job-payload.js';
 import type { PlanKind } from '../plans/plan.js';
-
-/** The seed's InvoiceStatusEnum. Bursar sets PENDING (charge queued), NOT_PAID, PAYMENT_DUE, PAID and VOIDED. */
-export const invoiceStatuses = ['NOT_PAID', 'PAID', 'PAYMENT_DUE', 'PENDING', 'POSTED', 'UNKNOWN', 'VOIDED'] as const;
-export type InvoiceStatus = (typeof invoiceStatuses)[number];
-
-/** Statuses in which an invoiced-plan invoice still waits for its money. */
-export const awaitingPaymentStatuses: readonly InvoiceStatus[] = ['PENDING', 'NOT_PAID', 'PAYMENT_DUE'];
+import { loadInvoiceLines, type InvoiceLineRecord } from './invoice-lines.js';
 
 /** Who the invoice is addressed to, as it was when the invoice was issued. */
 export interface BillToSnapshot {
@@ -33,15 +28,6 @@ export interface SellerSnapshot {
   addressLines: string[];
   taxId: string | null;
   email: string | null;
-}
-
-export interface InvoiceLineRecord {
-  position: number;
-  kind: InvoiceLineKind;
-  description: string;
-  quantity: string | null;
-  amountMinor: bigint;
-  clusterId: string | null;
 }
 
 export interface Invoice {
@@ -103,18 +89,9 @@ interface InvoiceRow {
   last_payment_method_id: string | null;
 }
 
-interface InvoiceLineRow {
-  position: number;
-  kind: InvoiceLineKind;
-  description: string;
-  quantity: string | null;
-  amount_minor: bigint;
-  cluster_id: string | null;
-}
-
-export const invoiceColumns = `id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
+const invoiceColumns = raw(`id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
   status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at, paid_at, voided_at,
-  payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id`;
+  payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id`);
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
@@ -123,7 +100,6 @@ function stringOrNull(value: unknown): string | null {
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
-
 
 /** jsonb comes back parsed from both drivers; read it field by field rather than trusting its shape. */
 function toBillTo(value: unknown): BillToSnapshot {
@@ -147,7 +123,7 @@ function toSeller(value: unknown): SellerSnapshot {
   };
 }
 
-export function toInvoice(row: InvoiceRow): Invoice {
+function toInvoice(row: InvoiceRow): Invoice {
   return {
     id: row.id,
     organizationId: row.organization_id,
@@ -179,8 +155,8 @@ export function toInvoice(row: InvoiceRow): Invoice {
 /** The invoice, or null; `forUpdate` locks its row until the end of the transaction. */
 export async function findInvoice(db: Queryable, organizationId: string, invoiceId: string, forUpdate = false): Promise<Invoice | null> {
   const { rows } = await db.query<InvoiceRow>(
-    `SELECT ${invoiceColumns} FROM invoices WHERE organization_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-    [organizationId, invoiceId],
+    sql`SELECT ${invoiceColumns} FROM invoices WHERE organization_id = ${organizationId}::uuid AND id = ${invoiceId}::uuid
+        ${forUpdate ? raw('FOR UPDATE') : empty}`,
   );
   return rows[0] ? toInvoice(rows[0]) : null;
 }
@@ -191,22 +167,6 @@ export async function loadInvoice(db: Queryable, organizationId: string, invoice
   return invoice;
 }
 
-export async function loadInvoiceLines(db: Queryable, organizationId: string, invoiceId: string): Promise<InvoiceLineRecord[]> {
-  const { rows } = await db.query<InvoiceLineRow>(
-    `SELECT position, kind, description, quantity, amount_minor, cluster_id
-       FROM invoice_lines WHERE organization_id = $1 AND invoice_id = $2 ORDER BY position`,
-    [organizationId, invoiceId],
-  );
-  return rows.map((row) => ({
-    position: row.position,
-    kind: row.kind,
-    description: row.description,
-    quantity: row.quantity,
-    amountMinor: row.amount_minor,
-    clusterId: row.cluster_id,
-  }));
-}
-
 export async function loadInvoiceWithLines(db: Queryable, organizationId: string, invoiceId: string): Promise<InvoiceWithLines> {
   const invoice = await loadInvoice(db, organizationId, invoiceId);
   return { ...invoice, lines: await loadInvoiceLines(db, organizationId, invoiceId) };
@@ -215,15 +175,15 @@ export async function loadInvoiceWithLines(db: Queryable, organizationId: string
 /** The organization's invoices, newest first. */
 export async function listInvoicesOf(db: Queryable, organizationId: string): Promise<Invoice[]> {
   const { rows } = await db.query<InvoiceRow>(
-    `SELECT ${invoiceColumns} FROM invoices WHERE organization_id = $1 ORDER BY issued_at DESC, sequence_number DESC`,
-    [organizationId],
+    sql`SELECT ${invoiceColumns} FROM invoices WHERE organization_id = ${organizationId}::uuid
+         ORDER BY issued_at DESC, sequence_number DESC`,
   );
   return rows.map(toInvoice);
 }
 
 /** The organization an invoice belongs to (operator routes address invoices by id alone). */
 export async function organizationOfInvoice(db: Queryable, invoiceId: string): Promise<string> {
-  const { rows } = await db.query<{ organization_id: string }>('SELECT organization_id FROM invoices WHERE id = $1', [invoiceId]);
+  const { rows } = await db.query<{ organization_id: string }>(sql`SELECT organization_id FROM invoices WHERE id = ${invoiceId}::uuid`);
   if (!rows[0]) throw notFound('Invoice');
   return rows[0].organization_id;
 }

@@ -1,7 +1,7 @@
 /** The public side of signed links: the invoice PDF or the invoice archive a link points to. */
 import type { AppContext } from '../../app-context.js';
 import { BillingError } from '../../errors.js';
-import { checkSignedLink } from '../../http/signed-links.js';
+import { checkSignedLink } from '../../domain/signed-links.js';
 import { invoiceArchivePath, invoicePdfPath } from './document-links.js';
 import { openInvoiceArchive } from './invoice-archive-store.js';
 import { getInvoicePdf, type StoredInvoicePdf } from './invoice-pdf.js';

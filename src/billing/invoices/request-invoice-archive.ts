@@ -1,9 +1,8 @@
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
-import { notFound } from '../../errors.js';
-import { invoiceArchiveQueue } from '../../jobs/queues.js';
 import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
+import { invoiceArchiveQueue } from '../../jobs/queues.js';
+import { enterOrganization } from '../organizations/organization-access.js';
 import { billingEmailOf } from './send-invoice-email.js';
 
 export const INVOICE_ARCHIVE_REQUEST = 'INVOICE_ARCHIVE_REQUEST';
@@ -20,16 +19,14 @@ export interface InvoiceArchivePayload {
  */
 export async function requestInvoiceArchive(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   input: { organizationId: string; requestBaseUrl: string | null },
 ): Promise<void> {
   const now = context.clock.now();
   const billingEmail = await context.database.transaction(async (tx) => {
-    await authorize(tx, request.actor, input.organizationId, 'billing');
-    const { rows } = await tx.query('SELECT 1 FROM organizations WHERE id = $1', [input.organizationId]);
-    if (rows.length === 0) throw notFound('Organization');
+    await enterOrganization(tx, caller, { id: input.organizationId }, 'billing.write');
     const email = await billingEmailOf(tx, input.organizationId);
-    await recordAuditEvent(tx, request, now, {
+    await recordAuditEvent(tx, caller, now, {
       organizationId: input.organizationId,
       type: INVOICE_ARCHIVE_REQUEST,
       changes: { billingEmailSet: email !== null },

@@ -4,13 +4,31 @@
  * charge or an operator paid it, and the notice of each failed charge (the first one with the PDF attached, so the
  * customer has the invoice they owe).
  */
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
-import { stringField } from '../../jobs/job-payload.js';
 import type { Queryable } from '../../db/database.js';
+import { isPaymentFailed } from '../../domain/invoice-status.js';
 import { formatMoney } from '../../domain/money.js';
+import { stringField } from '../../jobs/job-payload.js';
+import { invoiceEmailQueue } from '../../jobs/queues.js';
 import { findInvoice, type Invoice } from './invoice.js';
 import { getInvoicePdf } from './invoice-pdf.js';
-import type { InvoiceEmailKind, InvoiceEmailPayload } from './issue-invoice.js';
+
+export type InvoiceEmailKind = 'issued' | 'paid' | 'payment_failed';
+
+export interface InvoiceEmailPayload {
+  organizationId: string;
+  invoiceId: string;
+  kind: InvoiceEmailKind;
+  /** The failed attempt a payment_failed notice is about. */
+  attempt?: number;
+}
+
+/** The job of one e-mail: at most one per invoice and kind (and failed attempt), whoever queues it. */
+export function invoiceEmailJob(payload: InvoiceEmailPayload) {
+  const about = payload.kind === 'payment_failed' ? `payment_failed:${payload.attempt}` : payload.kind;
+  return { queue: invoiceEmailQueue, payload, singletonKey: `invoice-email:${payload.invoiceId}:${about}`, maxAttempts: 8 };
+}
 
 const monthFormat = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', year: 'numeric' });
 const dayFormat = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', day: 'numeric', year: 'numeric' });
@@ -28,7 +46,9 @@ export function isInvoiceEmailPayload(payload: unknown): payload is InvoiceEmail
 
 /** The billing e-mail of the organization, or null when none is set. */
 export async function billingEmailOf(db: Queryable, organizationId: string): Promise<string | null> {
-  const { rows } = await db.query<{ email: string | null }>('SELECT email FROM billing_profiles WHERE organization_id = $1', [organizationId]);
+  const { rows } = await db.query<{ email: string | null }>(
+    sql`SELECT email FROM billing_profiles WHERE organization_id = ${organizationId}::uuid`,
+  );
   const email = rows[0]?.email ?? null;
   return email !== null && email.trim() !== '' ? email.trim() : null;
 }
@@ -84,7 +104,7 @@ export async function sendInvoiceEmail(context: AppContext, payload: InvoiceEmai
   const invoice = await findInvoice(context.database, payload.organizationId, payload.invoiceId);
   if (!invoice) return 'stale';
   // A failure notice that arrives after the invoice got paid (or voided) would only confuse.
-  if (payload.kind === 'payment_failed' && invoice.status !== 'NOT_PAID' && invoice.status !== 'PAYMENT_DUE') return 'stale';
+  if (payload.kind === 'payment_failed' && !isPaymentFailed(invoice.status)) return 'stale';
   if (payload.kind === 'payment_failed' && payload.attempt !== undefined && invoice.paymentAttempts !== payload.attempt) return 'stale';
   const to = await billingEmailOf(context.database, payload.organizationId);
   if (to === null) {

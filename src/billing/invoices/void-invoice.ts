@@ -1,10 +1,11 @@
 /** Operators: cancel an unpaid invoice. */
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
-import { conflict } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
+import { statusAfterOperatorAction } from '../../domain/invoice-status.js';
 import { lockCreditBalance } from '../credits/credit-balance.js';
 import { appendLedgerEntry } from '../credits/credit-ledger.js';
+import { enterOrganization } from '../organizations/organization-access.js';
 import { loadInvoice, organizationOfInvoice, type Invoice } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
 
@@ -12,17 +13,17 @@ import { recordInvoiceStatusChange } from './invoice-status-change.js';
  * VOIDED, with no further payment attempt; credits the invoice used are given back (an adjustment row of the
  * ledger). A paid invoice cannot be voided (409: refund it instead); voiding a voided invoice changes nothing.
  */
-export async function voidInvoice(context: AppContext, request: Caller, invoiceId: string): Promise<Invoice> {
+export async function voidInvoice(context: AppContext, caller: Caller, invoiceId: string): Promise<Invoice> {
   const now = context.clock.now();
   const organizationId = await organizationOfInvoice(context.database, invoiceId);
   return context.database.transaction(async (tx) => {
-    await authorize(tx, request.actor, organizationId, 'administer');
+    await enterOrganization(tx, caller, { id: organizationId }, 'admin');
     const invoice = await loadInvoice(tx, organizationId, invoiceId, true);
-    if (invoice.status === 'VOIDED') return invoice;
-    if (invoice.status === 'PAID') throw conflict('invoice_paid', 'A paid invoice cannot be voided');
+    const status = statusAfterOperatorAction(invoice.status, 'void');
+    if (status === null) return invoice;
     await tx.query(
-      `UPDATE invoices SET status = 'VOIDED', voided_at = $3, next_payment_attempt_at = NULL WHERE organization_id = $1 AND id = $2`,
-      [organizationId, invoiceId, now],
+      sql`UPDATE invoices SET status = ${status}, voided_at = ${now}::timestamptz, next_payment_attempt_at = NULL
+           WHERE organization_id = ${organizationId}::uuid AND id = ${invoiceId}::uuid`,
     );
     if (invoice.creditsAppliedMinor > 0n) {
       await lockCreditBalance(tx, organizationId);
@@ -36,10 +37,10 @@ export async function voidInvoice(context: AppContext, request: Caller, invoiceI
         createdAt: now,
       });
     }
-    await recordInvoiceStatusChange(tx, request, now, invoice, 'VOIDED', {
+    await recordInvoiceStatusChange(tx, caller, now, invoice, status, {
       reason: 'voided',
       ...(invoice.creditsAppliedMinor > 0n ? { creditsReturnedMinor: invoice.creditsAppliedMinor } : {}),
     });
-    return { ...invoice, status: 'VOIDED' as const, voidedAt: now, nextPaymentAttemptAt: null };
+    return { ...invoice, status, voidedAt: now, nextPaymentAttemptAt: null };
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The plan fee lines of an organization for a billing period, from its plan history: shared by the invoice
- * (up to the period end) and the cost so far (up to now), so that both prorate and honour trials the same way.
+ * (up to the period end), the cost so far (up to now) and the usage report, so that all prorate and honour trials
+ * the same way.
  */
 import sql from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
@@ -25,30 +26,32 @@ export function planFeeLinesOf(
   return planFeeLines({ periodStart: period.start, periodEnd: period.end, segments });
 }
 
+/** `planFeeLinesOf` of one organization, read from the database (its trial end, then its plan history). */
+export async function loadPlanFeeLines(
+  db: Queryable,
+  organizationId: string,
+  period: BillingPeriod,
+  options: { until?: Date } = {},
+): Promise<PlanFeeLine[]> {
+  const { rows } = await db.query<{ trial_ends_at: Date | null }>(sql`SELECT trial_ends_at FROM organizations WHERE id = ${organizationId}::uuid`);
+  const organization = { id: organizationId, trialEndsAt: rows[0]?.trial_ends_at ?? null };
+  return (await loadPlanFeeLinesForOrganizations(db, [organization], period, options)).get(organizationId) ?? [];
+}
+
 /**
- * `planFeeLinesOf` for many organizations (a billing run's batch), keyed by organization id (an unknown id gets no
- * line). Their trial ends come from `trialEndsAt` when the caller has read them already, else from one query.
+ * `planFeeLinesOf` for many organizations (a billing run's batch, which has read their trial ends with the rest of
+ * their row) in one query: each organization's lines, keyed by its id.
  */
 export async function loadPlanFeeLinesForOrganizations(
   db: Queryable,
-  organizationIds: readonly string[],
+  organizations: ReadonlyArray<{ id: string; trialEndsAt: Date | null }>,
   period: BillingPeriod,
-  options: { until?: Date; trialEndsAt?: ReadonlyMap<string, Date | null> } = {},
+  options: { until?: Date } = {},
 ): Promise<Map<string, PlanFeeLine[]>> {
-  const trialEnds = options.trialEndsAt ?? (await loadTrialEnds(db, organizationIds));
-  // Sequential: `db` may be a transaction, whose one connection takes one query at a time.
-  const spansByOrganization = await loadSpansOverlapping(db, organizationIds, period);
+  const spansByOrganization = await loadSpansOverlapping(db, organizations.map((organization) => organization.id), period);
   const lines = new Map<string, PlanFeeLine[]>();
-  for (const organizationId of organizationIds) {
-    const spans = spansByOrganization.get(organizationId) ?? [];
-    lines.set(organizationId, planFeeLinesOf(spans, trialEnds.get(organizationId) ?? null, period, options));
+  for (const { id, trialEndsAt } of organizations) {
+    lines.set(id, planFeeLinesOf(spansByOrganization.get(id) ?? [], trialEndsAt, period, options));
   }
   return lines;
-}
-
-async function loadTrialEnds(db: Queryable, organizationIds: readonly string[]): Promise<Map<string, Date | null>> {
-  const { rows } = await db.query<{ id: string; trial_ends_at: Date | null }>(
-    sql`SELECT id, trial_ends_at FROM organizations WHERE id = ANY(${organizationIds}::uuid[])`,
-  );
-  return new Map(rows.map((row) => [row.id, row.trial_ends_at]));
 }

@@ -1,7 +1,7 @@
 /**
  * The lines of a billing usage report, computed by the very code that prices invoices and the cost so far:
- * `loadClusterChargesForOrganizations` / `clusterChargeForPeriod` for clusters and `loadPlanFeeLinesForOrganizations`
- * for plan fees (the billing run's own loaders, for one organization).
+ * `loadClusterChargesForOrganizations` / `clusterChargeForPeriod` for clusters and `loadPlanFeeLines` for plan fees
+ * (the billing run's own loaders, for one organization).
  *
  * Each day's amount is the difference between the cost so far at the end of that day and at its start (what
  * `currentCost` would have shown at those two instants). The differences add up, to the minor unit, to the cost
@@ -15,7 +15,7 @@ import { nextPeriod, periodContaining, type BillingPeriod } from '../../domain/b
 import { clusterChargeForPeriod, type ClusterCharge } from '../../domain/cluster-cost.js';
 import { clusterPeriodInput, loadClusterChargesForOrganizations } from '../costs/cluster-charges.js';
 import type { Cluster } from '../costs/cluster.js';
-import { loadPlanFeeLinesForOrganizations } from '../plans/plan-fee-lines.js';
+import { loadPlanFeeLines } from '../plans/plan-fee-lines.js';
 
 export type UsageReportMetric = 'node_hours' | 'fixed_monthly_fee' | 'range_adjustment' | 'plan_fee';
 
@@ -144,8 +144,8 @@ async function clusterLines(db: Queryable, organizationId: string, part: { perio
 
 /** Plan fees of the span: the fee lines up to its end less those up to its start, segment by segment. */
 async function planLines(db: Queryable, organizationId: string, part: { period: BillingPeriod; start: Date; end: Date }): Promise<UsageReportLine[]> {
-  const upToEnd = (await loadPlanFeeLinesForOrganizations(db, [organizationId], part.period, { until: part.end })).get(organizationId) ?? [];
-  const upToStart = (await loadPlanFeeLinesForOrganizations(db, [organizationId], part.period, { until: part.start })).get(organizationId) ?? [];
+  const upToEnd = await loadPlanFeeLines(db, organizationId, part.period, { until: part.end });
+  const upToStart = await loadPlanFeeLines(db, organizationId, part.period, { until: part.start });
   const key = (line: { planCode: string; from: Date }) => `${line.planCode}@${line.from.getTime()}`;
   const already = new Map(upToStart.map((line) => [key(line), line.amountMinor]));
   const monthlyPrices = await loadMonthlyPrices(db, upToEnd.map((line) => line.planCode));

@@ -153,6 +153,6 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ queued: Type.Integer() }), ...errorResponses(401, 403) },
       },
     },
-    async (request) => ({ queued: await queueDuePaymentAttempts(request.bursar) }),
+    async (request) => ({ queued: await queueDuePaymentAttempts(request.bursar, requestContext(request)) }),
   );
 };

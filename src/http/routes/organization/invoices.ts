@@ -3,26 +3,22 @@ import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type
 import type { FastifyRequest } from 'fastify';
 import { createInvoiceDownloadLink } from '../../../billing/invoices/create-invoice-download-link.js';
 import { getInvoice } from '../../../billing/invoices/get-invoice.js';
-import type { Invoice, InvoiceLineRecord } from '../../../billing/invoices/invoice.js';
+import type { Invoice } from '../../../billing/invoices/invoice.js';
+import type { InvoiceLineRecord } from '../../../billing/invoices/invoice-lines.js';
 import { listInvoices } from '../../../billing/invoices/list-invoices.js';
 import { requestInvoiceArchive } from '../../../billing/invoices/request-invoice-archive.js';
+import { invoiceStatuses, type InvoiceStatus } from '../../../domain/invoice-status.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
 import { requestContext } from '../../surface.js';
 
 const tags = ['Billing'];
 
-export const InvoiceStatusEnum = Type.Union(
-  [
-    Type.Literal('NOT_PAID'),
-    Type.Literal('PAID'),
-    Type.Literal('PAYMENT_DUE'),
-    Type.Literal('PENDING'),
-    Type.Literal('POSTED'),
-    Type.Literal('UNKNOWN'),
-    Type.Literal('VOIDED'),
-  ],
-  { title: 'InvoiceStatusEnum' },
+export const InvoiceStatusEnum = Type.Unsafe<InvoiceStatus>(
+  Type.Union(
+    invoiceStatuses.map((status) => Type.Literal(status)),
+    { title: 'InvoiceStatusEnum' },
+  ),
 );
 
 const InvoiceLine = Type.Object(

@@ -1,0 +1,153 @@
+/**
+ * The invoice writer: numbers a batch of composed invoices from the gap-free counter and writes them whole (the
+ * invoice, its lines, the credits it uses, its audit event) in ONE statement, meant to run right before the commit.
+ */
+import sql, { raw, type Sql } from 'sql-template-tag';
+import { auditJson, insertAuditEvent } from '../../audit/record-audit-event.js';
+import type { Queryable } from '../../db/database.js';
+import type { Caller } from '../../domain/actor.js';
+import { addDays, type BillingPeriod } from '../../domain/billing-period.js';
+import { UNPAID_INVOICE_GRACE_DAYS } from '../../domain/billing-status.js';
+import type { ComposedInvoice } from '../../domain/invoice-math.js';
+import type { InvoiceStatus } from '../../domain/invoice-status.js';
+import type { PlanKind } from '../plans/plan.js';
+import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
+import { insertInvoiceLines, type NewInvoiceLine } from './invoice-lines.js';
+
+export const INVOICE_ISSUE = 'INVOICE_ISSUE';
+
+/** An invoice composed in memory, ready to be numbered and written. */
+export interface InvoiceToWrite {
+  invoiceId: string;
+  organizationId: string;
+  /** The plan at the end of the period: it decides how the invoice is paid. */
+  plan: { code: string; kind: PlanKind };
+  currency: string;
+  status: InvoiceStatus;
+  composed: ComposedInvoice;
+  /** The cluster of each usage line, in order. */
+  clusterIds: string[];
+  billTo: BillToSnapshot;
+}
+
+/** The CTE of the invoices the statement wrote (`id`, `organization_id`, `number`): lines, credits and events follow it. */
+const written = raw('invoice');
+
+/**
+ * The ledger row of the credits each credits-plan invoice uses (reason `invoice`, referencing it by id and number).
+ * Kept apart so that it can become the ledger's own insert fragment.
+ */
+function insertInvoiceCreditUse(invoices: readonly InvoiceToWrite[], at: Date): Sql {
+  const using = invoices.filter((invoice) => invoice.composed.creditsAppliedMinor > 0n);
+  return sql`INSERT INTO credit_ledger_entries (id, organization_id, amount_minor, currency, reason, reference, description, created_at)
+    SELECT gen_random_uuid(), ${written}.organization_id, -entry.amount_minor::int8, entry.currency, 'invoice', ${written}.id::text,
+           'Invoice ' || ${written}.number, ${at}::timestamptz
+      FROM unnest(${using.map((invoice) => invoice.invoiceId)}::uuid[],
+                  ${using.map((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
+                  ${using.map((invoice) => invoice.currency)}::text[]) AS entry(invoice_id, amount_minor, currency)
+      JOIN ${written} ON ${written}.id = entry.invoice_id`;
+}
+
+/** The INVOICE_ISSUE event of each invoice written, with its number once the statement knows it. */
+function insertIssueEvents(caller: Caller, period: BillingPeriod, invoices: readonly InvoiceToWrite[], at: Date): Sql {
+  const changes = invoices.map((invoice) =>
+    auditJson({
+      invoiceId: invoice.invoiceId,
+      periodStart: period.start.toISOString(),
+      periodEnd: period.end.toISOString(),
+      plan: invoice.plan.code,
+      status: invoice.status,
+      currency: invoice.currency,
+      subtotalMinor: invoice.composed.subtotalMinor,
+      creditsAppliedMinor: invoice.composed.creditsAppliedMinor,
+      totalMinor: invoice.composed.totalMinor,
+    }),
+  );
+  const events = sql`unnest(${invoices.map((invoice) => invoice.invoiceId)}::uuid[], ${changes}::text[]) AS event(invoice_id, changes)
+    JOIN ${written} ON ${written}.id = event.invoice_id`;
+  return insertAuditEvent(
+    caller,
+    at,
+    {
+      organizationId: sql`${written}.organization_id`,
+      type: INVOICE_ISSUE,
+      changes: sql`event.changes::jsonb || jsonb_build_object('invoiceNumber', ${written}.number)`,
+    },
+    events,
+  );
+}
+
+function invoiceLines(invoices: readonly InvoiceToWrite[]): NewInvoiceLine[] {
+  return invoices.flatMap((invoice) => {
+    let usageIndex = 0;
+    return invoice.composed.lines.map((line, index) => ({
+      ...line,
+      invoiceId: invoice.invoiceId,
+      organizationId: invoice.organizationId,
+      position: index + 1,
+      clusterId: line.kind === 'usage' ? (invoice.clusterIds[usageIndex++] ?? null) : null,
+    }));
+  });
+}
+
+/**
+ * Takes the numbers of the whole batch from the counter and writes the invoices with everything that belongs to
+ * them. The counter row stays locked until the commit, so nothing else should happen after this statement.
+ * Returns invoice id → number for the invoices written; one that already exists (organization and period) is
+ * skipped, and the caller then rolls back, which gives every number back.
+ */
+export async function writeInvoices(
+  tx: Queryable,
+  caller: Caller,
+  period: BillingPeriod,
+  seller: SellerSnapshot,
+  invoices: readonly InvoiceToWrite[],
+  now: Date,
+): Promise<Map<string, string>> {
+  const count = invoices.length;
+  const column = <T>(value: (invoice: InvoiceToWrite) => T): T[] => invoices.map(value);
+  const at = now.toISOString();
+  // Settled at issue: paid now. An invoiced plan's charge is queued with the invoice: its first attempt is now.
+  const paidAt = column((invoice) => (invoice.status === 'PAID' ? at : null));
+  const nextPaymentAttemptAt = column((invoice) => (invoice.status === 'PENDING' ? at : null));
+  const { rows } = await tx.query<{ id: string; number: string }>(
+    sql`WITH counter AS (
+          UPDATE invoice_number_counter SET last_number = last_number + ${count}::int8 WHERE singleton RETURNING last_number
+        ), numbered AS (
+          SELECT item.*, counter.last_number - ${count}::int8 + item.ordinality AS sequence_number
+            FROM counter,
+                 unnest(${column((invoice) => invoice.invoiceId)}::uuid[], ${column((invoice) => invoice.organizationId)}::uuid[],
+                        ${column((invoice) => invoice.plan.code)}::text[], ${column((invoice) => invoice.plan.kind)}::text[],
+                        ${column((invoice) => invoice.currency)}::text[], ${column((invoice) => invoice.status)}::text[],
+                        ${column((invoice) => invoice.composed.subtotalMinor.toString())}::text[],
+                        ${column((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
+                        ${column((invoice) => invoice.composed.totalMinor.toString())}::text[],
+                        ${column((invoice) => JSON.stringify(invoice.billTo))}::text[], ${paidAt}::timestamptz[],
+                        ${nextPaymentAttemptAt}::timestamptz[])
+                   WITH ORDINALITY AS item(id, organization_id, plan_code, plan_kind, currency, status, subtotal_minor,
+                                           credits_applied_minor, total_minor, bill_to, paid_at, next_payment_attempt_at, ordinality)
+        ), ${written} AS (
+          INSERT INTO invoices (id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
+                                status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at,
+                                paid_at, next_payment_attempt_at, created_at)
+          SELECT id, organization_id, 'INV-' || repeat('0', greatest(0, 6 - length(sequence_number::text))) || sequence_number::text,
+                 sequence_number, ${period.start}::timestamptz, ${period.end}::timestamptz, plan_code, plan_kind, currency, status,
+                 subtotal_minor::int8, credits_applied_minor::int8, total_minor::int8, bill_to::jsonb, ${JSON.stringify(seller)}::jsonb,
+                 ${now}::timestamptz, ${addDays(now, UNPAID_INVOICE_GRACE_DAYS)}::timestamptz, paid_at, next_payment_attempt_at,
+                 ${now}::timestamptz
+            FROM numbered
+           ORDER BY sequence_number
+          ON CONFLICT (organization_id, period_start) DO NOTHING
+          RETURNING id, organization_id, number
+        ), lines AS (
+          ${insertInvoiceLines(invoiceLines(invoices), written)} RETURNING 1
+        ), credit_use AS (
+          ${insertInvoiceCreditUse(invoices, now)} RETURNING 1
+        ), issue_events AS (
+          ${insertIssueEvents(caller, period, invoices, now)} RETURNING 1
+        )
+        SELECT id, number FROM ${written}`,
+    { prepare: 'write_invoices' },
+  );
+  return new Map(rows.map((row) => [row.id, row.number]));
+}
