@@ -6,7 +6,8 @@
 import sql, { type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import { isCardExpired } from '../../domain/card.js';
-import { evaluateBillingStatus, UNPAID_INVOICE_STATUSES, type BillingStatus } from '../../domain/billing-status.js';
+import { evaluateBillingStatus, type BillingStatus } from '../../domain/billing-status.js';
+import { awaitingPaymentStatuses } from '../../domain/invoice-status.js';
 import { notFound } from '../../errors.js';
 import { getCreditBalance } from '../credits/credit-balance.js';
 import type { PlanKind } from '../plans/plan.js';
@@ -25,7 +26,7 @@ export const standingJoin: Sql = sql`JOIN plans p ON p.code = o.plan`;
 export async function billingStatusOf(db: Queryable, organization: StandingSubject, now: Date): Promise<BillingStatus> {
   const { rows: unpaid } = await db.query<{ number: string; issued_at: Date; total_minor: bigint; currency: string }>(
     sql`SELECT number, issued_at, total_minor, currency FROM invoices
-         WHERE organization_id = ${organization.id}::uuid AND status = ANY(${[...UNPAID_INVOICE_STATUSES]}::text[])`,
+         WHERE organization_id = ${organization.id}::uuid AND status = ANY(${[...awaitingPaymentStatuses]}::text[])`,
   );
   const { rows: cards } = await db.query<{ expiry_month: number; expiry_year: number }>(
     sql`SELECT expiry_month, expiry_year FROM payment_methods WHERE organization_id = ${organization.id}::uuid`,
