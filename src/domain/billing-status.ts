@@ -4,8 +4,6 @@ import { formatMoney } from './money.js';
 export const UNPAID_INVOICE_GRACE_DAYS = 7;
 export const UNPAID_INVOICE_GRACE_MS = UNPAID_INVOICE_GRACE_DAYS * 86_400_000;
 
-/** The invoice statuses the billing status counts as unpaid: a charge that never ran (PENDING) is unpaid too. */
-
 export const GOOD_STANDING_MESSAGE = 'Billing is in good standing.';
 export const NO_CREDIT_MESSAGE = 'No credit left: add a credit code or move to a paid plan to keep deploying.';
 export const NO_CREDIT_CARD_MESSAGE = 'No usable credit card: add one to deploy on managed clusters (demo resources stay available).';
