@@ -102,9 +102,11 @@ export async function addCreditCard(context: AppContext, caller: Caller, input: 
   return result;
 }
 
-/** Concurrent card changes of the organization can each cost one more write; after these many, the caller retries. */
-const WRITE_ATTEMPTS = 3;
-
+/**
+ * Optimistic first: each write is one statement without a lock, and a concurrent change of the organization's cards
+ * costs one more. Cards that keep changing under it are written under the organization's lock, where no other card
+ * write runs: there the first write can only miss the default guess, and the second one fits.
+ */
 async function storeAttachedCard(
   context: AppContext,
   caller: Caller,
@@ -114,15 +116,23 @@ async function storeAttachedCard(
 ): Promise<AddCreditCardResult> {
   // The first card becomes the default: guessed from the entry, checked by the write.
   let isDefault = !hadDefault;
-  for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt += 1) {
+  const attempt = async (db: Queryable): Promise<AddCreditCardResult | null> => {
     const now = context.clock.now();
-    const stored = newCreditCard(context, organizationId, attached, isDefault, now);
-    const written = await writeCreditCard(context.database, caller, stored, attached.fingerprint);
-    if (written.outcome === 'created') return { card: viewCreditCard(stored, now), created: true };
+    const card = newCreditCard(context, organizationId, attached, isDefault, now);
+    const written = await writeCreditCard(db, caller, card, attached.fingerprint);
+    if (written.outcome === 'created') return { card: viewCreditCard(card, now), created: true };
     if (written.outcome === 'same_card') return { card: viewCreditCard(written.sameCard, now), created: false };
     isDefault = written.nextGuess;
-  }
-  throw conflict('concurrent_update', "The organization's cards are being changed by others; try again");
+    return null;
+  };
+  const stored = (await attempt(context.database)) ?? (await attempt(context.database));
+  if (stored) return stored;
+  return context.database.transaction(async (tx) => {
+    await enterOrganization(tx, caller, { id: organizationId }, 'billing.write', { lock: 'update' });
+    const underLock = (await attempt(tx)) ?? (await attempt(tx));
+    if (underLock) return underLock;
+    throw conflict('concurrent_update', "The organization's cards are being changed by others; try again"); // unreachable under the lock
+  });
 }
 
 type WriteOutcome =
@@ -150,9 +160,9 @@ interface WriteAnswer {
  *
  * The unique indexes keep the rules (one default per organization, one row per card), so concurrent writes need no
  * organization-wide lock: the insert skips a row that a concurrent write committed first (`ON CONFLICT DO NOTHING`)
- * and the next attempt, with a fresh snapshot, sees it. The current default card is read `FOR SHARE`, after the
- * organization row (the order `deleteCreditCard` takes them in, so neither waits for the other in a circle): a default
- * being deleted makes this write wait, then find it gone.
+ * and the next attempt, with a fresh snapshot, sees it. The organization's cards are read `FOR SHARE`, after the
+ * organization row (the order `deleteCreditCard` takes them in, so neither waits for the other in a circle): a card
+ * being deleted or promoted to default meanwhile makes this write wait, then read it as committed.
  */
 async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, fingerprint: string): Promise<WriteOutcome> {
   const audit = insertAuditEvent(
@@ -180,13 +190,17 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
           ${organizationEntryStatement(caller, { id: card.organizationId }, { lock: 'key share' })}
         ), allowed AS (
           SELECT 1 FROM entry WHERE ${trusted}::boolean OR entry.member_role = ANY(${rolesParameter('billing.write')})
+        ), cards AS (
+          SELECT ${creditCardColumns}, fingerprint FROM payment_methods
+           WHERE organization_id = (SELECT id FROM entry)
+             FOR SHARE
         ), same AS (
-          SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = ${card.organizationId}::uuid AND fingerprint = ${fingerprint}::text
-        ), current_default AS (
-          SELECT p.id FROM payment_methods p JOIN entry ON p.organization_id = entry.id WHERE p.is_default FOR SHARE OF p
+          SELECT ${creditCardColumns} FROM cards WHERE fingerprint = ${fingerprint}::text
+        ), has_default AS (
+          SELECT EXISTS (SELECT 1 FROM cards WHERE is_default) AS value
         ), fits AS (
           SELECT 1 FROM allowed
-           WHERE NOT EXISTS (SELECT 1 FROM same) AND ${card.isDefault}::boolean <> EXISTS (SELECT 1 FROM current_default)
+           WHERE NOT EXISTS (SELECT 1 FROM same) AND ${card.isDefault}::boolean <> (SELECT value FROM has_default)
         ), inserted AS (
           ${insertCreditCard(card, fingerprint, raw('fits'))}
           ON CONFLICT DO NOTHING
@@ -200,7 +214,7 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
         )
         SELECT EXISTS (SELECT 1 FROM entry) AS organization_found, (SELECT member_role FROM entry) AS member_role,
                EXISTS (SELECT 1 FROM fits) AS attempted, EXISTS (SELECT 1 FROM inserted) AS created,
-               EXISTS (SELECT 1 FROM current_default) AS has_default, same.*
+               (SELECT value FROM has_default) AS has_default, same.*
           FROM (VALUES (1)) AS one
           LEFT JOIN same ON true`,
     { prepare: 'write_credit_card' },
