@@ -160,9 +160,10 @@ interface WriteAnswer {
  *
  * The unique indexes keep the rules (one default per organization, one row per card), so concurrent writes need no
  * organization-wide lock: the insert skips a row that a concurrent write committed first (`ON CONFLICT DO NOTHING`)
- * and the next attempt, with a fresh snapshot, sees it. The organization's cards are read `FOR SHARE`, after the
- * organization row (the order `deleteCreditCard` takes them in, so neither waits for the other in a circle): a card
- * being deleted or promoted to default meanwhile makes this write wait, then read it as committed.
+ * and the next attempt, with a fresh snapshot, sees it. The default card is read `FOR SHARE`, after the organization
+ * row (the order `deleteCreditCard` takes them in, so neither waits for the other in a circle): a default being
+ * deleted meanwhile makes this write wait, then find it gone, so that a card is never added beside a default that no
+ * longer exists.
  */
 async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, fingerprint: string): Promise<WriteOutcome> {
   const audit = insertAuditEvent(
@@ -190,14 +191,12 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
           ${organizationEntryStatement(caller, { id: card.organizationId }, { lock: 'key share' })}
         ), allowed AS (
           SELECT 1 FROM entry WHERE ${trusted}::boolean OR entry.member_role = ANY(${rolesParameter('billing.write')})
-        ), cards AS (
-          SELECT ${creditCardColumns}, fingerprint FROM payment_methods
-           WHERE organization_id = (SELECT id FROM entry)
-             FOR SHARE
         ), same AS (
-          SELECT ${creditCardColumns} FROM cards WHERE fingerprint = ${fingerprint}::text
+          SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = ${card.organizationId}::uuid AND fingerprint = ${fingerprint}::text
+        ), current_default AS (
+          SELECT id FROM payment_methods WHERE organization_id = (SELECT id FROM entry) AND is_default FOR SHARE
         ), has_default AS (
-          SELECT EXISTS (SELECT 1 FROM cards WHERE is_default) AS value
+          SELECT EXISTS (SELECT 1 FROM current_default) AS value
         ), fits AS (
           SELECT 1 FROM allowed
            WHERE NOT EXISTS (SELECT 1 FROM same) AND ${card.isDefault}::boolean <> (SELECT value FROM has_default)
