@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import { conflict, invalidInput, isUniqueViolation, type FieldError } from '../../errors.js';
 import { MAX_CREDIT_CODE_REDEMPTIONS, normalizeCreditCode } from '../../domain/credit-code.js';
 import { isKnownCurrency } from '../../domain/money.js';
 import type { Caller } from '../../domain/actor.js';
-import { requireOperator } from '../access/authorize.js';
+import { requireOperator } from '../organizations/organization-access.js';
 import { viewCreditCode, type CreditCode, type CreditCodeView } from './credit-code.js';
 
 export interface CreateCreditCodeInput {
@@ -19,8 +20,8 @@ export interface CreateCreditCodeInput {
 export const CREDIT_CODE_CREATE = 'CREDIT_CODE_CREATE';
 
 /** An operator creates a code; a code already taken (in any case) is a 409. */
-export async function createCreditCode(context: AppContext, request: Caller, input: CreateCreditCodeInput): Promise<CreditCodeView> {
-  requireOperator(request, 'Credit codes');
+export async function createCreditCode(context: AppContext, caller: Caller, input: CreateCreditCodeInput): Promise<CreditCodeView> {
+  requireOperator(caller, 'Credit codes');
   const now = context.clock.now();
   // Field names are the operator API's: it is the only door to this use case, and its error renderer maps no names.
   const errors: FieldError[] = [];
@@ -53,11 +54,11 @@ export async function createCreditCode(context: AppContext, request: Caller, inp
   await context.database
     .transaction(async (tx) => {
       await tx.query(
-        `INSERT INTO credit_codes (id, code, amount_minor, currency, expires_at, max_redemptions, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [record.id, record.code, record.amountMinor, record.currency, record.expiresAt, record.maxRedemptions, now],
+        sql`INSERT INTO credit_codes (id, code, amount_minor, currency, expires_at, max_redemptions, created_at)
+            VALUES (${record.id}::uuid, ${record.code}::text, ${record.amountMinor}::int8, ${record.currency}::text,
+                    ${record.expiresAt}::timestamptz, ${record.maxRedemptions}::int, ${now}::timestamptz)`,
       );
-      await recordAuditEvent(tx, request, now, {
+      await recordAuditEvent(tx, caller, now, {
         organizationId: null,
         type: CREDIT_CODE_CREATE,
         changes: {

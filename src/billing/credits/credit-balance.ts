@@ -1,4 +1,5 @@
 /** The credit balance of an organization: the sum of its ledger in one currency. */
+import sql, { type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 
 export async function getCreditBalance(db: Queryable, organizationId: string, currency: string): Promise<bigint> {
@@ -13,24 +14,25 @@ export async function getCreditBalances(
   db: Queryable,
   accounts: ReadonlyArray<{ organizationId: string; currency: string }>,
 ): Promise<Map<string, bigint>> {
+  const organizationIds = accounts.map((account) => account.organizationId);
+  const currencies = accounts.map((account) => account.currency);
   const { rows } = await db.query<{ organization_id: string; balance: bigint }>(
-    `SELECT account.organization_id, COALESCE(SUM(l.amount_minor), 0)::int8 AS balance
-       FROM (SELECT DISTINCT * FROM unnest($1::uuid[], $2::text[]) AS a(organization_id, currency)) AS account
-       LEFT JOIN credit_ledger_entries l ON l.organization_id = account.organization_id AND l.currency = account.currency
-      GROUP BY account.organization_id`,
-    [accounts.map((account) => account.organizationId), accounts.map((account) => account.currency)],
+    sql`SELECT account.organization_id, COALESCE(SUM(l.amount_minor), 0)::int8 AS balance
+          FROM (SELECT DISTINCT * FROM unnest(${organizationIds}::uuid[], ${currencies}::text[]) AS a(organization_id, currency)) AS account
+          LEFT JOIN credit_ledger_entries l ON l.organization_id = account.organization_id AND l.currency = account.currency
+         GROUP BY account.organization_id`,
   );
   return new Map(rows.map((row) => [row.organization_id, row.balance]));
 }
 
-/** The advisory lock key of an organization's balance (`organizationId` is SQL text). */
-function creditLockKey(organizationId: string): string {
-  return `hashtextextended('credits:' || ${organizationId}, 0)`;
+/** The advisory lock key of an organization's balance (`organizationId` is an SQL text expression). */
+function creditLockKey(organizationId: Sql): Sql {
+  return sql`hashtextextended('credits:' || ${organizationId}, 0)`;
 }
 
 /** Serialises balance changes of one organization (redemptions, invoice credit use) inside a transaction. */
 export async function lockCreditBalance(tx: Queryable, organizationId: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(${creditLockKey('$1::text')})`, [organizationId]);
+  await tx.query(sql`SELECT pg_advisory_xact_lock(${creditLockKey(sql`${organizationId}::text`)})`);
 }
 
 /**
@@ -40,8 +42,7 @@ export async function lockCreditBalance(tx: Queryable, organizationId: string): 
 export async function lockCreditBalances(tx: Queryable, organizationIds: readonly string[]): Promise<void> {
   if (organizationIds.length === 0) return;
   await tx.query(
-    `SELECT pg_advisory_xact_lock(${creditLockKey('id')})
-       FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered`,
-    [organizationIds],
+    sql`SELECT pg_advisory_xact_lock(${creditLockKey(sql`id`)})
+          FROM (SELECT id FROM unnest(${organizationIds}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered`,
   );
 }

@@ -1,4 +1,5 @@
-/** The credit code record, how it is read, and the errors of redeeming one. */
+/** The credit code record (table `credit_codes`), how it is read, and the errors of redeeming one. */
+import { raw, type Sql } from 'sql-template-tag';
 import { BillingError } from '../../errors.js';
 import { creditCodeStatus, type CreditCodeRefusal, type CreditCodeStatus } from '../../domain/credit-code.js';
 
@@ -34,8 +35,15 @@ export interface CreditCodeRow {
   created_at: Date;
 }
 
-export const creditCodeColumns =
-  'id, code, amount_minor, currency, expires_at, max_redemptions, redemption_count, disabled_at, created_at';
+const columnNames = ['id', 'code', 'amount_minor', 'currency', 'expires_at', 'max_redemptions', 'redemption_count', 'disabled_at', 'created_at'];
+
+export const creditCodeColumns: Sql = raw(columnNames.join(', '));
+
+/** A code's columns joined to another table's row, through the code's table alias: its `id` is read as `credit_code_id`. */
+export const joinedCreditCodeColumns = (alias: string): Sql =>
+  raw(columnNames.map((column) => (column === 'id' ? `${alias}.id AS credit_code_id` : `${alias}.${column}`)).join(', '));
+
+export type JoinedCreditCodeRow = Omit<CreditCodeRow, 'id'> & { credit_code_id: string };
 
 export function toCreditCode(row: CreditCodeRow): CreditCode {
   return {

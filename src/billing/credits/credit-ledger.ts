@@ -1,5 +1,6 @@
-/** The credit ledger: every grant (positive) and every use (negative) of credits is one row with its reason. */
+/** The credit ledger (table `credit_ledger_entries`): every grant (positive) and every use (negative) of credits is one row with its reason. */
 import { randomUUID } from 'node:crypto';
+import sql, { empty, raw, Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 
 export type CreditLedgerReason = 'credit_code' | 'invoice' | 'adjustment';
@@ -27,48 +28,10 @@ interface CreditLedgerRow {
   created_at: Date;
 }
 
-/** Appends a row; the caller holds `lockCreditBalance` for the organization, in the same transaction. */
-export async function appendLedgerEntry(tx: Queryable, entry: Omit<CreditLedgerEntry, 'id'>): Promise<CreditLedgerEntry> {
-  const id = randomUUID();
-  await tx.query(
-    `INSERT INTO credit_ledger_entries (id, organization_id, amount_minor, currency, reason, reference, description, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [id, entry.organizationId, entry.amountMinor, entry.currency, entry.reason, entry.reference, entry.description, entry.createdAt],
-  );
-  return { id, ...entry };
-}
+const creditLedgerColumns = sql`id, organization_id, amount_minor, currency, reason, reference, description, created_at`;
 
-/**
- * The same row as `appendLedgerEntry`, as a part of a larger statement: inserted only if `source` (a CTE of that
- * statement) yields a row. Placeholders start at `$firstParameter`; the caller holds `lockCreditBalance`.
- */
-export function ledgerEntryInsertFrom(
-  source: string,
-  firstParameter: number,
-  entry: Omit<CreditLedgerEntry, 'id'>,
-): { sql: string; parameters: unknown[]; entry: CreditLedgerEntry } {
-  const casts = ['uuid', 'uuid', 'int8', 'text', 'text', 'text', 'text', 'timestamptz'];
-  const placeholders = casts.map((cast, index) => `$${firstParameter + index}::${cast}`).join(', ');
-  const stored: CreditLedgerEntry = { id: randomUUID(), ...entry };
+function toCreditLedgerEntry(row: CreditLedgerRow): CreditLedgerEntry {
   return {
-    sql: `INSERT INTO credit_ledger_entries (id, organization_id, amount_minor, currency, reason, reference, description, created_at)
-          SELECT ${placeholders} FROM ${source}`,
-    parameters: [stored.id, entry.organizationId, entry.amountMinor, entry.currency, entry.reason, entry.reference, entry.description, entry.createdAt],
-    entry: stored,
-  };
-}
-
-/** The organization's entries, newest first (in the order they were written). */
-export async function listLedgerEntries(db: Queryable, organizationId: string, limit: number): Promise<CreditLedgerEntry[]> {
-  const { rows } = await db.query<CreditLedgerRow>(
-    `SELECT id, organization_id, amount_minor, currency, reason, reference, description, created_at
-       FROM credit_ledger_entries
-      WHERE organization_id = $1
-      ORDER BY sequence DESC
-      LIMIT $2`,
-    [organizationId, limit],
-  );
-  return rows.map((row) => ({
     id: row.id,
     organizationId: row.organization_id,
     amountMinor: row.amount_minor,
@@ -77,5 +40,53 @@ export async function listLedgerEntries(db: Queryable, organizationId: string, l
     reference: row.reference,
     description: row.description,
     createdAt: row.created_at,
-  }));
+  };
+}
+
+/** A column's value: a plain value, or an SQL expression over the rows of `from` (for entries written in a batch). */
+export type LedgerValue<T> = T | Sql;
+
+export type LedgerEntryValues = { [K in keyof CreditLedgerEntry]: LedgerValue<CreditLedgerEntry[K]> };
+
+/** `value` as an SQL expression of `type`: a parameter, or the caller's expression (in parentheses). */
+function typed(value: unknown, type: string): Sql {
+  return value instanceof Sql ? sql`(${value})::${raw(type)}` : sql`${value}::${raw(type)}`;
+}
+
+/**
+ * The one `INSERT INTO credit_ledger_entries`; whoever writes it holds `lockCreditBalance` for the organization in
+ * the same transaction. Alone it writes one row; with `from` (a CTE of a larger statement, or any FROM source) it
+ * writes one row per row of `from` (none when it yields none), and the values may be expressions over its columns.
+ * Add `RETURNING …` as needed.
+ */
+export function insertLedgerEntry(entry: LedgerEntryValues, from?: Sql): Sql {
+  return sql`INSERT INTO credit_ledger_entries (${creditLedgerColumns})
+    SELECT ${typed(entry.id, 'uuid')}, ${typed(entry.organizationId, 'uuid')}, ${typed(entry.amountMinor, 'int8')},
+           ${typed(entry.currency, 'text')}, ${typed(entry.reason, 'text')}, ${typed(entry.reference, 'text')},
+           ${typed(entry.description, 'text')}, ${typed(entry.createdAt, 'timestamptz')}
+    ${from ? sql`FROM ${from}` : empty}`;
+}
+
+/** A new entry with its id, ready for `insertLedgerEntry`. */
+export function newLedgerEntry(entry: Omit<CreditLedgerEntry, 'id'>): CreditLedgerEntry {
+  return { id: randomUUID(), ...entry };
+}
+
+/** Appends a row; the caller holds `lockCreditBalance` for the organization, in the same transaction. */
+export async function appendLedgerEntry(tx: Queryable, entry: Omit<CreditLedgerEntry, 'id'>): Promise<CreditLedgerEntry> {
+  const stored = newLedgerEntry(entry);
+  await tx.query(insertLedgerEntry(stored));
+  return stored;
+}
+
+/** The organization's entries, newest first (in the order they were written). */
+export async function listLedgerEntries(db: Queryable, organizationId: string, limit: number): Promise<CreditLedgerEntry[]> {
+  const { rows } = await db.query<CreditLedgerRow>(
+    sql`SELECT ${creditLedgerColumns}
+          FROM credit_ledger_entries
+         WHERE organization_id = ${organizationId}::uuid
+         ORDER BY sequence DESC
+         LIMIT ${limit}::int`,
+  );
+  return rows.map(toCreditLedgerEntry);
 }

@@ -1,7 +1,7 @@
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
-import { notFound } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
+import { enterOrganization } from '../organizations/organization-access.js';
 import { getCreditBalance } from './credit-balance.js';
 import { listLedgerEntries, type CreditLedgerEntry } from './credit-ledger.js';
 
@@ -19,18 +19,17 @@ export const MAX_LEDGER_PAGE = 500;
 /** The balance and the latest ledger entries, read in one transaction so that they agree with each other. */
 export async function getCreditStatement(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   organizationId: string,
   options: { limit?: number } = {},
 ): Promise<CreditStatement> {
   const limit = Math.min(Math.max(options.limit ?? DEFAULT_LEDGER_PAGE, 1), MAX_LEDGER_PAGE);
   return context.database.transaction(async (tx) => {
     // One snapshot for the balance and the entries (a read-only snapshot never fails to serialise).
-    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    await authorize(tx, request.actor, organizationId, 'billing');
-    const { rows } = await tx.query<{ currency: string }>('SELECT currency FROM organizations WHERE id = $1', [organizationId]);
-    if (!rows[0]) throw notFound('Organization');
-    const currency = rows[0].currency;
+    await tx.query(sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`);
+    const { currency } = await enterOrganization<{ currency: string }>(tx, caller, { id: organizationId }, 'billing.read', {
+      select: sql`o.currency`,
+    });
     const balanceMinor = await getCreditBalance(tx, organizationId, currency);
     const entries = await listLedgerEntries(tx, organizationId, limit);
     return { currency, balanceMinor, entries };

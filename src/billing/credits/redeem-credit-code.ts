@@ -1,22 +1,23 @@
+import sql, { raw } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
-import { auditEventInsertFrom } from '../../audit/record-audit-event.js';
+import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
-import { invalidInput, isUniqueViolation, notFound } from '../../errors.js';
+import { invalidInput, isUniqueViolation } from '../../errors.js';
 import { creditCodeRefusal, normalizeCreditCode } from '../../domain/credit-code.js';
-import type { Actor, Caller, Role } from '../../domain/actor.js';
-import { checkAccess } from '../access/authorize.js';
+import type { Caller } from '../../domain/actor.js';
+import { enterOrganization } from '../organizations/organization-access.js';
 import { lockCreditBalance } from './credit-balance.js';
 import {
   creditCodeAlreadyRedeemed,
-  creditCodeColumns,
+  joinedCreditCodeColumns,
   creditCodeCurrencyMismatch,
   creditCodeNotFound,
   creditCodeRefused,
   toCreditCode,
   type CreditCode,
-  type CreditCodeRow,
+  type JoinedCreditCodeRow,
 } from './credit-code.js';
-import { ledgerEntryInsertFrom, type CreditLedgerEntry } from './credit-ledger.js';
+import { insertLedgerEntry, newLedgerEntry, type CreditLedgerEntry } from './credit-ledger.js';
 
 export interface RedeemCreditCodeInput {
   organizationId: string;
@@ -35,8 +36,8 @@ export interface CreditCodeRedemption {
 export const CREDIT_CODE_REDEEM = 'CREDIT_CODE_REDEEM';
 
 /**
- * Grants the code's amount to the organization, in one transaction of three statements: one read (the caller's
- * membership role, the organization's currency, the code, and whether the organization redeemed it already) that
+ * Grants the code's amount to the organization, in one transaction of three statements: the entry into the
+ * organization, which also reads its currency, the code, and whether the organization redeemed it already, and so
  * decides the answer for every refusal; the organization's balance lock; then ONE statement that takes the code's
  * counter by a conditional UPDATE (so concurrent redemptions of the last use cannot both pass) and, only if it did,
  * writes the ledger row, the redemption row (whose primary key forbids a second redemption by the same
@@ -44,7 +45,7 @@ export const CREDIT_CODE_REDEEM = 'CREDIT_CODE_REDEEM';
  */
 export async function redeemCreditCode(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   input: RedeemCreditCodeInput,
 ): Promise<CreditCodeRedemption> {
   if (input.code === undefined || input.code.trim() === '') {
@@ -55,8 +56,7 @@ export async function redeemCreditCode(
   const now = context.clock.now();
   return context.database
     .transaction(async (tx) => {
-      const { currency, code, alreadyRedeemed, memberRole } = await loadRedemptionState(tx, organizationId, normalizedCode, request.actor);
-      checkAccess(request.actor, organizationId, memberRole, 'billing');
+      const { currency, code, alreadyRedeemed } = await enterForRedemption(tx, caller, organizationId, normalizedCode);
       if (code === null) throw creditCodeNotFound();
       if (alreadyRedeemed) throw creditCodeAlreadyRedeemed();
       const refusal = creditCodeRefusal(code, now);
@@ -65,11 +65,11 @@ export async function redeemCreditCode(
 
       // Taken after the read and before the write: the write's snapshot then holds every committed balance change.
       await lockCreditBalance(tx, organizationId);
-      const redeemed = await writeRedemption(tx, request, now, organizationId, code);
+      const redeemed = await writeRedemption(tx, caller, now, organizationId, code);
       if (redeemed === null) {
         // Someone else took the last use (or disabled the code, or this organization redeemed it) since the read
         // above: say which, as of now.
-        const fresh = await loadRedemptionState(tx, organizationId, normalizedCode, request.actor);
+        const fresh = await enterForRedemption(tx, caller, organizationId, normalizedCode);
         if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
         throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
       }
@@ -91,39 +91,31 @@ interface RedemptionState {
   currency: string;
   code: CreditCode | null;
   alreadyRedeemed: boolean;
-  /** The acting user's role in the organization; undefined when not a member or not a user. */
-  memberRole: Role | undefined;
-}
-
-/** The caller's role, the organization's currency, the code, and whether the organization redeemed it: one round trip. */
-async function loadRedemptionState(tx: Queryable, organizationId: string, normalizedCode: string | null, actor: Actor): Promise<RedemptionState> {
-  const userId = actor.type === 'user' ? actor.userId : null;
-  const { rows } = await tx.query<{ organization_currency: string; member_role: Role | null; already_redeemed: boolean } & Nullable<CreditCodeRow>>(
-    `SELECT o.currency AS organization_currency, m.role AS member_role, ${prefixedCreditCodeColumns},
-            EXISTS (SELECT 1 FROM credit_code_redemptions r WHERE r.credit_code_id = c.id AND r.organization_id = o.id) AS already_redeemed
-       FROM organizations o
-       LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $3
-       LEFT JOIN credit_codes c ON c.code = $2
-      WHERE o.id = $1`,
-    [organizationId, normalizedCode, userId],
-    { prepare: 'load_credit_code_redemption_as' },
-  );
-  const row = rows[0];
-  // An unknown organization answers the same 404 as one the caller is not a member of.
-  if (!row) throw notFound('Organization');
-  const code = isPresent(row) ? toCreditCode(row) : null;
-  return { currency: row.organization_currency, code, alreadyRedeemed: row.already_redeemed, memberRole: row.member_role ?? undefined };
 }
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
-const prefixedCreditCodeColumns = creditCodeColumns
-  .split(',')
-  .map((column) => `c.${column.trim()}`)
-  .join(', ');
+
+/** Enters the organization (billing write) reading its currency, the code, and whether the organization redeemed it: one round trip. */
+async function enterForRedemption(tx: Queryable, caller: Caller, organizationId: string, normalizedCode: string | null): Promise<RedemptionState> {
+  const row = await enterOrganization<{ organization_currency: string; already_redeemed: boolean } & Nullable<JoinedCreditCodeRow>>(
+    tx,
+    caller,
+    { id: organizationId },
+    'billing.write',
+    {
+      select: sql`o.currency AS organization_currency, ${joinedCreditCodeColumns('c')},
+                  EXISTS (SELECT 1 FROM credit_code_redemptions r WHERE r.credit_code_id = c.id AND r.organization_id = o.id) AS already_redeemed`,
+      join: sql`LEFT JOIN credit_codes c ON c.code = ${normalizedCode}::text`,
+      prepare: 'enter_organization_for_redemption',
+    },
+  );
+  const code = isPresent(row) ? toCreditCode({ ...row, id: row.credit_code_id }) : null;
+  return { currency: row.organization_currency, code, alreadyRedeemed: row.already_redeemed };
+}
 
 /** A LEFT JOIN that found the code has its (NOT NULL) id. */
-function isPresent(row: Nullable<CreditCodeRow>): row is CreditCodeRow {
-  return row.id !== null;
+function isPresent<Row extends Nullable<JoinedCreditCodeRow>>(row: Row): row is Row & JoinedCreditCodeRow {
+  return row.credit_code_id !== null;
 }
 
 /**
@@ -134,13 +126,12 @@ function isPresent(row: Nullable<CreditCodeRow>): row is CreditCodeRow {
  */
 async function writeRedemption(
   tx: Queryable,
-  request: Caller,
+  caller: Caller,
   now: Date,
   organizationId: string,
   code: CreditCode,
 ): Promise<{ redemptionCount: number; entry: CreditLedgerEntry; balanceMinor: bigint } | null> {
-  const parameters: unknown[] = [code.id, now, organizationId, code.currency, code.amountMinor];
-  const ledger = ledgerEntryInsertFrom('taken', parameters.length + 1, {
+  const entry = newLedgerEntry({
     organizationId,
     amountMinor: code.amountMinor,
     currency: code.currency,
@@ -149,44 +140,39 @@ async function writeRedemption(
     description: `Credit code ${code.code}`,
     createdAt: now,
   });
-  parameters.push(...ledger.parameters);
-  const entryId = `$${parameters.length - ledger.parameters.length + 1}::uuid`;
-  const audit = auditEventInsertFrom('taken', parameters.length + 1, request, now, {
-    organizationId,
-    type: CREDIT_CODE_REDEEM,
-    changes: {
-      creditCodeId: code.id,
-      code: code.code,
-      amountMinor: code.amountMinor,
-      currency: code.currency,
-      ledgerEntryId: ledger.entry.id,
+  const audit = insertAuditEvent(
+    caller,
+    now,
+    {
+      organizationId,
+      type: CREDIT_CODE_REDEEM,
+      changes: { creditCodeId: code.id, code: code.code, amountMinor: code.amountMinor, currency: code.currency, ledgerEntryId: entry.id },
     },
-  });
-  parameters.push(...audit.parameters);
+    raw('taken'),
+  );
   const { rows } = await tx.query<{ redemption_count: number; balance: bigint }>(
-    `WITH taken AS (
-       UPDATE credit_codes SET redemption_count = redemption_count + 1
-        WHERE id = $1::uuid
-          AND disabled_at IS NULL
-          AND (max_redemptions IS NULL OR redemption_count < max_redemptions)
-          AND (expires_at IS NULL OR expires_at > $2::timestamptz)
-       RETURNING redemption_count
-     ), entry AS (
-       ${ledger.sql}
-     ), redemption AS (
-       INSERT INTO credit_code_redemptions (credit_code_id, organization_id, ledger_entry_id, redeemed_at)
-       SELECT $1::uuid, $3::uuid, ${entryId}, $2::timestamptz FROM taken
-     ), audit AS (
-       ${audit.sql}
-     )
-     SELECT taken.redemption_count,
-            ((SELECT COALESCE(SUM(l.amount_minor), 0) FROM credit_ledger_entries l
-               WHERE l.organization_id = $3::uuid AND l.currency = $4::text) + $5::int8)::int8 AS balance
-       FROM taken`,
-    parameters,
+    sql`WITH taken AS (
+          UPDATE credit_codes SET redemption_count = redemption_count + 1
+           WHERE id = ${code.id}::uuid
+             AND disabled_at IS NULL
+             AND (max_redemptions IS NULL OR redemption_count < max_redemptions)
+             AND (expires_at IS NULL OR expires_at > ${now}::timestamptz)
+          RETURNING redemption_count
+        ), entry AS (
+          ${insertLedgerEntry(entry, raw('taken'))}
+        ), redemption AS (
+          INSERT INTO credit_code_redemptions (credit_code_id, organization_id, ledger_entry_id, redeemed_at)
+          SELECT ${code.id}::uuid, ${organizationId}::uuid, ${entry.id}::uuid, ${now}::timestamptz FROM taken
+        ), audit AS (
+          ${audit}
+        )
+        SELECT taken.redemption_count,
+               ((SELECT COALESCE(SUM(l.amount_minor), 0) FROM credit_ledger_entries l
+                  WHERE l.organization_id = ${organizationId}::uuid AND l.currency = ${code.currency}::text) + ${code.amountMinor}::int8)::int8 AS balance
+          FROM taken`,
     { prepare: 'write_credit_code_redemption' },
   );
   const row = rows[0];
   if (!row) return null;
-  return { redemptionCount: row.redemption_count, entry: ledger.entry, balanceMinor: row.balance };
+  return { redemptionCount: row.redemption_count, entry, balanceMinor: row.balance };
 }

@@ -1,22 +1,24 @@
 /**
- * Adds a card to an organization: checks the details, hands them to the payment provider once (outside any
- * transaction), then stores what the provider answered with its audit event in one transaction.
+ * Adds a card to an organization: checks the details, enters the organization once (the caller's role, the provider
+ * customer, whether a default card exists), hands the card to the payment provider once (outside any transaction),
+ * then stores what the provider answered with its audit event in ONE guarded statement.
  * The same card (same provider fingerprint) added again answers the card already stored and detaches the duplicate.
  */
 import { randomUUID } from 'node:crypto';
+import sql, { raw } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
-import { auditEventInsertFrom } from '../../audit/record-audit-event.js';
+import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
 import { validateCardDetails } from '../../domain/card.js';
 import { conflict, invalidInput, notFound, type FieldError } from '../../errors.js';
-import { JobQueue } from '../../jobs/job-queue.js';
+import { insertJob } from '../../jobs/job-queue.js';
 import { detachPaymentMethodQueue } from '../../jobs/queues.js';
 import type { AttachedPaymentMethod, CardInput } from '../../providers/payments/payment-provider.js';
-import type { Actor, Caller, Role } from '../../domain/actor.js';
-import { checkAccess } from '../access/authorize.js';
+import type { Caller, Role } from '../../domain/actor.js';
+import { checkAccess, enterOrganization, organizationEntryStatement, rolesParameter } from '../organizations/organization-access.js';
 import {
   creditCardColumns,
-  creditCardInsertFrom,
+  insertCreditCard,
   PAYMENT_METHOD_ADD,
   toCreditCard,
   viewCreditCard,
@@ -25,7 +27,7 @@ import {
   type CreditCardView,
 } from './credit-card.js';
 import { enqueueDetachPaymentMethod, type DetachPaymentMethodPayload } from './detach-payment-method.js';
-import { ensureProviderCustomer } from './ensure-provider-customer.js';
+import { createProviderCustomer } from './ensure-provider-customer.js';
 
 /** Either a provider token (the card was tokenised in the browser), or the card details to hand to the provider. */
 export interface AddCreditCardInput {
@@ -70,34 +72,28 @@ function cardInputOf(input: AddCreditCardInput, now: Date): CardInput {
   return { kind: 'card', number: checked.digits, cvv: details.cvv.trim(), expiryMonth: details.expiryMonth, expiryYear: details.expiryYear };
 }
 
-export async function addCreditCard(context: AppContext, request: Caller, input: AddCreditCardInput): Promise<AddCreditCardResult> {
+export async function addCreditCard(context: AppContext, caller: Caller, input: AddCreditCardInput): Promise<AddCreditCardResult> {
   const card = cardInputOf(input, context.clock.now());
   const { organizationId } = input;
   // Before anything reaches the provider: a stranger must not create customers or cards there.
-  const owner = await loadCardOwnerAs(context.database, organizationId, request.actor);
-  checkAccess(request.actor, organizationId, owner.memberRole, 'billing');
+  const organization = await enterOrganization<{ provider_customer_reference: string | null; has_default: boolean }>(
+    context.database,
+    caller,
+    { id: organizationId },
+    'billing.write',
+    {
+      select: sql`o.provider_customer_reference,
+                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default`,
+      prepare: 'enter_organization_for_card',
+    },
+  );
 
-  const customerReference = owner.customerReference ?? (await ensureProviderCustomer(context, organizationId));
+  const customerReference = organization.provider_customer_reference ?? (await createProviderCustomer(context, organizationId));
   const attached = await context.payments.attachPaymentMethod(customerReference, card);
 
   let result: AddCreditCardResult;
   try {
-    result = await context.database.transaction(async (tx) => {
-      const memberRole = await lockOrganizationForCardsAs(tx, organizationId, request.actor);
-      checkAccess(request.actor, organizationId, memberRole, 'billing');
-      const now = context.clock.now();
-      // The first card becomes the default: guessed from the read before the provider call, checked by the write.
-      let isDefault = !owner.hasDefault;
-      for (let attempt = 1; attempt <= 2; attempt += 1) {
-        const stored = newCreditCard(context, organizationId, attached, isDefault, now);
-        const written = await writeCreditCard(tx, request, stored, attached.fingerprint);
-        if (written.outcome === 'created') return { card: viewCreditCard(stored, now), created: true };
-        if (written.outcome === 'same_card') return { card: viewCreditCard(written.sameCard, now), created: false };
-        isDefault = !written.hasDefault; // the organization's cards changed during the provider call
-      }
-      // Unreachable while every card write holds the organization lock.
-      throw conflict('concurrent_update', "The organization's cards are being changed by others; try again");
-    });
+    result = await storeAttachedCard(context, caller, organizationId, attached, organization.has_default);
   } catch (error) {
     await undoAttach(context, organizationId, attached.providerReference);
     throw error;
@@ -106,106 +102,131 @@ export async function addCreditCard(context: AppContext, request: Caller, input:
   return result;
 }
 
-/** One read before the provider call: the caller's role, the provider customer, and whether a default card exists. */
-async function loadCardOwnerAs(
-  db: Queryable,
-  organizationId: string,
-  actor: Actor,
-): Promise<{ memberRole: Role | undefined; customerReference: string | null; hasDefault: boolean }> {
-  const { rows } = await db.query<{ member_role: Role | null; provider_customer_reference: string | null; has_default: boolean }>(
-    `SELECT m.role AS member_role, o.provider_customer_reference,
-            EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default
-       FROM organizations o
-       LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2
-      WHERE o.id = $1`,
-    [organizationId, actor.type === 'user' ? actor.userId : null],
-    { prepare: 'load_card_owner_as' },
-  );
-  const row = rows[0];
-  // An unknown organization answers the same 404 as one the caller is not a member of.
-  if (!row) throw notFound('Organization');
-  return { memberRole: row.member_role ?? undefined, customerReference: row.provider_customer_reference, hasDefault: row.has_default };
-}
-
 /**
- * Serialises card changes of one organization (as `lockOrganizationForCards`) and reads the caller's role again in
- * the same statement: the membership may have changed during the provider call.
+ * Optimistic first: each write is one statement without a lock, and a concurrent change of the organization's cards
+ * costs one more. Cards that keep changing under it are written under the organization's lock, where no other card
+ * write runs: there the first write can only miss the default guess, and the second one fits.
  */
-async function lockOrganizationForCardsAs(tx: Queryable, organizationId: string, actor: Actor): Promise<Role | undefined> {
-  const { rows } = await tx.query<{ member_role: Role | null }>(
-    `SELECT m.role AS member_role
-       FROM organizations o
-       LEFT JOIN memberships m ON m.organization_id = o.id AND m.user_id = $2
-      WHERE o.id = $1
-        FOR UPDATE OF o`,
-    [organizationId, actor.type === 'user' ? actor.userId : null],
-    { prepare: 'lock_organization_for_cards_as' },
-  );
-  const row = rows[0];
-  if (!row) throw notFound('Organization');
-  return row.member_role ?? undefined;
+async function storeAttachedCard(
+  context: AppContext,
+  caller: Caller,
+  organizationId: string,
+  attached: AttachedPaymentMethod,
+  hadDefault: boolean,
+): Promise<AddCreditCardResult> {
+  // The first card becomes the default: guessed from the entry, checked by the write.
+  let isDefault = !hadDefault;
+  const attempt = async (db: Queryable): Promise<AddCreditCardResult | null> => {
+    const now = context.clock.now();
+    const card = newCreditCard(context, organizationId, attached, isDefault, now);
+    const written = await writeCreditCard(db, caller, card, attached.fingerprint);
+    if (written.outcome === 'created') return { card: viewCreditCard(card, now), created: true };
+    if (written.outcome === 'same_card') return { card: viewCreditCard(written.sameCard, now), created: false };
+    isDefault = written.nextGuess;
+    return null;
+  };
+  const stored = (await attempt(context.database)) ?? (await attempt(context.database));
+  if (stored) return stored;
+  return context.database.transaction(async (tx) => {
+    await enterOrganization(tx, caller, { id: organizationId }, 'billing.write', { lock: 'update' });
+    const underLock = (await attempt(tx)) ?? (await attempt(tx));
+    if (underLock) return underLock;
+    throw conflict('concurrent_update', "The organization's cards are being changed by others; try again"); // unreachable under the lock
+  });
 }
 
 type WriteOutcome =
   | { outcome: 'created' }
   | { outcome: 'same_card'; sameCard: CreditCard }
-  /** `card.isDefault` was a wrong guess: nothing was written. */
-  | { outcome: 'default_changed'; hasDefault: boolean };
+  /** Nothing was written: `card.isDefault` was a wrong guess, or a card written meanwhile took its place. */
+  | { outcome: 'retry'; nextGuess: boolean };
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
 
-/**
- * One statement, under the organization lock: when the same card (same fingerprint) is stored already, queues the
- * detach of the duplicate and answers the stored card; otherwise inserts `card` with its audit event, provided that
- * `card.isDefault` is right (no default card yet); otherwise writes nothing and says whether a default exists.
- */
-async function writeCreditCard(tx: Queryable, request: Caller, card: CreditCard, fingerprint: string): Promise<WriteOutcome> {
-  const parameters: unknown[] = [card.organizationId, fingerprint, card.isDefault];
-  const insert = creditCardInsertFrom('fits', parameters.length + 1, card, fingerprint);
-  parameters.push(...insert.parameters);
-  const audit = auditEventInsertFrom('inserted', parameters.length + 1, request, card.createdAt, {
-    organizationId: card.organizationId,
-    type: PAYMENT_METHOD_ADD,
-    changes: {
-      creditCardId: card.id,
-      brand: card.brand,
-      last4: card.last4,
-      expiryMonth: card.expiryMonth,
-      expiryYear: card.expiryYear,
-      isDefault: card.isDefault,
-    },
-  });
-  parameters.push(...audit.parameters);
-  const detachPayload: DetachPaymentMethodPayload = { provider: card.provider, providerReference: card.providerReference };
-  const detach = JobQueue.insertFrom('same', parameters.length + 1, detachPaymentMethodQueue, detachPayload);
-  parameters.push(...detach.parameters);
+interface WriteAnswer {
+  organization_found: boolean;
+  member_role: Role | null;
+  attempted: boolean;
+  created: boolean;
+  has_default: boolean;
+}
 
-  const { rows } = await tx.query<{ created: boolean; has_default: boolean } & Nullable<CreditCardRow>>(
-    `WITH same AS (
-       SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = $1::uuid AND fingerprint = $2::text
-     ), has_default AS (
-       SELECT EXISTS (SELECT 1 FROM payment_methods WHERE organization_id = $1::uuid AND is_default) AS value
-     ), fits AS (
-       SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM same) AND $3::boolean <> (SELECT value FROM has_default)
-     ), inserted AS (
-       ${insert.sql}
-       RETURNING id
-     ), audit AS (
-       ${audit.sql}
-     ), detach AS (
-       ${detach.sql}
-     )
-     SELECT EXISTS (SELECT 1 FROM inserted) AS created, (SELECT value FROM has_default) AS has_default, same.*
-       FROM (VALUES (1)) AS one
-       LEFT JOIN same ON true`,
-    parameters,
+/**
+ * One statement, no transaction. It enters the organization again (a key-share lock on its row, and the caller's
+ * role: a membership removed during the provider call writes nothing), then:
+ * - when the same card (same fingerprint) is stored already, queues the detach of the duplicate and answers it;
+ * - otherwise inserts `card` with its audit event, provided that `card.isDefault` is right (no default card yet);
+ * - otherwise writes nothing and says whether a default exists.
+ *
+ * The unique indexes keep the rules (one default per organization, one row per card), so concurrent writes need no
+ * organization-wide lock: the insert skips a row that a concurrent write committed first (`ON CONFLICT DO NOTHING`)
+ * and the next attempt, with a fresh snapshot, sees it. The default card is read `FOR SHARE`, after the organization
+ * row (the order `deleteCreditCard` takes them in, so neither waits for the other in a circle): a default being
+ * deleted meanwhile makes this write wait, then find it gone, so that a card is never added beside a default that no
+ * longer exists.
+ */
+async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, fingerprint: string): Promise<WriteOutcome> {
+  const audit = insertAuditEvent(
+    caller,
+    card.createdAt,
+    {
+      organizationId: card.organizationId,
+      type: PAYMENT_METHOD_ADD,
+      changes: {
+        creditCardId: card.id,
+        brand: card.brand,
+        last4: card.last4,
+        expiryMonth: card.expiryMonth,
+        expiryYear: card.expiryYear,
+        isDefault: card.isDefault,
+      },
+    },
+    raw('inserted'),
+  );
+  const detachPayload: DetachPaymentMethodPayload = { provider: card.provider, providerReference: card.providerReference };
+  const trusted = caller.actor.type !== 'user'; // tokens, operators, the system: checked without a membership
+
+  const { rows } = await db.query<WriteAnswer & Nullable<CreditCardRow>>(
+    sql`WITH entry AS (
+          ${organizationEntryStatement(caller, { id: card.organizationId }, { lock: 'key share' })}
+        ), allowed AS (
+          SELECT 1 FROM entry WHERE ${trusted}::boolean OR entry.member_role = ANY(${rolesParameter('billing.write')})
+        ), same AS (
+          SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = ${card.organizationId}::uuid AND fingerprint = ${fingerprint}::text
+        ), current_default AS (
+          SELECT id FROM payment_methods WHERE organization_id = (SELECT id FROM entry) AND is_default FOR SHARE
+        ), has_default AS (
+          SELECT EXISTS (SELECT 1 FROM current_default) AS value
+        ), fits AS (
+          SELECT 1 FROM allowed
+           WHERE NOT EXISTS (SELECT 1 FROM same) AND ${card.isDefault}::boolean <> (SELECT value FROM has_default)
+        ), inserted AS (
+          ${insertCreditCard(card, fingerprint, raw('fits'))}
+          ON CONFLICT DO NOTHING
+          RETURNING id
+        ), audit AS (
+          ${audit}
+        ), duplicate AS (
+          SELECT 1 FROM same, allowed
+        ), detach AS (
+          ${insertJob(detachPaymentMethodQueue, detachPayload, {}, raw('duplicate'))}
+        )
+        SELECT EXISTS (SELECT 1 FROM entry) AS organization_found, (SELECT member_role FROM entry) AS member_role,
+               EXISTS (SELECT 1 FROM fits) AS attempted, EXISTS (SELECT 1 FROM inserted) AS created,
+               (SELECT value FROM has_default) AS has_default, same.*
+          FROM (VALUES (1)) AS one
+          LEFT JOIN same ON true`,
     { prepare: 'write_credit_card' },
   );
   const row = rows[0];
   if (!row) throw new Error('the card write answered no row');
+  if (!row.organization_found) throw notFound('Organization'); // deleted during the provider call
+  checkAccess(caller.actor, card.organizationId, row.member_role ?? undefined, 'billing.write');
   if (row.created) return { outcome: 'created' };
   if (isPresent(row)) return { outcome: 'same_card', sameCard: toCreditCard(row) };
-  return { outcome: 'default_changed', hasDefault: row.has_default };
+  // A conflict: a card written meanwhile is the same card (the next attempt answers it) or the new default.
+  if (row.attempted) return { outcome: 'retry', nextGuess: false };
+  return { outcome: 'retry', nextGuess: !row.has_default };
 }
 
 /** A LEFT JOIN that found the card has its (NOT NULL) id. */

@@ -2,6 +2,7 @@
  * A card of an organization as Bursar keeps it (table `payment_methods`): the provider's reference and what a person
  * needs to recognise the card. Never the number or the CVV.
  */
+import sql, { empty, type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import { isCardExpired } from '../../domain/card.js';
 import { notFound } from '../../errors.js';
@@ -41,8 +42,7 @@ export interface CreditCardRow {
   created_at: Date;
 }
 
-export const creditCardColumns =
-  'id, organization_id, provider, provider_reference, brand, last4, expiry_month, expiry_year, is_default, created_at';
+export const creditCardColumns = sql`id, organization_id, provider, provider_reference, brand, last4, expiry_month, expiry_year, is_default, created_at`;
 
 export function toCreditCard(row: CreditCardRow): CreditCard {
   return {
@@ -66,9 +66,8 @@ export function viewCreditCard(card: CreditCard, now: Date): CreditCardView {
 /** Default card first, then the newest first: the order the organization sees. */
 export async function listCreditCardRows(db: Queryable, organizationId: string): Promise<CreditCard[]> {
   const { rows } = await db.query<CreditCardRow>(
-    `SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = $1
-      ORDER BY is_default DESC, created_at DESC, id DESC`,
-    [organizationId],
+    sql`SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = ${organizationId}::uuid
+         ORDER BY is_default DESC, created_at DESC, id DESC`,
   );
   return rows.map(toCreditCard);
 }
@@ -76,46 +75,21 @@ export async function listCreditCardRows(db: Queryable, organizationId: string):
 /** Another organization's card answers exactly like an unknown one. */
 export async function loadCreditCard(db: Queryable, organizationId: string, creditCardId: string): Promise<CreditCard> {
   const { rows } = await db.query<CreditCardRow>(
-    `SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = $1 AND id = $2`,
-    [organizationId, creditCardId],
+    sql`SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = ${organizationId}::uuid AND id = ${creditCardId}::uuid`,
   );
   if (!rows[0]) throw notFound('Credit card');
   return toCreditCard(rows[0]);
 }
 
 /**
- * A card row as a part of a larger statement: inserted only if `source` (a CTE of that statement) yields a row. Placeholders start at `$firstParameter`; add `RETURNING …` as needed.
+ * The one `INSERT INTO payment_methods`. With `from` (a CTE of a larger statement) the card is inserted only if that
+ * CTE yields a row. Add `ON CONFLICT …` and `RETURNING …` as needed.
  */
-export function creditCardInsertFrom(
-  source: string,
-  firstParameter: number,
-  card: CreditCard,
-  fingerprint: string,
-): { sql: string; parameters: unknown[] } {
-  const casts = ['uuid', 'uuid', 'text', 'text', 'text', 'text', 'int4', 'int4', 'text', 'boolean', 'timestamptz'];
-  const placeholders = casts.map((cast, index) => `$${firstParameter + index}::${cast}`).join(', ');
-  return {
-    sql: `INSERT INTO payment_methods (id, organization_id, provider, provider_reference, brand, last4, expiry_month, expiry_year,
-                                      fingerprint, is_default, created_at)
-          SELECT ${placeholders} FROM ${source}`,
-    parameters: [
-      card.id,
-      card.organizationId,
-      card.provider,
-      card.providerReference,
-      card.brand,
-      card.last4,
-      card.expiryMonth,
-      card.expiryYear,
-      fingerprint,
-      card.isDefault,
-      card.createdAt,
-    ],
-  };
-}
-
-/** Serialises card changes of one organization (the default rule reads, then writes). */
-export async function lockOrganizationForCards(db: Queryable, organizationId: string): Promise<void> {
-  const { rows } = await db.query('SELECT id FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
-  if (rows.length === 0) throw notFound('Organization');
+export function insertCreditCard(card: CreditCard, fingerprint: string, from?: Sql): Sql {
+  return sql`INSERT INTO payment_methods (id, organization_id, provider, provider_reference, brand, last4, expiry_month, expiry_year,
+                                          fingerprint, is_default, created_at)
+    SELECT ${card.id}::uuid, ${card.organizationId}::uuid, ${card.provider}::text, ${card.providerReference}::text, ${card.brand}::text,
+           ${card.last4}::text, ${card.expiryMonth}::int4, ${card.expiryYear}::int4, ${fingerprint}::text, ${card.isDefault}::boolean,
+           ${card.createdAt}::timestamptz
+    ${from ? sql`FROM ${from}` : empty}`;
 }

@@ -1,37 +1,40 @@
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Caller } from '../../domain/actor.js';
-import { authorize } from '../access/authorize.js';
-import { loadCreditCard, lockOrganizationForCards, PAYMENT_METHOD_REMOVE, type CreditCard } from './credit-card.js';
+import { enterOrganization } from '../organizations/organization-access.js';
+import { loadCreditCard, PAYMENT_METHOD_REMOVE, type CreditCard } from './credit-card.js';
 import { enqueueDetachPaymentMethod } from './detach-payment-method.js';
 
 /**
  * Removes a card: one transaction deletes the row, promotes the most recent remaining card when the default went,
- * records the audit event and queues the provider-side detach, which runs after the commit.
+ * records the audit event and queues the provider-side detach, which runs after the commit. The organization lock
+ * serialises deletions; a card added meanwhile waits for this transaction on the default card's row (see
+ * `addCreditCard`) and the promotion, a statement of its own, sees a card added before it.
  */
 export async function deleteCreditCard(
   context: AppContext,
-  request: Caller,
+  caller: Caller,
   input: { organizationId: string; creditCardId: string },
 ): Promise<{ deleted: CreditCard; promotedCreditCardId: string | null }> {
+  const { organizationId } = input;
   const result = await context.database.transaction(async (tx) => {
-    await authorize(tx, request.actor, input.organizationId, 'billing');
-    await lockOrganizationForCards(tx, input.organizationId);
+    await enterOrganization(tx, caller, { id: organizationId }, 'billing.write', { lock: 'update' });
     const now = context.clock.now();
-    const card = await loadCreditCard(tx, input.organizationId, input.creditCardId);
-    await tx.query('DELETE FROM payment_methods WHERE organization_id = $1 AND id = $2', [input.organizationId, card.id]);
+    const card = await loadCreditCard(tx, organizationId, input.creditCardId);
+    await tx.query(sql`DELETE FROM payment_methods WHERE organization_id = ${organizationId}::uuid AND id = ${card.id}::uuid`);
     let promotedCreditCardId: string | null = null;
     if (card.isDefault) {
       const { rows } = await tx.query<{ id: string }>(
-        `UPDATE payment_methods SET is_default = true
-          WHERE id = (SELECT id FROM payment_methods WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1)
-          RETURNING id`,
-        [input.organizationId],
+        sql`UPDATE payment_methods SET is_default = true
+             WHERE id = (SELECT id FROM payment_methods WHERE organization_id = ${organizationId}::uuid
+                          ORDER BY created_at DESC, id DESC LIMIT 1)
+             RETURNING id`,
       );
       promotedCreditCardId = rows[0]?.id ?? null;
     }
-    await recordAuditEvent(tx, request, now, {
-      organizationId: input.organizationId,
+    await recordAuditEvent(tx, caller, now, {
+      organizationId,
       type: PAYMENT_METHOD_REMOVE,
       changes: {
         creditCardId: card.id,

@@ -5,6 +5,7 @@
  */
 import type { AppContext } from '../../app-context.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
+import { readProviderCustomerReference } from './ensure-provider-customer.js';
 import { providerCustomerDetails } from './provider-customer-details.js';
 
 export interface SyncProviderCustomerPayload {
@@ -18,16 +19,12 @@ export function isSyncProviderCustomerPayload(payload: unknown): payload is Sync
 export type SyncOutcome = 'updated' | 'no_customer_yet' | 'organization_gone';
 
 export async function syncProviderCustomer(context: AppContext, organizationId: string): Promise<SyncOutcome> {
-  const { rows } = await context.database.query<{ provider_customer_reference: string | null }>(
-    'SELECT provider_customer_reference FROM organizations WHERE id = $1',
-    [organizationId],
-  );
-  const row = rows[0];
-  if (!row) return 'organization_gone';
+  const reference = await readProviderCustomerReference(context.database, organizationId);
+  if (reference === undefined) return 'organization_gone';
   // No customer yet: ensureProviderCustomer creates it from the profile as it is then, so there is nothing to copy.
-  if (row.provider_customer_reference === null) return 'no_customer_yet';
+  if (reference === null) return 'no_customer_yet';
   // The current profile, not the one of the change that queued the job: a late job never sends stale details.
   const profile = await loadBillingProfile(context.database, organizationId);
-  await context.payments.upsertCustomer(row.provider_customer_reference, providerCustomerDetails(profile));
+  await context.payments.upsertCustomer(reference, providerCustomerDetails(profile));
   return 'updated';
 }

@@ -63,15 +63,28 @@ export type PaymentFailureCode =
   | 'incorrect_number'
   | 'provider_unavailable';
 
+/** What a person is told for each refusal, whichever provider refused: the adapters pass their own text only when it says more. */
+export const paymentFailureMessages: Readonly<Record<PaymentFailureCode, string>> = {
+  card_declined: 'The card was declined.',
+  expired_card: 'The card has expired.',
+  incorrect_cvc: "The card's security code is incorrect.",
+  processing_error: 'An error occurred while processing the card. Try again later.',
+  incorrect_number: 'The card number is incorrect.',
+  provider_unavailable: 'The payment provider is unavailable. Try again later.',
+};
+
 export class PaymentProviderError extends Error {
   constructor(
     readonly code: PaymentFailureCode,
-    message: string,
+    message: string = paymentFailureMessages[code],
   ) {
     super(message);
     this.name = 'PaymentProviderError';
   }
 }
+
+/** A token the provider never issued (or one of another account). */
+export const unknownCardToken = (): PaymentProviderError => new PaymentProviderError('incorrect_number', 'Unknown card token');
 
 export interface PaymentProvider {
   readonly name: 'sandbox' | 'stripe';

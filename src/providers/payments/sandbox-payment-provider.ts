@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import { isKnownCurrency } from '../../domain/money.js';
 import {
   PaymentProviderError,
+  unknownCardToken,
   type AttachedPaymentMethod,
   type CardInput,
   type ChargeRequest,
@@ -71,15 +72,6 @@ const TEST_TOKENS: ReadonlyMap<string, string> = new Map([
   ['tok_chargeCustomerFail', '4000000000000341'],
 ]);
 
-const FAILURE_MESSAGES: Record<PaymentFailureCode, string> = {
-  card_declined: 'The card was declined.',
-  expired_card: 'The card has expired.',
-  incorrect_cvc: "The card's security code is incorrect.",
-  processing_error: 'An error occurred while processing the card. Try again later.',
-  incorrect_number: 'The card number is incorrect.',
-  provider_unavailable: 'The payment provider is unavailable. Try again later.',
-};
-
 // card-validator's type names, renamed to the provider vocabulary (`amex`, `diners`) so both adapters agree.
 const BRAND_NAMES: Readonly<Record<string, string>> = {
   'american-express': 'amex',
@@ -106,10 +98,6 @@ interface MutableCharge {
   currency: string;
   description: string;
   refundedMinor: bigint;
-}
-
-function refuse(code: PaymentFailureCode, message = FAILURE_MESSAGES[code]): PaymentProviderError {
-  return new PaymentProviderError(code, message);
 }
 
 function reference(prefix: string): string {
@@ -214,7 +202,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
     let cvv: string | null;
     if (card.kind === 'token') {
       const tokenDigits = TEST_TOKENS.get(card.token);
-      if (tokenDigits === undefined) throw refuse('incorrect_number', 'Unknown card token');
+      if (tokenDigits === undefined) throw unknownCardToken();
       digits = tokenDigits;
       // Test tokens carry a card valid for another year, as the real provider's do.
       const now = this.clock.now();
@@ -229,12 +217,12 @@ export class SandboxPaymentProvider implements PaymentProvider {
     }
 
     const verification = cardValidator.number(digits);
-    if (!/^\d{12,19}$/.test(digits) || !verification.isValid || !verification.card) throw refuse('incorrect_number');
-    if (!this.isUnexpired(expiryMonth, expiryYear)) throw refuse('expired_card');
-    if (cvv !== null && !cardValidator.cvv(cvv, verification.card.code.size).isValid) throw refuse('incorrect_cvc');
+    if (!/^\d{12,19}$/.test(digits) || !verification.isValid || !verification.card) throw new PaymentProviderError('incorrect_number');
+    if (!this.isUnexpired(expiryMonth, expiryYear)) throw new PaymentProviderError('expired_card');
+    if (cvv !== null && !cardValidator.cvv(cvv, verification.card.code.size).isValid) throw new PaymentProviderError('incorrect_cvc');
 
     const behaviour = TEST_CARD_BEHAVIOURS.get(digits) ?? { kind: 'ok' };
-    if (behaviour.kind === 'refuse_attach') throw refuse(behaviour.code);
+    if (behaviour.kind === 'refuse_attach') throw new PaymentProviderError(behaviour.code);
 
     const type = verification.card.type;
     const stored: StoredPaymentMethod = {
@@ -293,9 +281,9 @@ export class SandboxPaymentProvider implements PaymentProvider {
     if (!method || !method.attached || method.customerReference !== request.customerReference) {
       throw new Error(`Payment method ${request.paymentMethodReference} is not attached to ${request.customerReference}`);
     }
-    if (method.behaviour.kind === 'refuse_charge') throw refuse(method.behaviour.code);
+    if (method.behaviour.kind === 'refuse_charge') throw new PaymentProviderError(method.behaviour.code);
     // A card that expired since it was attached is refused like a real processor would.
-    if (!this.isUnexpired(method.expiryMonth, method.expiryYear)) throw refuse('expired_card');
+    if (!this.isUnexpired(method.expiryMonth, method.expiryYear)) throw new PaymentProviderError('expired_card');
 
     const charge: MutableCharge = {
       chargeReference: reference('ch'),

@@ -7,6 +7,7 @@ import Stripe from 'stripe';
 import { currencyDecimals, toSafeInteger } from '../../domain/money.js';
 import {
   PaymentProviderError,
+  unknownCardToken,
   type AttachedPaymentMethod,
   type CardInput,
   type ChargeRequest,
@@ -56,15 +57,6 @@ export function toStripeAmount(amountMinor: bigint, currency: string): number {
   return toSafeInteger(amount);
 }
 
-const FAILURE_MESSAGES: Record<PaymentFailureCode, string> = {
-  card_declined: 'The card was declined.',
-  expired_card: 'The card has expired.',
-  incorrect_cvc: "The card's security code is incorrect.",
-  processing_error: 'An error occurred while processing the card. Try again later.',
-  incorrect_number: 'The card number is incorrect.',
-  provider_unavailable: 'The payment provider is unavailable. Try again later.',
-};
-
 // Stripe `code` / `decline_code` values that have a code of ours; anything else from a card error is a decline.
 const CARD_CODES: Readonly<Record<string, PaymentFailureCode>> = {
   card_declined: 'card_declined',
@@ -112,14 +104,14 @@ function translateError(error: unknown, action: string, secrets: readonly string
   // Card problems sometimes arrive as invalid-request errors (e.g. invalid_number), so the code decides too.
   if (error instanceof Stripe.errors.StripeCardError || mapped !== null) {
     const code = mapped ?? 'card_declined';
-    return new PaymentProviderError(code, FAILURE_MESSAGES[code]);
+    return new PaymentProviderError(code);
   }
   if (
     error instanceof Stripe.errors.StripeConnectionError ||
     error instanceof Stripe.errors.StripeAPIError ||
     error instanceof Stripe.errors.StripeRateLimitError
   ) {
-    return new PaymentProviderError('provider_unavailable', FAILURE_MESSAGES.provider_unavailable);
+    return new PaymentProviderError('provider_unavailable');
   }
   const parts = [error.type, error.code, error.requestId ? `request ${error.requestId}` : undefined].filter(Boolean);
   return new Error(`Stripe ${action} failed (${parts.join(', ')}): ${scrub(error.message, secrets)}`);
@@ -253,7 +245,7 @@ export class StripePaymentProvider implements PaymentProvider {
     } catch (error) {
       // The only object a card create refers to is the token, so "no such object" means an unknown token.
       if (card.kind === 'token' && error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'resource_missing') {
-        throw new PaymentProviderError('incorrect_number', 'Unknown card token');
+        throw unknownCardToken();
       }
       throw translateError(error, 'payment method create', secrets);
     }
@@ -317,7 +309,7 @@ export class StripePaymentProvider implements PaymentProvider {
     if (intent.status === 'requires_action') {
       throw new PaymentProviderError('card_declined', 'The card issuer requires the customer to authenticate this payment.');
     }
-    if (intent.status === 'requires_payment_method') throw new PaymentProviderError('card_declined', FAILURE_MESSAGES.card_declined);
+    if (intent.status === 'requires_payment_method') throw new PaymentProviderError('card_declined');
     throw new PaymentProviderError('processing_error', `The payment did not complete (status ${intent.status}).`);
   }
 
