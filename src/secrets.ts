@@ -4,6 +4,7 @@
  * and printed once.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import sql from 'sql-template-tag';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 
@@ -29,11 +30,10 @@ export function hashesEqual(aHex: string, bHex: string): boolean {
 async function getOrCreateSetting(database: Database, key: string, create: () => string): Promise<{ value: string; created: boolean }> {
   const candidate = create();
   const inserted = await database.query<{ value: string }>(
-    'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING value',
-    [key, candidate],
+    sql`INSERT INTO settings (key, value) VALUES (${key}, ${candidate}) ON CONFLICT (key) DO NOTHING RETURNING value`,
   );
   if (inserted.rows[0]) return { value: inserted.rows[0].value, created: true };
-  const existing = await database.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+  const existing = await database.query<{ value: string }>(sql`SELECT value FROM settings WHERE key = ${key}`);
   return { value: existing.rows[0]!.value, created: false };
 }
 

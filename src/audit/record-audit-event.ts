@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import sql, { empty, Sql } from 'sql-template-tag';
 import type { Queryable } from '../db/database.js';
 import { actorId, type Caller } from '../domain/actor.js';
@@ -37,14 +36,4 @@ export function insertAuditEvent(caller: Caller, at: Date, event: AuditEvent, fr
 /** Written in the same transaction as the change it records, so one never exists without the other. */
 export async function recordAuditEvent(tx: Queryable, caller: Caller, at: Date, event: AuditEvent): Promise<void> {
   await tx.query(insertAuditEvent(caller, at, event));
-}
-
-/** TRANSITIONAL (issue 7): the hand-numbered form, removed once every caller composes `insertAuditEvent`. */
-export function auditEventInsertFrom(source: string, firstParameter: number, caller: Caller, at: Date, event: AuditEvent): { sql: string; parameters: unknown[] } {
-  const casts = ['uuid', 'uuid', 'text', 'text', 'text', 'text', 'jsonb', 'text', 'timestamptz'];
-  const placeholders = casts.map((cast, index) => `$${firstParameter + index}::${cast}`).join(', ');
-  return {
-    sql: `INSERT INTO audit_events (id, organization_id, type, actor_type, actor_id, surface, changes, request_id, created_at) SELECT ${placeholders} FROM ${source}`,
-    parameters: [randomUUID(), event.organizationId, event.type, caller.actor.type, actorId(caller.actor), caller.surface, auditJson(event.changes), caller.requestId, at],
-  };
 }

@@ -21,11 +21,9 @@ export interface QueryOptions {
 }
 
 export interface Queryable {
-  /**
-   * Runs one statement written with the `sql` tag of `sql-template-tag` (it numbers the placeholders and composes
-   * fragments). The plain text form is kept for the statements not yet written with the tag.
-   */
+  /** Runs one statement written with the `sql` tag of `sql-template-tag` (it numbers placeholders and composes fragments). */
   query<Row = Record<string, unknown>>(statement: Sql, options?: QueryOptions): Promise<QueryResult<Row>>;
+  /** Plain text with numbered parameters: for tests and benchmarks only (a test in the suite keeps `src/` off it). */
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<Row>>;
   /** Runs a script of several statements without parameters (migrations). */
   execute(script: string): Promise<void>;

@@ -90,14 +90,6 @@ export class JobQueue {
     await tx.query(insertJobs(jobs));
   }
 
-  /** TRANSITIONAL (issue 7): the hand-numbered form, removed once every caller composes `insertJob`. */
-  static insertFrom(source: string, firstParameter: number, queue: string, payload: unknown): { sql: string; parameters: unknown[] } {
-    return {
-      sql: `INSERT INTO jobs (queue, payload) SELECT $${firstParameter}::text, $${firstParameter + 1}::jsonb FROM ${source}`,
-      parameters: [queue, JSON.stringify(payload)],
-    };
-  }
-
   /** Forgets jobs that completed more than `olderThanDays` ago (failed ones stay for inspection). */
   async purgeCompleted(olderThanDays = 7): Promise<number> {
     const { rowCount } = await this.database.query(
