@@ -84,3 +84,15 @@ test('the check sees imports at all', () => {
   assert.ok([...graph.values()].some((imports) => imports.length > 0));
   assert.ok(files.length > 50);
 });
+
+test('src/ writes SQL only with the sql tag (no plain text statements with hand-numbered parameters)', () => {
+  const plain: string[] = [];
+  for (const file of files) {
+    if (name(file) === path.join('db', 'database.ts')) continue; // the driver adapter itself
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/\.query(?:<[^()]*?>)?\(\s*['"`]/g)) {
+      plain.push(`${name(file)}:${text.slice(0, match.index).split('\n').length}`);
+    }
+  }
+  assert.deepEqual(plain, [], `statements written as plain text:\n${plain.join('\n')}`);
+});

@@ -14,7 +14,7 @@ import { fieldOf, stringField } from '../../jobs/job-payload.js';
 import { chargeInvoiceQueue } from '../../jobs/queues.js';
 import { PaymentProviderError } from '../../providers/payments/payment-provider.js';
 import { ensureProviderCustomer } from '../payment-methods/ensure-provider-customer.js';
-import { findInvoice, type Invoice } from './invoice.js';
+import { findInvoice } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
 import { invoiceEmailJob } from './send-invoice-email.js';
 
