@@ -78,9 +78,9 @@ function toBillingAddress(row: AddressRow): BillingAddress {
   };
 }
 
-type PostalAddressRow = Pick<AddressRow, 'company' | 'address_line1' | 'address_line2' | 'city' | 'state' | 'postal_code' | 'country'>;
+export type PostalAddressRow = Pick<AddressRow, 'company' | 'address_line1' | 'address_line2' | 'city' | 'state' | 'postal_code' | 'country'>;
 
-function toPostalAddress(row: PostalAddressRow): PostalAddress {
+export function toPostalAddress(row: PostalAddressRow): PostalAddress {
   return {
     company: row.company,
     addressLine1: row.address_line1,

@@ -4,6 +4,7 @@
  */
 import sql from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
+import { toPostalAddress, type PostalAddressRow } from '../addresses/billing-address.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
 import type { PlanFeeLine } from '../../domain/proration.js';
 import { loadClusterChargesForOrganizations, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
@@ -23,7 +24,7 @@ export interface OrganizationToInvoice {
   clusterCharges: ClusterPeriodCharge[];
 }
 
-interface OrganizationRow {
+type OrganizationRow = PostalAddressRow & {
   id: string;
   currency: string;
   trial_ends_at: Date | null;
@@ -34,14 +35,7 @@ interface OrganizationRow {
   contact_last_name: string | null;
   email: string | null;
   tax_id: string | null;
-  company: string | null;
-  address_line1: string | null;
-  address_line2: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  country: string | null;
-}
+};
 
 /**
  * The invoicing lock of each organization, taken in one fixed order (the ids' bytes): billing runs, reruns and
@@ -92,18 +86,14 @@ async function readOrganizations(tx: Queryable, organizationIds: readonly string
 }
 
 function toBillTo(row: OrganizationRow): BillToFields {
+  const { company, ...address } = toPostalAddress(row);
   return {
     contactFirstName: row.contact_first_name,
     contactLastName: row.contact_last_name,
     email: row.email,
     taxId: row.tax_id,
-    companyName: row.company,
-    addressLine1: row.address_line1,
-    addressLine2: row.address_line2,
-    city: row.city,
-    state: row.state,
-    postalCode: row.postal_code,
-    country: row.country,
+    companyName: company,
+    ...address,
   };
 }
 

@@ -4,17 +4,10 @@ import { isKnownCurrency } from '../../domain/money.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
 import { requireOperator } from '../organizations/organization-access.js';
-import { findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan, type PlanKind } from './plan.js';
+import { findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan } from './plan.js';
 import { planHasSubscriptions } from './plan-subscriptions.js';
 
-export interface PutPlanInput {
-  code: string;
-  name: string;
-  monthlyPriceMinor: bigint;
-  currency: string;
-  kind: PlanKind;
-  trialDays: number;
-}
+export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt'>;
 
 export const PLAN_CREATE = 'PLAN_CREATE';
 export const PLAN_UPDATE = 'PLAN_UPDATE';
