@@ -18,6 +18,7 @@ import {
   type JoinedCreditCodeRow,
 } from './credit-code.js';
 import { insertLedgerEntry, newLedgerEntry, type CreditLedgerEntry } from './credit-ledger.js';
+import type { Nullable } from '../../domain/present.js';
 
 export interface RedeemCreditCodeInput {
   organizationId: string;
@@ -93,7 +94,6 @@ interface RedemptionState {
   alreadyRedeemed: boolean;
 }
 
-type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 /** Enters the organization (billing write) reading its currency, the code, and whether the organization redeemed it: one round trip. */
 async function enterForRedemption(tx: Queryable, caller: Caller, organizationId: string, normalizedCode: string | null): Promise<RedemptionState> {

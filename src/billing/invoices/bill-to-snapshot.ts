@@ -3,10 +3,7 @@ import type { Config } from '../../config.js';
 import { countryNameFromCode, joinContactName, normalizeCountryCode } from '../../domain/billing-profile.js';
 import type { ProfileValues } from '../profile/billing-profile.js';
 import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
-
-function present(value: string | null): string | null {
-  return value !== null && value.trim() !== '' ? value.trim() : null;
-}
+import { presentTrimmed } from '../../domain/present.js';
 
 /** What the bill-to block is made of: the profile's contact, e-mail and VAT id, and its default address. */
 export type BillToFields = Pick<
@@ -19,10 +16,10 @@ export type BillToFields = Pick<
  * none of those is set, so that the invoice names its recipient somehow.
  */
 export function billToSnapshot(profile: BillToFields): BillToSnapshot {
-  const company = present(profile.companyName);
-  const contactName = present(joinContactName(profile.contactFirstName, profile.contactLastName));
-  const cityLine = [present(profile.postalCode), present(profile.city)].filter((part) => part !== null).join(' ');
-  const addressLines = [present(profile.addressLine1), present(profile.addressLine2), present(cityLine), present(profile.state)].filter(
+  const company = presentTrimmed(profile.companyName);
+  const contactName = presentTrimmed(joinContactName(profile.contactFirstName, profile.contactLastName));
+  const cityLine = [presentTrimmed(profile.postalCode), presentTrimmed(profile.city)].filter((part) => part !== null).join(' ');
+  const addressLines = [presentTrimmed(profile.addressLine1), presentTrimmed(profile.addressLine2), presentTrimmed(cityLine), presentTrimmed(profile.state)].filter(
     (line): line is string => line !== null,
   );
   const country = profile.country === null ? null : normalizeCountryCode(profile.country);
@@ -30,11 +27,11 @@ export function billToSnapshot(profile: BillToFields): BillToSnapshot {
   return {
     company,
     contactName,
-    email: nothingElse ? present(profile.email) : null,
+    email: nothingElse ? presentTrimmed(profile.email) : null,
     addressLines,
     country,
     countryName: country === null ? null : countryNameFromCode(country),
-    taxId: present(profile.taxId),
+    taxId: presentTrimmed(profile.taxId),
   };
 }
 

@@ -28,6 +28,7 @@ import {
 } from './credit-card.js';
 import { enqueueDetachPaymentMethod, type DetachPaymentMethodPayload } from './detach-payment-method.js';
 import { createProviderCustomer } from './ensure-provider-customer.js';
+import type { Nullable } from '../../domain/present.js';
 
 /** Either a provider token (the card was tokenised in the browser), or the card details to hand to the provider. */
 export interface AddCreditCardInput {
@@ -141,7 +142,6 @@ type WriteOutcome =
   /** Nothing was written: `card.isDefault` was a wrong guess, or a card written meanwhile took its place. */
   | { outcome: 'retry'; nextGuess: boolean };
 
-type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 interface WriteAnswer {
   organization_found: boolean;

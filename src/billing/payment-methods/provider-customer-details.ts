@@ -2,10 +2,7 @@
 import { joinContactName } from '../../domain/billing-profile.js';
 import type { ProviderCustomerDetails } from '../../providers/payments/payment-provider.js';
 import type { BillingProfile } from '../profile/billing-profile.js';
-
-function present(value: string | null): string | null {
-  return value !== null && value.trim() !== '' ? value : null;
-}
+import { present } from '../../domain/present.js';
 
 /**
  * Name: the company if set, else the contact's name. Address: only when at least one line of it is set. Tax id: the
