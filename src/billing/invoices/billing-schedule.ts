@@ -13,6 +13,7 @@ import { executeBillingRun, type BillingRunSummary } from './execute-billing-run
 import { deleteExpiredInvoiceArchives } from './invoice-archive-store.js';
 import { purgeExpiredUsageReports } from '../usage-reports/open-signed-usage-report.js';
 import { queueDuePaymentAttempts } from './queue-due-payment-attempts.js';
+import { stringField } from '../../jobs/job-payload.js';
 
 export interface BillingRunJobPayload {
   /** 'YYYY-MM' of the period the run closes. */
@@ -56,7 +57,7 @@ export async function ensurePaymentRetrySweepScheduled(context: AppContext): Pro
 }
 
 function isBillingRunJobPayload(payload: unknown): payload is BillingRunJobPayload {
-  return typeof payload === 'object' && payload !== null && 'periodKey' in payload && typeof payload.periodKey === 'string';
+  return stringField(payload, 'periodKey') !== undefined;
 }
 
 /** The scheduled run: closes exactly the period of its key (even when it runs late), then schedules the next one. */

@@ -5,6 +5,7 @@
 import type { AppContext } from '../../app-context.js';
 import type { Queryable } from '../../db/database.js';
 import { detachPaymentMethodQueue } from '../../jobs/queues.js';
+import { stringField } from '../../jobs/job-payload.js';
 
 export interface DetachPaymentMethodPayload {
   provider: string;
@@ -12,14 +13,7 @@ export interface DetachPaymentMethodPayload {
 }
 
 export function isDetachPaymentMethodPayload(payload: unknown): payload is DetachPaymentMethodPayload {
-  return (
-    typeof payload === 'object' &&
-    payload !== null &&
-    'provider' in payload &&
-    typeof payload.provider === 'string' &&
-    'providerReference' in payload &&
-    typeof payload.providerReference === 'string'
-  );
+  return stringField(payload, 'provider') !== undefined && stringField(payload, 'providerReference') !== undefined;
 }
 
 /** Queues the detach in `tx` (the transaction that decided it), so it happens exactly when that commits. */

@@ -7,13 +7,14 @@ import type { AppContext } from '../../app-context.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
 import { readProviderCustomerReference } from './ensure-provider-customer.js';
 import { providerCustomerDetails } from './provider-customer-details.js';
+import { stringField } from '../../jobs/job-payload.js';
 
 export interface SyncProviderCustomerPayload {
   organizationId: string;
 }
 
 export function isSyncProviderCustomerPayload(payload: unknown): payload is SyncProviderCustomerPayload {
-  return typeof payload === 'object' && payload !== null && 'organizationId' in payload && typeof payload.organizationId === 'string';
+  return stringField(payload, 'organizationId') !== undefined;
 }
 
 export type SyncOutcome = 'updated' | 'no_customer_yet' | 'organization_gone';
