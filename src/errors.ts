@@ -16,6 +16,8 @@ export class BillingError extends Error {
     readonly status: number,
     message: string,
     readonly fieldErrors: FieldError[] = [],
+    /** Seconds after which a retry may succeed; surfaces send it as the `Retry-After` header. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'BillingError';
@@ -31,6 +33,16 @@ export const invalidInput = (fieldErrors: FieldError[], code = 'invalid_input') 
 export const conflict = (code: string, message: string) => new BillingError(code, 409, message);
 export const preconditionFailed = () =>
   new BillingError('precondition_failed', 412, 'The resource changed since you read it (If-Match does not match its ETag)');
+
+/** The database cannot be reached (a restart, a network fault): the request did not happen and may be retried. */
+export const databaseUnavailable = (cause?: unknown) => {
+  const error = new BillingError('database_unavailable', 503, 'The database is unavailable; retry shortly', [], 5);
+  if (cause !== undefined) error.cause = cause;
+  return error;
+};
+
+export const isDatabaseUnavailable = (error: unknown): boolean =>
+  error instanceof BillingError && error.code === 'database_unavailable';
 
 /** PostgreSQL error codes the core translates. */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {

@@ -1,6 +1,7 @@
 /** Process entry: configuration → database → migrations → server → job workers. */
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirectoryInUseError } from './db/data-directory-lock.js';
 
 /** What a newcomer needs to see at start: where the docs and the data are, the payment provider, what is not set up. */
 function startupSummary(config: Config, address: string): string[] {
@@ -35,6 +36,10 @@ try {
   if (error instanceof ConfigError) {
     console.error(`Configuration error: ${error.message}`);
     process.exit(2);
+  }
+  if (error instanceof DataDirectoryInUseError) {
+    console.error(error.message);
+    process.exit(1);
   }
   throw error;
 }

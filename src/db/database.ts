@@ -6,6 +6,8 @@ import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import type { Sql } from 'sql-template-tag';
+import { BillingError, databaseUnavailable, isDatabaseUnavailable } from '../errors.js';
+import { lockDataDirectory, type DataDirectoryLock } from './data-directory-lock.js';
 
 export interface QueryResult<Row> {
   rows: Row[];
@@ -77,7 +79,11 @@ type QueryArguments = [Sql | string, (readonly unknown[] | QueryOptions)?, Query
 class PgliteDatabase implements Database {
   readonly kind = 'pglite' as const;
   private readonly mutex = new Mutex();
-  constructor(private readonly client: PGlite) {}
+  constructor(
+    private readonly client: PGlite,
+    /** The data folder's lock, released once the folder is closed (none in memory). */
+    private readonly lock: DataDirectoryLock | null,
+  ) {}
 
   private async run<Row>(statement: Statement): Promise<QueryResult<Row>> {
     const result = await this.client.query<Row>(statement.text, statement.values);
@@ -115,14 +121,45 @@ class PgliteDatabase implements Database {
   }
 
   close(): Promise<void> {
-    return this.mutex.run(() => this.client.close());
+    return this.mutex.run(async () => {
+      try {
+        await this.client.close();
+      } finally {
+        await this.lock?.release();
+      }
+    });
   }
+}
+
+/** Socket errors of a connection that could not be made or was cut. */
+const connectionErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** SQLSTATEs of a server that shuts down, crashed or is still starting (class 08 is tested apart). */
+const unavailableServerCodes = new Set(['57P01', '57P02', '57P03']);
+/** What node-postgres says when a connection ends under it, is used after it broke, or cannot be had in time. */
+const lostConnectionMessage = /^Connection terminated|is not queryable|timeout exceeded when trying to connect/;
+
+/** Whether an error of the driver means "the database cannot be reached" rather than "this statement failed". */
+export function isConnectionError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  if (connectionErrorCodes.has(code) || unavailableServerCodes.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
+  return error instanceof Error && lostConnectionMessage.test(error.message);
+}
+
+/** The one translation of connection faults: `database_unavailable` (503 with Retry-After on every surface). */
+function translated(error: unknown): unknown {
+  if (error instanceof BillingError) return error;
+  return isConnectionError(error) ? databaseUnavailable(error) : error;
 }
 
 async function runOn<Row>(target: pg.Pool | pg.PoolClient, statement: Statement): Promise<QueryResult<Row>> {
   const { text, values, options } = statement;
-  const result = options?.prepare ? await target.query({ name: options.prepare, text, values }) : await target.query(text, values);
-  return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  try {
+    const result = options?.prepare ? await target.query({ name: options.prepare, text, values }) : await target.query(text, values);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  } catch (error) {
+    throw translated(error);
+  }
 }
 
 class PostgresDatabase implements Database {
@@ -134,27 +171,35 @@ class PostgresDatabase implements Database {
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
     try {
-      await client.query('BEGIN');
+      client = await this.pool.connect();
+    } catch (error) {
+      throw translated(error);
+    }
+    let failure: unknown = undefined;
+    try {
+      await runOn(client, statementOf('BEGIN'));
       const result = await work({
         query: <Row>(...args: QueryArguments) => runOn<Row>(client, statementOf(...args)),
         execute: async (script: string) => {
-          await client.query(script);
+          await runOn(client, statementOf(script));
         },
       });
-      await client.query('COMMIT');
+      await runOn(client, statementOf('COMMIT'));
       return result;
     } catch (error) {
+      failure = error;
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      // A connection that broke leaves the pool instead of going back to it.
+      client.release(isDatabaseUnavailable(failure) ? (failure as Error) : undefined);
     }
   }
 
   async execute(script: string): Promise<void> {
-    await this.pool.query(script);
+    await runOn(this.pool, statementOf(script));
   }
 
   close(): Promise<void> {
@@ -185,15 +230,30 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       max: options.poolSize ?? 10,
       types,
       options: options.searchPath ? `-c search_path=${options.searchPath}` : undefined,
+      // A server that swallows packets fails the request after this long instead of holding it.
+      connectionTimeoutMillis: 5000,
     });
-    pool.on('error', () => undefined); // an idle client's error must not crash the process; the next query reports it
+    // A connection's error (a server restart) must never crash the process: idle ones are the pool's, and this
+    // listener covers those checked out, even between the statements of a transaction. The statement that was
+    // running (or the next one) fails with `database_unavailable`, and the pool drops the connection.
+    pool.on('error', () => undefined);
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const database = new PostgresDatabase(pool);
     await database.query('SELECT 1');
     return database;
   }
-  if (options.dataDirectory) mkdirSync(options.dataDirectory, { recursive: true });
-  const client = await PGlite.create(options.dataDirectory ?? undefined, {
-    parsers: { [INT8_OID]: (value: string) => BigInt(value), [NUMERIC_OID]: (value: string) => value },
-  });
-  return new PgliteDatabase(client);
+  let lock: DataDirectoryLock | null = null;
+  if (options.dataDirectory) {
+    mkdirSync(options.dataDirectory, { recursive: true });
+    lock = await lockDataDirectory(options.dataDirectory);
+  }
+  try {
+    const client = await PGlite.create(options.dataDirectory ?? undefined, {
+      parsers: { [INT8_OID]: (value: string) => BigInt(value), [NUMERIC_OID]: (value: string) => value },
+    });
+    return new PgliteDatabase(client, lock);
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
 }

@@ -22,8 +22,10 @@ export function defineSurface(name: string, render: ProblemRenderer, routes: Fas
 
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, render: ProblemRenderer): FastifyReply {
   const problem = toProblem(error);
-  if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
+  if (problem.code === 'database_unavailable') request.log.warn({ err: error }, 'database unavailable');
+  else if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
   const { status, body } = render(problem, request);
+  if (problem.retryAfterSeconds !== undefined) reply.header('retry-after', String(problem.retryAfterSeconds));
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 

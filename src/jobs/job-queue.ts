@@ -5,6 +5,7 @@
  */
 import sql, { empty, raw, type Sql } from 'sql-template-tag';
 import type { Database, Queryable } from '../db/database.js';
+import { isDatabaseUnavailable } from '../errors.js';
 
 export interface JobRecord {
   id: bigint;
@@ -32,6 +33,8 @@ interface Logger {
 const LOCK_SECONDS = 300;
 const DEFAULT_MAX_ATTEMPTS = 8;
 const MAX_BACKOFF_SECONDS = 3600;
+/** Longest wait between two polls while the database is unreachable. */
+const MAX_OUTAGE_DELAY_MS = 30_000;
 
 /** What every job insert writes, and the singleton rule: a second job with the same queue and key is dropped. */
 const insertIntoJobs = raw('INSERT INTO jobs (queue, payload, run_at, singleton_key, max_attempts)');
@@ -67,6 +70,8 @@ export class JobQueue {
   private running = false;
   private stopped = true;
   private idleWaiters: Array<() => void> = [];
+  /** While the database is unreachable: the current wait between polls, doubled at each failure (0 otherwise). */
+  private outageDelayMs = 0;
 
   constructor(
     private readonly database: Database,
@@ -144,12 +149,19 @@ export class JobQueue {
         if (!job) break;
         await this.execute(job);
       }
+      if (this.outageDelayMs > 0) this.logger.info({}, 'database reachable again; job worker resumes');
+      this.outageDelayMs = 0;
     } catch (error) {
-      this.logger.error({ err: error }, 'job worker failed to poll');
+      if (isDatabaseUnavailable(error)) {
+        if (this.outageDelayMs === 0) this.logger.warn({ err: error }, 'database unavailable; job worker backs off');
+        this.outageDelayMs = Math.min(Math.max(this.pollIntervalMs, this.outageDelayMs * 2), MAX_OUTAGE_DELAY_MS);
+      } else {
+        this.logger.error({ err: error }, 'job worker failed to poll');
+      }
     } finally {
       this.running = false;
       for (const resolve of this.idleWaiters.splice(0)) resolve();
-      if (!this.stopped) this.timer = setTimeout(() => void this.poll(), this.pollIntervalMs);
+      if (!this.stopped) this.timer = setTimeout(() => void this.poll(), this.outageDelayMs || this.pollIntervalMs);
     }
   }
 
@@ -177,6 +189,14 @@ export class JobQueue {
         sql`UPDATE jobs SET state = 'completed', completed_at = now(), locked_until = NULL, last_error = NULL WHERE id = ${job.id}`,
       );
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        // The outage failed, not the job: hand it back without spending an attempt and let the worker back off. If the
+        // database is still away, the claim's lock runs out and the job is claimed again later.
+        await this.database
+          .query(sql`UPDATE jobs SET state = 'pending', attempts = attempts - 1, locked_until = NULL WHERE id = ${job.id} AND state = 'active'`)
+          .catch(() => undefined);
+        throw error;
+      }
       const message = error instanceof Error ? error.message : String(error);
       const exhausted = job.attempts >= job.max_attempts;
       const backoffSeconds = Math.min(2 ** job.attempts, MAX_BACKOFF_SECONDS);

@@ -32,8 +32,7 @@ export interface TestApp {
 
 export const usingPostgres = Boolean(process.env.TEST_DATABASE_URL);
 
-async function openTestDatabase(): Promise<{ database: Database; drop: () => Promise<void> }> {
-  const url = process.env.TEST_DATABASE_URL;
+async function openTestDatabase(url = process.env.TEST_DATABASE_URL): Promise<{ database: Database; drop: () => Promise<void> }> {
   if (!url) {
     const database = await openDatabase({ url: null, dataDirectory: null });
     return { database, drop: async () => undefined };
@@ -57,7 +56,11 @@ async function openTestDatabase(): Promise<{ database: Database; drop: () => Pro
 
 export async function startTestApp(
   environment: Record<string, string> = {},
-  options: Omit<CreateAppOptions, 'database' | 'logger' | 'clock'> & { shareDatabaseOf?: TestApp } = {},
+  options: Omit<CreateAppOptions, 'database' | 'logger' | 'clock'> & {
+    shareDatabaseOf?: TestApp;
+    /** A PostgreSQL server of the test's own, instead of TEST_DATABASE_URL or PGlite. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -76,10 +79,10 @@ export async function startTestApp(
     ...environment,
   });
   // A second Bursar "process" on the database of another (multi-process tests): it owns neither, the first closes it.
-  const { shareDatabaseOf, ...appOptions } = options;
+  const { shareDatabaseOf, databaseUrl, ...appOptions } = options;
   const { database, drop } = shareDatabaseOf
     ? { database: shareDatabaseOf.database, drop: async () => undefined }
-    : await openTestDatabase();
+    : await openTestDatabase(databaseUrl);
   const clock = new SettableClock();
   if (shareDatabaseOf) clock.set(shareDatabaseOf.clock.now());
   const app = await createApp(config, { database, logger, clock, startWorkers: false, announce: () => undefined, ...appOptions });
