@@ -23,6 +23,8 @@ export interface Problem {
   fields: ProblemField[];
   /** Kind of bad input, so that surfaces can pick 400 or 422 as they document. */
   kind: 'schema' | 'malformed' | 'core' | 'other';
+  /** Seconds until a retry may succeed: the `Retry-After` header. */
+  retryAfterSeconds?: number;
 }
 
 interface AjvIssue {
@@ -62,6 +64,7 @@ export function toProblem(error: unknown): Problem {
       message: error.message,
       fields: error.fieldErrors.map((f) => ({ field: f.field, message: f.message, reason: f.reason ?? 'invalid', location: 'body', domain: true })),
       kind: error.fieldErrors.length > 0 ? 'core' : 'other',
+      ...(error.retryAfterSeconds !== null ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     };
   }
   if (error instanceof PaymentProviderError) {

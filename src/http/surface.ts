@@ -24,6 +24,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   const problem = toProblem(error);
   if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
   const { status, body } = render(problem, request);
+  if (problem.retryAfterSeconds !== undefined) reply.header('retry-after', String(problem.retryAfterSeconds));
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
