@@ -1,4 +1,3 @@
--- Rate limits, and an index for the metrics.
 -- Rate limits shared by every process: one counter per rule and subject (organization id, client address), for the
 -- current fixed window only; a hit in a later window starts the counter again.
 CREATE TABLE rate_limit_hits (
