@@ -1,6 +1,14 @@
 /** Every environment variable Bursar reads, parsed and validated in one place. */
 import path from 'node:path';
 
+/** At most `limit` hits per subject in each fixed window of `windowSeconds` (windows aligned to the epoch). */
+export interface RateLimit {
+  /** Stable name of the rule: the key of its counters in the database. */
+  rule: string;
+  limit: number;
+  windowSeconds: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -25,6 +33,16 @@ export interface Config {
   runJobWorkers: boolean;
   seller: { name: string; addressLines: string[]; taxId: string | null; email: string | null };
   maxAttachmentBytes: number;
+  rateLimits: {
+    /** Failed credit-code redemptions per organization. */
+    creditCodeFailures: RateLimit;
+    /** Failed authentications per client address. */
+    authenticationFailures: RateLimit;
+    /** Requests to signed-document links per client address. */
+    documentDownloads: RateLimit;
+  };
+  /** A token that may read `/metrics` only (the operator token may too). */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -37,6 +55,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function rateLimit(env: NodeJS.ProcessEnv, rule: string, prefix: string, limit: number, windowSeconds: number): RateLimit {
+  return {
+    rule,
+    limit: integer(env, `${prefix}_LIMIT`, limit, 1, 1_000_000),
+    windowSeconds: integer(env, `${prefix}_WINDOW_SECONDS`, windowSeconds, 1, 24 * 3600),
+  };
 }
 
 function optional(env: NodeJS.ProcessEnv, name: string): string | null {
@@ -87,5 +113,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       email: optional(env, 'BURSAR_SELLER_EMAIL'),
     },
     maxAttachmentBytes: integer(env, 'BURSAR_MAX_ATTACHMENT_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    rateLimits: {
+      creditCodeFailures: rateLimit(env, 'credit_code_failures', 'BURSAR_CREDIT_CODE_FAILURE', 10, 600),
+      authenticationFailures: rateLimit(env, 'authentication_failures', 'BURSAR_AUTH_FAILURE', 20, 300),
+      documentDownloads: rateLimit(env, 'document_downloads', 'BURSAR_DOCUMENT_DOWNLOAD', 120, 60),
+    },
+    metricsToken: optional(env, 'BURSAR_METRICS_TOKEN'),
   };
 }

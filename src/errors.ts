@@ -31,6 +31,8 @@ export const unauthorized = (message = 'Missing or invalid credentials') => new 
 export const invalidInput = (fieldErrors: FieldError[], code = 'invalid_input') =>
   new BillingError(code, 422, fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
 export const conflict = (code: string, message: string) => new BillingError(code, 409, message);
+export const tooManyAttempts = (retryAfterSeconds: number, what = 'attempts') =>
+  new BillingError('too_many_attempts', 429, `Too many ${what}; retry in ${retryAfterSeconds} s`, [], retryAfterSeconds);
 export const preconditionFailed = () =>
   new BillingError('precondition_failed', 412, 'The resource changed since you read it (If-Match does not match its ETag)');
 

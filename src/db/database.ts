@@ -31,8 +31,18 @@ export interface Queryable {
   execute(script: string): Promise<void>;
 }
 
+/** Connections of the pool right now (PGlite: its one connection). */
+export interface PoolUsage {
+  max: number;
+  busy: number;
+  idle: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  poolUsage(): PoolUsage;
   /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -44,11 +54,18 @@ const NUMERIC_OID = 1700;
 /** Serialises work on PGlite's single connection so a transaction never interleaves with other queries. */
 class Mutex {
   private tail: Promise<void> = Promise.resolve();
+  /** Work running or waiting. */
+  queued = 0;
   run<T>(work: () => Promise<T>): Promise<T> {
+    this.queued += 1;
     const result = this.tail.then(work);
     this.tail = result.then(
-      () => undefined,
-      () => undefined,
+      () => {
+        this.queued -= 1;
+      },
+      () => {
+        this.queued -= 1;
+      },
     );
     return result;
   }
@@ -84,6 +101,11 @@ class PgliteDatabase implements Database {
     /** The data folder's lock, released once the folder is closed (none in memory). */
     private readonly lock: DataDirectoryLock | null,
   ) {}
+
+  poolUsage(): PoolUsage {
+    const busy = this.mutex.queued > 0 ? 1 : 0;
+    return { max: 1, busy, idle: 1 - busy, waiting: Math.max(0, this.mutex.queued - 1) };
+  }
 
   private async run<Row>(statement: Statement): Promise<QueryResult<Row>> {
     const result = await this.client.query<Row>(statement.text, statement.values);
@@ -165,6 +187,11 @@ async function runOn<Row>(target: pg.Pool | pg.PoolClient, statement: Statement)
 class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   constructor(private readonly pool: pg.Pool) {}
+
+  poolUsage(): PoolUsage {
+    const { totalCount, idleCount, waitingCount, options } = this.pool;
+    return { max: options.max ?? 10, busy: totalCount - idleCount, idle: idleCount, waiting: waitingCount };
+  }
 
   async query<Row>(...args: QueryArguments): Promise<QueryResult<Row>> {
     return runOn<Row>(this.pool, statementOf(...args));

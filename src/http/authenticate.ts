@@ -6,7 +6,8 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload }
 import type { AppContext } from '../app-context.js';
 import { findApiTokenActor } from '../billing/organizations/api-tokens.js';
 import type { Actor } from '../domain/actor.js';
-import { unauthorized } from '../errors.js';
+import { BillingError, unauthorized } from '../errors.js';
+import { countHits, recordHit, refuseWhenSpent } from '../rate-limits/rate-limits.js';
 import { hashesEqual, sha256Hex } from '../secrets.js';
 
 const VERIFIED_CACHE_LIMIT = 10_000;
@@ -45,6 +46,26 @@ export class Authenticator {
     }
     if (credentials.sessionCookie) return this.jwt(credentials.sessionCookie);
     throw unauthorized('Missing credentials: send "Authorization: Bearer <jwt>"');
+  }
+
+  /**
+   * `authenticate`, limited per client address (`config.rateLimits.authenticationFailures`, shared by every
+   * process): a JWT this process verified before passes at once (it cannot be a guess); other credentials from an
+   * address with too many failures in the window get 429 without being looked at; each 401 counts once. A request
+   * without credentials guesses nothing and is not counted.
+   */
+  async authenticateFrom(clientAddress: string, credentials: Credentials): Promise<Actor> {
+    const presented = credentials.authorization?.trim().replace(/^bearer\s+/i, '') || credentials.sessionCookie;
+    if (!presented || this.cachedJwt(presented)) return this.authenticate(credentials);
+    const limit = this.context.config.rateLimits.authenticationFailures;
+    const now = new Date();
+    refuseWhenSpent(limit, await countHits(this.context.database, limit, clientAddress, now), now, 'failed authentications');
+    try {
+      return await this.authenticate(credentials);
+    } catch (error) {
+      if (error instanceof BillingError && error.status === 401) await recordHit(this.context.database, limit, clientAddress, now);
+      throw error;
+    }
   }
 
   /** A JWT verified before and not expired since (wall-clock time: identity providers sign in real time). */

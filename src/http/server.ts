@@ -8,13 +8,15 @@ import sql from 'sql-template-tag';
 import type { AppContext } from '../app-context.js';
 import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
+import { hashesEqual, sha256Hex } from '../secrets.js';
 import { Authenticator } from './authenticate.js';
+import { Metrics } from './metrics.js';
 import { ignoreContentTypeOfEmptyBodies } from './empty-bodies.js';
 import { sendProblem } from './surface.js';
 import { renderDefaultProblem } from './routes/organization-billing-errors.js';
 import { registerRoutes } from './routes/index.js';
 
-export type AuthMode = 'public' | 'operator' | 'user';
+export type AuthMode = 'public' | 'operator' | 'user' | 'metrics';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,7 +25,10 @@ declare module 'fastify' {
     bursar: AppContext;
   }
   interface FastifyContextConfig {
-    /** Who may call the route: anyone, operators only, or any authenticated caller (checked further by the core). */
+    /**
+     * Who may call the route: anyone, operators only, any authenticated caller (checked further by the core), or
+     * operators and the holder of the metrics token.
+     */
     auth?: AuthMode;
   }
 }
@@ -47,6 +52,8 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const authenticator = new Authenticator(context);
+  const metrics = new Metrics(context);
+  const metricsTokenHash = context.config.metricsToken === null ? null : sha256Hex(context.config.metricsToken);
   // Set for every request by the onRequest hook below; null only on public routes.
   app.decorateRequest('actor', null as never);
   app.decorateRequest('surface', 'default');
@@ -82,15 +89,19 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
     const routeUrl = request.routeOptions.url ?? '';
     const mode = request.routeOptions.config.auth ?? (routeUrl === '/docs' || routeUrl.startsWith('/docs/') ? 'public' : 'user');
     if (mode === 'public') return;
-    request.actor = await authenticator.authenticate({
+    const bearer = /^bearer\s+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '')?.[1];
+    if (mode === 'metrics' && metricsTokenHash !== null && bearer !== undefined && hashesEqual(sha256Hex(bearer), metricsTokenHash)) return;
+    request.actor = await authenticator.authenticateFrom(request.ip, {
       authorization: request.headers.authorization,
       sessionCookie: request.cookies.__session,
     });
-    if (mode === 'operator' && request.actor.type !== 'operator') throw forbidden('This route is for operators');
+    if (mode !== 'user' && request.actor.type !== 'operator') throw forbidden('This route is for operators');
   });
 
   // One line per request, from safe fields only: no headers, no query string (signed links carry tokens there).
   app.addHook('onResponse', async (request, reply) => {
+    // Unknown paths share one label: a scanner must not make a series per path.
+    metrics.observeRequest(request.method, request.routeOptions.url ?? '(unmatched)', reply.statusCode, reply.elapsedTime / 1000);
     request.log.info(
       {
         method: request.method,
@@ -119,6 +130,10 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
       return reply.status(503).send({ status: 'unavailable', message: 'database unreachable' });
     }
   });
+
+  app.get('/metrics', { schema: { hide: true }, config: { auth: 'metrics' } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 
   await app.register(registerRoutes);
   return app as unknown as FastifyInstance;

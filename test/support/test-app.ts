@@ -76,6 +76,10 @@ export async function startTestApp(
     BURSAR_DATA_DIR: path.join(os.tmpdir(), `bursar-test-${randomBytes(4).toString('hex')}`),
     BURSAR_TEST_CLOCK: '1',
     BURSAR_PUBLIC_URL: 'http://127.0.0.1',
+    // Every test request comes from 127.0.0.1: the rate limits stay out of the way unless a test sets its own.
+    BURSAR_CREDIT_CODE_FAILURE_LIMIT: '1000000',
+    BURSAR_AUTH_FAILURE_LIMIT: '1000000',
+    BURSAR_DOCUMENT_DOWNLOAD_LIMIT: '1000000',
     ...environment,
   });
   // A second Bursar "process" on the database of another (multi-process tests): it owns neither, the first closes it.

@@ -1,10 +1,11 @@
-import sql, { raw } from 'sql-template-tag';
+import sql, { raw, type Sql } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
-import { invalidInput, isUniqueViolation } from '../../errors.js';
+import { BillingError, invalidInput, isUniqueViolation } from '../../errors.js';
 import { creditCodeRefusal, normalizeCreditCode } from '../../domain/credit-code.js';
 import type { Caller } from '../../domain/actor.js';
+import { hitsInWindow, recordHit, refuseWhenSpent } from '../../rate-limits/rate-limits.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { lockCreditBalance } from './credit-balance.js';
 import {
@@ -37,6 +38,10 @@ export interface CreditCodeRedemption {
 export const CREDIT_CODE_REDEEM = 'CREDIT_CODE_REDEEM';
 
 /**
+ * Failed redemptions per organization are limited (`config.rateLimits.creditCodeFailures`): each refusal of a code,
+ * whether or not the code exists, counts once, after the transaction; the entry reads the count in its own
+ * statement, so a member of an organization over the limit gets 429 before any code is looked at.
+ *
  * Grants the code's amount to the organization, in one transaction of three statements: the entry into the
  * organization, which also reads its currency, the code, and whether the organization redeemed it already, and so
  * decides the answer for every refusal; the organization's balance lock; then ONE statement that takes the code's
@@ -55,9 +60,17 @@ export async function redeemCreditCode(
   const normalizedCode = normalizeCreditCode(input.code);
   const { organizationId } = input;
   const now = context.clock.now();
+  // Wall-clock time for the limit: guessing happens in real time, whatever the business clock says.
+  const attemptedAt = new Date();
+  const failureLimit = context.config.rateLimits.creditCodeFailures;
+  const failedAttempts = hitsInWindow(failureLimit, organizationId, attemptedAt);
+  let codeLookedAt = false;
   return context.database
     .transaction(async (tx) => {
-      const { currency, code, alreadyRedeemed } = await enterForRedemption(tx, caller, organizationId, normalizedCode);
+      const entered = await enterForRedemption(tx, caller, organizationId, normalizedCode, failedAttempts);
+      refuseWhenSpent(failureLimit, entered.failedAttempts, attemptedAt, 'failed credit-code redemptions');
+      codeLookedAt = true;
+      const { currency, code, alreadyRedeemed } = entered;
       if (code === null) throw creditCodeNotFound();
       if (alreadyRedeemed) throw creditCodeAlreadyRedeemed();
       const refusal = creditCodeRefusal(code, now);
@@ -70,7 +83,7 @@ export async function redeemCreditCode(
       if (redeemed === null) {
         // Someone else took the last use (or disabled the code, or this organization redeemed it) since the read
         // above: say which, as of now.
-        const fresh = await enterForRedemption(tx, caller, organizationId, normalizedCode);
+        const fresh = await enterForRedemption(tx, caller, organizationId, normalizedCode, failedAttempts);
         if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
         throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
       }
@@ -81,14 +94,19 @@ export async function redeemCreditCode(
         balanceMinor: redeemed.balanceMinor,
       };
     })
-    .catch((error: unknown) => {
+    .catch(async (error: unknown) => {
       // Two redemptions by the same organization that both passed the read: the primary key refuses the second.
-      if (isUniqueViolation(error, 'credit_code_redemptions_pkey')) throw creditCodeAlreadyRedeemed();
-      throw error;
+      const refusal = isUniqueViolation(error, 'credit_code_redemptions_pkey') ? creditCodeAlreadyRedeemed() : error;
+      if (codeLookedAt && refusal instanceof BillingError && refusal.status < 500) {
+        await recordHit(context.database, failureLimit, organizationId, attemptedAt);
+      }
+      throw refusal;
     });
 }
 
 interface RedemptionState {
+  /** Failed redemptions of the organization in the current rate-limit window. */
+  failedAttempts: number;
   currency: string;
   code: CreditCode | null;
   alreadyRedeemed: boolean;
@@ -96,21 +114,27 @@ interface RedemptionState {
 
 
 /** Enters the organization (billing write) reading its currency, the code, and whether the organization redeemed it: one round trip. */
-async function enterForRedemption(tx: Queryable, caller: Caller, organizationId: string, normalizedCode: string | null): Promise<RedemptionState> {
-  const row = await enterOrganization<{ organization_currency: string; already_redeemed: boolean } & Nullable<JoinedCreditCodeRow>>(
+async function enterForRedemption(
+  tx: Queryable,
+  caller: Caller,
+  organizationId: string,
+  normalizedCode: string | null,
+  failedAttempts: Sql,
+): Promise<RedemptionState> {
+  const row = await enterOrganization<{ organization_currency: string; already_redeemed: boolean; failed_attempts: number } & Nullable<JoinedCreditCodeRow>>(
     tx,
     caller,
     { id: organizationId },
     'billing.write',
     {
-      select: sql`o.currency AS organization_currency, ${joinedCreditCodeColumns('c')},
+      select: sql`o.currency AS organization_currency, ${joinedCreditCodeColumns('c')}, ${failedAttempts}::int4 AS failed_attempts,
                   EXISTS (SELECT 1 FROM credit_code_redemptions r WHERE r.credit_code_id = c.id AND r.organization_id = o.id) AS already_redeemed`,
       join: sql`LEFT JOIN credit_codes c ON c.code = ${normalizedCode}::text`,
       prepare: 'enter_organization_for_redemption',
     },
   );
   const code = isPresent(row) ? toCreditCode({ ...row, id: row.credit_code_id }) : null;
-  return { currency: row.organization_currency, code, alreadyRedeemed: row.already_redeemed };
+  return { failedAttempts: row.failed_attempts, currency: row.organization_currency, code, alreadyRedeemed: row.already_redeemed };
 }
 
 /** A LEFT JOIN that found the code has its (NOT NULL) id. */

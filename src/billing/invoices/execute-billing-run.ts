@@ -107,6 +107,13 @@ export async function executeBillingRun(context: AppContext, caller: Caller, opt
         }
       }
       counts.invoicesCreated += created;
+      // Progress as it goes, for the metrics of any process; the final update below writes the same totals.
+      await context.database.query(
+        sql`UPDATE billing_runs SET organizations_seen = organizations_seen + ${organizationIds.length}::int4,
+                   invoices_created = invoices_created + ${created}::int4
+             WHERE id = ${id}::uuid`,
+        { prepare: 'billing_run_progress' },
+      );
       if (created > 0) context.jobs.nudge();
     }
   };

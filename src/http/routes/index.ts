@@ -6,8 +6,15 @@ import { organizationBillingDetailsSurface } from './organization-billing-detail
 import { organizationBillingSurface } from './organization/index.js';
 import { invoiceDocumentRoutes } from './invoice-documents.js';
 import { usageReportDocumentRoutes } from './usage-report-documents.js';
+import { limitDocumentDownloads } from '../document-download-limit.js';
 import { defineSurface } from '../surface.js';
 import { renderDefaultProblem } from './organization-billing-errors.js';
+
+const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', limitDocumentDownloads);
+  await app.register(invoiceDocumentRoutes);
+  await app.register(usageReportDocumentRoutes);
+};
 
 export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(organizationBillingSurface);
@@ -15,6 +22,5 @@ export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(organizationBillingDetailsSurface);
   await app.register(billingAddressesSurface);
   await app.register(adminSurface);
-  await app.register(defineSurface('documents', renderDefaultProblem, invoiceDocumentRoutes));
-  await app.register(defineSurface('documents', renderDefaultProblem, usageReportDocumentRoutes));
+  await app.register(defineSurface('documents', renderDefaultProblem, documentRoutes));
 };
