@@ -21,6 +21,8 @@ declare module 'fastify' {
     actor: Actor;
     surface: string;
     bursar: AppContext;
+    /** The machine code of the error answered, for the request log (a 401's says why the credentials were refused). */
+    errorCode: string | null;
   }
   interface FastifyContextConfig {
     /** Who may call the route: anyone, operators only, or any authenticated caller (checked further by the core). */
@@ -51,6 +53,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
   app.decorateRequest('actor', null as never);
   app.decorateRequest('surface', 'default');
   app.decorateRequest('bursar', null as never);
+  app.decorateRequest('errorCode', null);
 
   // Bodies are JSON only: anything else is a 415, not a string for the schema to puzzle over.
   app.removeContentTypeParser('text/plain');
@@ -99,6 +102,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         actor: request.actor?.type ?? null,
+        ...(request.errorCode ? { errorCode: request.errorCode } : {}),
       },
       'request',
     );
