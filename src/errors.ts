@@ -27,7 +27,10 @@ export class BillingError extends Error {
 export const notFound = (what = 'Resource') => new BillingError('not_found', 404, `${what} not found`);
 export const forbidden = (message = 'You do not have the role this action needs') =>
   new BillingError('forbidden', 403, message);
-export const unauthorized = (message = 'Missing or invalid credentials') => new BillingError('unauthorized', 401, message);
+/** Why credentials were refused, as the 401 body and the request log say it. */
+export type UnauthorizedCode = 'unauthorized' | 'token_expired' | 'invalid_signature' | 'invalid_token' | 'user_tokens_not_configured';
+export const unauthorized = (message = 'Missing or invalid credentials', code: UnauthorizedCode = 'unauthorized') =>
+  new BillingError(code, 401, message);
 export const invalidInput = (fieldErrors: FieldError[], code = 'invalid_input') =>
   new BillingError(code, 422, fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
 export const conflict = (code: string, message: string) => new BillingError(code, 409, message);

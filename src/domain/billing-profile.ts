@@ -1,5 +1,30 @@
-import countries from 'i18n-iso-countries';
+import countries, { type LocaleData } from 'i18n-iso-countries';
+import bg from 'i18n-iso-countries/langs/bg.json' with { type: 'json' };
+import ca from 'i18n-iso-countries/langs/ca.json' with { type: 'json' };
+import cs from 'i18n-iso-countries/langs/cs.json' with { type: 'json' };
+import da from 'i18n-iso-countries/langs/da.json' with { type: 'json' };
+import de from 'i18n-iso-countries/langs/de.json' with { type: 'json' };
+import el from 'i18n-iso-countries/langs/el.json' with { type: 'json' };
 import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
+import es from 'i18n-iso-countries/langs/es.json' with { type: 'json' };
+import et from 'i18n-iso-countries/langs/et.json' with { type: 'json' };
+import fi from 'i18n-iso-countries/langs/fi.json' with { type: 'json' };
+import fr from 'i18n-iso-countries/langs/fr.json' with { type: 'json' };
+import ga from 'i18n-iso-countries/langs/ga.json' with { type: 'json' };
+import hr from 'i18n-iso-countries/langs/hr.json' with { type: 'json' };
+import hu from 'i18n-iso-countries/langs/hu.json' with { type: 'json' };
+import it from 'i18n-iso-countries/langs/it.json' with { type: 'json' };
+import lt from 'i18n-iso-countries/langs/lt.json' with { type: 'json' };
+import lv from 'i18n-iso-countries/langs/lv.json' with { type: 'json' };
+import mt from 'i18n-iso-countries/langs/mt.json' with { type: 'json' };
+import nb from 'i18n-iso-countries/langs/nb.json' with { type: 'json' };
+import nl from 'i18n-iso-countries/langs/nl.json' with { type: 'json' };
+import pl from 'i18n-iso-countries/langs/pl.json' with { type: 'json' };
+import pt from 'i18n-iso-countries/langs/pt.json' with { type: 'json' };
+import ro from 'i18n-iso-countries/langs/ro.json' with { type: 'json' };
+import sk from 'i18n-iso-countries/langs/sk.json' with { type: 'json' };
+import sl from 'i18n-iso-countries/langs/sl.json' with { type: 'json' };
+import sv from 'i18n-iso-countries/langs/sv.json' with { type: 'json' };
 import type { FieldError } from '../errors.js';
 
 /**
@@ -7,9 +32,14 @@ import type { FieldError } from '../errors.js';
  * another reads back unchanged.
  */
 
-// The package's Node entry already registers every locale; registering English explicitly keeps this
-// module correct whichever entry point gets resolved.
+/**
+ * The languages whose country names a billing country may be written in: English, and the official languages of the
+ * European Union with Norwegian and Catalan. The package's Node entry already registers every locale; registering
+ * them explicitly keeps this module correct whichever entry point gets resolved.
+ */
+const otherLocales: LocaleData[] = [bg, ca, cs, da, de, el, es, et, fi, fr, ga, hr, hu, it, lt, lv, mt, nb, nl, pl, pt, ro, sk, sl, sv];
 countries.registerLocale(en);
+for (const locale of otherLocales) countries.registerLocale(locale);
 
 // ---------------------------------------------------------------------------------------------------
 // Contact name: one free-text name ⇄ first name + last name.
@@ -105,6 +135,23 @@ for (const [alpha2, names] of Object.entries(allEnglishNames)) {
   }
 }
 
+/**
+ * folded name in another language → its alpha-2 codes. Consulted only for names English does not know, so a name
+ * keeps its English meaning ('Georgia' is GE, whatever it means elsewhere); ambiguous across languages → no code.
+ */
+const codesByFoldedLocalName = new Map<string, Set<string>>();
+for (const locale of otherLocales) {
+  for (const [alpha2, names] of Object.entries(countries.getNames(locale.locale, { select: 'all' }))) {
+    for (const name of names) {
+      const folded = foldName(name);
+      if (codesByFoldedName.has(folded)) continue;
+      const codes = codesByFoldedLocalName.get(folded) ?? new Set<string>();
+      codes.add(alpha2);
+      codesByFoldedLocalName.set(folded, codes);
+    }
+  }
+}
+
 function escapeRegExp(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -139,8 +186,9 @@ export function normalizeCountryCode(input: string): string | null {
 
 /**
  * Alpha-2 code from an alpha-2 code, an alpha-3 code or an English name or alias
- * ('United States', 'United States of America', 'USA', 'UK', 'Germany', 'Cote d'Ivoire'), compared
- * case-, diacritic- and whitespace-insensitively. null when unknown or ambiguous (e.g. 'Congo').
+ * ('United States', 'United States of America', 'USA', 'UK', 'Germany', 'Cote d'Ivoire') or a name in one of the
+ * other languages above ('Deutschland', 'Allemagne', 'Alemania'), compared case-, diacritic- and
+ * whitespace-insensitively. null when unknown or ambiguous (e.g. 'Congo').
  */
 export function countryCodeFromName(name: string): string | null {
   const trimmed = name.trim();
@@ -153,7 +201,8 @@ export function countryCodeFromName(name: string): string | null {
     const alpha2 = countries.alpha3ToAlpha2(trimmed.toUpperCase());
     if (alpha2 !== undefined) return alpha2;
   }
-  const codes = codesByFoldedName.get(foldName(trimmed));
+  const folded = foldName(trimmed);
+  const codes = codesByFoldedName.get(folded) ?? codesByFoldedLocalName.get(folded);
   if (codes === undefined || codes.size !== 1) return null;
   const [only] = codes;
   return only;

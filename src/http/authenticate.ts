@@ -2,7 +2,7 @@
  * Credentials → Actor. Operators: `Bearer <operator token>`. Users: a JWT as `Bearer <jwt>` or in the `__session`
  * cookie, HS256 with BURSAR_JWT_SECRET or RS256/ES256 from BURSAR_JWKS_URL. Machines: `Token <organization API token>`.
  */
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { AppContext } from '../app-context.js';
 import { findApiTokenActor } from '../billing/organizations/api-tokens.js';
 import type { Actor } from '../domain/actor.js';
@@ -36,9 +36,9 @@ export class Authenticator {
       const space = header.indexOf(' ');
       const scheme = space > 0 ? header.slice(0, space).toLowerCase() : '';
       const value = space > 0 ? header.slice(space + 1).trim() : '';
-      if (!value) throw unauthorized('Malformed Authorization header');
+      if (!value) throw unauthorized('Malformed Authorization header', 'invalid_token');
       if (scheme === 'token') return this.apiToken(value);
-      if (scheme !== 'bearer') throw unauthorized('Authorization must be "Bearer <token>" or "Token <token>"');
+      if (scheme !== 'bearer') throw unauthorized('Authorization must be "Bearer <token>" or "Token <token>"', 'invalid_token');
       const verified = this.cachedJwt(value);
       if (verified) return verified;
       if (hashesEqual(sha256Hex(value), this.context.secrets.adminTokenHash)) return { type: 'operator' };
@@ -84,26 +84,33 @@ export class Authenticator {
     const cached = this.cachedJwt(token);
     if (cached) return cached;
 
+    let alg: string | undefined;
+    try {
+      ({ alg } = decodeProtectedHeader(token));
+    } catch {
+      throw unauthorized('The token is not a JWT', 'invalid_token');
+    }
+    const options = {
+      issuer: this.context.config.jwtIssuer ?? undefined,
+      audience: this.context.config.jwtAudience ?? undefined,
+      currentDate: new Date(nowMs),
+    };
     let payload: JWTPayload;
     try {
-      const { alg } = decodeProtectedHeader(token);
-      const options = {
-        issuer: this.context.config.jwtIssuer ?? undefined,
-        audience: this.context.config.jwtAudience ?? undefined,
-        currentDate: new Date(nowMs),
-      };
       if (alg === 'HS256' && this.hmacKey) {
         ({ payload } = await jwtVerify(token, this.hmacKey, { ...options, algorithms: ['HS256'] }));
       } else if ((alg === 'RS256' || alg === 'ES256') && this.jwks) {
         ({ payload } = await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] }));
+      } else if (alg === 'HS256' || alg === 'RS256' || alg === 'ES256') {
+        throw unauthorized(`This server is not configured to verify ${alg} user tokens`, 'user_tokens_not_configured');
       } else {
-        throw unauthorized('Token signed with an algorithm this server does not accept');
+        throw unauthorized('Token signed with an algorithm this server does not accept', 'invalid_token');
       }
-    } catch {
-      throw unauthorized('Invalid or expired token');
+    } catch (error) {
+      throw refusalOf(error);
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
-      throw unauthorized('Token has no subject');
+      throw unauthorized('Token has no subject', 'invalid_token');
     }
     const actor: Actor = {
       type: 'user',
@@ -124,7 +131,17 @@ export class Authenticator {
 
   private async apiToken(token: string): Promise<Actor> {
     const actor = await findApiTokenActor(this.context.database, sha256Hex(token));
-    if (!actor) throw unauthorized('Invalid or revoked API token');
+    if (!actor) throw unauthorized('Invalid or revoked API token', 'invalid_token');
     return actor;
   }
+}
+
+/** A failed verification as a 401 that says why; the token itself is never part of it. */
+function refusalOf(error: unknown): BillingError {
+  if (error instanceof BillingError) return error;
+  if (error instanceof joseErrors.JWTExpired) return unauthorized('The token has expired', 'token_expired');
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) {
+    return unauthorized('The token is not signed by a key this server trusts', 'invalid_signature');
+  }
+  return unauthorized('Invalid token', 'invalid_token');
 }

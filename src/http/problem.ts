@@ -34,16 +34,62 @@ interface AjvIssue {
   message?: string;
 }
 
+/** A JSON pointer's segments (`/events/0/metric` → events, 0, metric), with `~1` and `~0` unescaped. */
+function pointerSegments(pointer: string): Array<string | number> {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^(0|[1-9]\d*)$/.test(segment) ? Number(segment) : segment));
+}
+
+/** The one path style of every error body: properties joined by dots, array positions in brackets (`events[0].metric`). */
+function formatFieldPath(segments: ReadonlyArray<string | number>): string {
+  return segments.reduce<string>(
+    (path, segment) => (typeof segment === 'number' ? `${path}[${segment}]` : path === '' ? segment : `${path}.${segment}`),
+    '',
+  );
+}
+
+/** A field path's segments again, for surfaces whose errors locate a field by a list (`["body", "events", 0, "metric"]`). */
+export function fieldPathSegments(field: string): Array<string | number> {
+  return [...field.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((match) => (match[2] !== undefined ? Number(match[2]) : match[1]!));
+}
+
 function fieldOf(issue: AjvIssue): string {
-  const path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
   const params = issue.params ?? {};
   const extra =
     typeof params.missingProperty === 'string'
       ? params.missingProperty
       : typeof params.additionalProperty === 'string'
         ? params.additionalProperty
-        : '';
-  return [path, extra].filter(Boolean).join('.') || '(body)';
+        : undefined;
+  const segments = pointerSegments(issue.instancePath ?? '');
+  return formatFieldPath(extra === undefined ? segments : [...segments, extra]) || '(body)';
+}
+
+/**
+ * The values a field may take, when the schema lists them: a union of literals reports one `const` issue per
+ * literal (and a nullable one a `type: null` issue), an `enum` all of them at once.
+ */
+function allowedValuesByField(issues: AjvIssue[]): Map<string, unknown[]> {
+  const allowed = new Map<string, unknown[]>();
+  const add = (field: string, values: unknown[]) => allowed.set(field, [...(allowed.get(field) ?? []), ...values]);
+  for (const issue of issues) {
+    if (issue.keyword === 'const' && issue.params && 'allowedValue' in issue.params) add(fieldOf(issue), [issue.params.allowedValue]);
+    if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues)) add(fieldOf(issue), issue.params.allowedValues);
+  }
+  for (const issue of issues) {
+    if (issue.keyword === 'type' && issue.params?.type === 'null' && allowed.has(fieldOf(issue))) add(fieldOf(issue), [null]);
+  }
+  return allowed;
+}
+
+function listValues(values: unknown[]): string {
+  const unique = [...new Set(values)];
+  const listed = unique.map((value) => JSON.stringify(value)).join(', ');
+  return unique.length === 1 ? `must be ${listed}` : `must be one of ${listed}`;
 }
 
 function messageOf(issue: AjvIssue): string {
@@ -73,15 +119,19 @@ export function toProblem(error: unknown): Problem {
   if (typeof error === 'object' && error !== null) {
     if (isValidationError(error)) {
       const location = error.validationContext ?? 'body';
+      const allowedValues = allowedValuesByField(error.validation);
       const seen = new Set<string>();
       const fields: ProblemField[] = [];
       for (const issue of error.validation) {
         const field = fieldOf(issue);
-        const key = `${field}:${issue.keyword}`;
+        const listed = allowedValues.get(field);
+        const reason = listed && (issue.keyword === 'const' || issue.keyword === 'enum') ? 'enum' : issue.keyword;
+        const key = `${field}:${reason}`;
         // A nullable field is `anyOf [T, null]`: Ajv reports each branch; the T branch says what is wrong.
         if (seen.has(key) || issue.keyword === 'anyOf' || (issue.keyword === 'type' && issue.params?.type === 'null')) continue;
         seen.add(key);
-        fields.push({ field, message: messageOf(issue), reason: issue.keyword, location, domain: false });
+        const message = reason === 'enum' && listed ? listValues(listed) : messageOf(issue);
+        fields.push({ field, message, reason, location, domain: false });
       }
       return { status: 400, code: 'validation_error', message: 'The request is invalid', fields, kind: 'schema' };
     }

@@ -9,6 +9,16 @@ export const OrganizationIdParams = Type.Object({
   organizationId: Type.String({ format: 'uuid', description: 'Organization ID' }),
 });
 
+/** `limit` and `cursor` of a paginated list (a query string has no numbers: the limit is checked by the core). */
+export const PageQuery = {
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'Page size, 1 to 200; default 50' })),
+  cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The `next_cursor` of the previous page' })),
+};
+
+export function pageQueryValues(query: { limit?: string; cursor?: string }): { limit?: number; cursor?: string } {
+  return { limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor };
+}
+
 /** The generic error body of the organization billing and operator APIs. */
 export const ErrorBody = Type.Object(
   {

@@ -23,6 +23,8 @@ declare module 'fastify' {
     actor: Actor;
     surface: string;
     bursar: AppContext;
+    /** The machine code of the error answered, for the request log (a 401's says why the credentials were refused). */
+    errorCode: string | null;
   }
   interface FastifyContextConfig {
     /**
@@ -58,6 +60,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
   app.decorateRequest('actor', null as never);
   app.decorateRequest('surface', 'default');
   app.decorateRequest('bursar', null as never);
+  app.decorateRequest('errorCode', null);
 
   // Bodies are JSON only: anything else is a 415, not a string for the schema to puzzle over.
   app.removeContentTypeParser('text/plain');
@@ -110,6 +113,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         actor: request.actor?.type ?? null,
+        ...(request.errorCode ? { errorCode: request.errorCode } : {}),
       },
       'request',
     );

@@ -22,6 +22,7 @@ export function defineSurface(name: string, render: ProblemRenderer, routes: Fas
 
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, render: ProblemRenderer): FastifyReply {
   const problem = toProblem(error);
+  request.errorCode = problem.code;
   if (problem.code === 'database_unavailable') request.log.warn({ err: error }, 'database unavailable');
   else if (problem.status >= 500) request.log.error({ err: error }, 'unhandled error');
   const { status, body } = render(problem, request);

@@ -15,6 +15,73 @@ export interface JobRecord {
   max_attempts: number;
 }
 
+export const jobStates = ['pending', 'active', 'completed', 'failed'] as const;
+export type JobState = (typeof jobStates)[number];
+
+/** A job as operators see it. */
+export interface Job {
+  id: bigint;
+  queue: string;
+  payload: unknown;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  runAt: Date;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+export interface JobRow {
+  id: bigint;
+  queue: string;
+  payload: unknown;
+  state: JobState;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  run_at: Date;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+/** The columns of a `JobRow` over `j`. */
+export const jobColumns: Sql = raw('j.id, j.queue, j.payload, j.state, j.attempts, j.max_attempts, j.last_error, j.run_at, j.created_at, j.completed_at');
+
+export function toJob(row: JobRow): Job {
+  return {
+    id: row.id,
+    queue: row.queue,
+    payload: row.payload,
+    state: row.state,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    lastError: row.last_error,
+    runAt: row.run_at,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+/** Jobs newest first, optionally in one state, after the job `beforeId` of the previous page. */
+export async function findJobs(db: Queryable, options: { state: JobState | null; beforeId: bigint | null; limit: number }): Promise<Job[]> {
+  const { rows } = await db.query<JobRow>(
+    sql`SELECT ${jobColumns} FROM jobs j
+         WHERE (${options.state}::text IS NULL OR j.state = ${options.state}::text)
+           AND (${options.beforeId}::bigint IS NULL OR j.id < ${options.beforeId}::bigint)
+         ORDER BY j.id DESC
+         LIMIT ${options.limit}::int`,
+  );
+  return rows.map(toJob);
+}
+
+/** Makes a failed job due now with all its attempts again (its last error stays until it runs). */
+export function requeueFailedJob(id: bigint): Sql {
+  return sql`UPDATE jobs j SET state = 'pending', attempts = 0, run_at = now(), locked_until = NULL
+     WHERE j.id = ${id}::bigint AND j.state = 'failed'
+     RETURNING ${jobColumns}`;
+}
+
 export type JobHandler = (payload: unknown, job: JobRecord) => Promise<void>;
 
 export interface EnqueueOptions {

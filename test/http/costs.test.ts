@@ -208,7 +208,7 @@ describe('POST /admin/usage-events', () => {
     assert.equal((await sendUsage([])).status, 400);
     const negative = await sendUsage([usageEvent(org.id, clusterId, -1, '2026-11-02T00:00:00Z')]);
     assert.equal(negative.status, 400);
-    assert.deepEqual(negative.body.fields.map((f: any) => f.field), ['events.0.quantity']);
+    assert.deepEqual(negative.body.fields.map((f: any) => f.field), ['events[0].quantity']);
     assert.equal((await sendUsage([{ ...usageEvent(org.id, clusterId, 1, '2026-11-02T00:00:00Z'), metric: 'cpu_hours' }])).status, 400);
     const asOwner = await http(app, 'POST', '/admin/usage-events', { headers: org.owner, body: { events: [usageEvent(org.id, clusterId, 1, '2026-11-02T00:00:00Z')] } });
     assert.equal(asOwner.status, 403);

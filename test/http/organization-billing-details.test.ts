@@ -187,6 +187,17 @@ describe('update', () => {
       ['United States', 'US'],
       ['Germany', 'DE'],
       ['United Kingdom', 'GB'],
+      ['Deutschland', 'DE'],
+      ['Allemagne', 'DE'],
+      ['Alemania', 'DE'],
+      ['Germania', 'DE'],
+      ['Duitsland', 'DE'],
+      ['Niemcy', 'DE'],
+      ['Tyskland', 'DE'],
+      ['Saksa', 'DE'],
+      ['Royaume-Uni', 'GB'],
+      ['España', 'ES'],
+      ['Schweiz', 'CH'],
       ['france', 'FR'],
     ]) {
       const written = await patch(org, { billingCountry: name });

@@ -129,6 +129,33 @@ describe('countries', () => {
     for (const [input, code] of cases) assert.equal(countryCodeFromName(input), code, input);
   });
 
+  it('accepts names in the major European languages; an English name keeps its English meaning', () => {
+    const cases: Array<[string, string]> = [
+      ['Deutschland', 'DE'], // de
+      ['Allemagne', 'DE'], // fr
+      ['Alemania', 'DE'], // es
+      ['Germania', 'DE'], // it
+      ['Duitsland', 'DE'], // nl
+      ['Alemanha', 'DE'], // pt
+      ['Niemcy', 'DE'], // pl
+      ['Tyskland', 'DE'], // sv, da, nb
+      ['Saksa', 'DE'], // fi
+      ['Německo', 'DE'], // cs
+      ['Γερμανία', 'DE'], // el
+      ['Royaume-Uni', 'GB'],
+      ['Vereinigtes Königreich', 'GB'],
+      ['Paesi Bassi', 'NL'],
+      ['Österreich', 'AT'],
+      ['Suisse', 'CH'],
+      ['Estados Unidos', 'US'], // es, pt
+      ['Irlanda', 'IE'],
+    ];
+    for (const [input, code] of cases) assert.equal(countryCodeFromName(input), code, input);
+    // English first: a localized name that is another country's English name keeps the English meaning.
+    assert.equal(countryCodeFromName('Georgia'), 'GE');
+    assert.equal(countryNameFromCode('DE'), 'Germany');
+  });
+
   it('returns null for unknown or ambiguous names', () => {
     for (const bad of ['', '   ', 'Atlantis', 'Congo', 'XX', 'XYZ', 'America']) assert.equal(countryCodeFromName(bad), null, bad);
   });

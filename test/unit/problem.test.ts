@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import { BillingError, conflict, invalidInput, notFound } from '../../src/errors.js';
-import { etagOf, toProblem, versionFromIfMatch, type Problem } from '../../src/http/problem.js';
+import { etagOf, fieldPathSegments, toProblem, versionFromIfMatch, type Problem } from '../../src/http/problem.js';
 import { nullable } from '../../src/http/schemas.js';
 import { PaymentProviderError } from '../../src/providers/payments/payment-provider.js';
 
@@ -27,7 +27,7 @@ describe('toProblem: Ajv issues → named fields', () => {
     ]);
   });
 
-  test('an instance path becomes a dotted field name; nested required properties are appended', () => {
+  test('an instance path becomes a field path (`events[0].metric`); nested required properties are appended', () => {
     const problem = toProblem(
       validationError([
         { instancePath: '/city', keyword: 'maxLength', params: { limit: 128 }, message: 'must NOT have more than 128 characters' },
@@ -39,7 +39,7 @@ describe('toProblem: Ajv issues → named fields', () => {
       problem.fields.map((f) => [f.field, f.reason, f.message]),
       [
         ['city', 'maxLength', 'must NOT have more than 128 characters'],
-        ['address.lines.0', 'type', 'must be string'],
+        ['address.lines[0]', 'type', 'must be string'],
         ['address.zip', 'required', 'is required'],
       ],
     );
@@ -55,6 +55,36 @@ describe('toProblem: Ajv issues → named fields', () => {
       ]),
     );
     assert.deepEqual(problem.fields.map((f) => [f.field, f.reason]), [['state', 'type']]);
+  });
+
+  test('an enum error lists the allowed values (a union of literals reports one `const` issue per value)', () => {
+    const problem = toProblem(
+      validationError([
+        { instancePath: '/kind', keyword: 'const', params: { allowedValue: 'credits' }, message: 'must be equal to constant' },
+        { instancePath: '/kind', keyword: 'const', params: { allowedValue: 'invoiced' }, message: 'must be equal to constant' },
+        { instancePath: '/kind', keyword: 'anyOf', params: {}, message: 'must match a schema in anyOf' },
+        { instancePath: '/events/2/metric', keyword: 'const', params: { allowedValue: 'node_hours' }, message: 'must be equal to constant' },
+        { instancePath: '/status', keyword: 'enum', params: { allowedValues: ['paid', 'void'] }, message: 'must be equal to one of the allowed values' },
+        { instancePath: '/role', keyword: 'const', params: { allowedValue: 'owner' }, message: 'must be equal to constant' },
+        { instancePath: '/role', keyword: 'type', params: { type: 'null' }, message: 'must be null' },
+        { instancePath: '/role', keyword: 'anyOf', params: {}, message: 'must match a schema in anyOf' },
+      ]),
+    );
+    assert.deepEqual(
+      problem.fields.map((f) => [f.field, f.reason, f.message]),
+      [
+        ['kind', 'enum', 'must be one of "credits", "invoiced"'],
+        ['events[2].metric', 'enum', 'must be "node_hours"'],
+        ['status', 'enum', 'must be one of "paid", "void"'],
+        ['role', 'enum', 'must be one of "owner", null'],
+      ],
+    );
+  });
+
+  test('field paths split into the segments of a location list', () => {
+    assert.deepEqual(fieldPathSegments('events[12].cluster_id'), ['events', 12, 'cluster_id']);
+    assert.deepEqual(fieldPathSegments('billing_city'), ['billing_city']);
+    assert.deepEqual(fieldPathSegments('address.lines[0]'), ['address', 'lines', 0]);
   });
 
   test('a whole-body issue is named (body); the validation context is the location', () => {
@@ -100,8 +130,9 @@ describe('toProblem: Ajv issues → named fields', () => {
       assert.ok(captured);
       assert.deepEqual(
         captured.fields.map((f) => `${f.field}:${f.reason}`).sort(),
-        ['email:format', 'extra:additionalProperties', 'name:required', 'role:const', 'state:maxLength'],
+        ['email:format', 'extra:additionalProperties', 'name:required', 'role:enum', 'state:maxLength'],
       );
+      assert.equal(captured.fields.find((f) => f.field === 'role')?.message, 'must be one of "owner", "member"');
       const typed = await app.inject({ method: 'PUT', url: '/thing', payload: { name: 12, state: 7 } });
       assert.equal(typed.statusCode, 400);
       assert.deepEqual(captured.fields.map((f) => `${f.field}:${f.reason}`).sort(), ['name:type', 'state:type']);

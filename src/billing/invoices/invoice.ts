@@ -181,6 +181,25 @@ export async function listInvoicesOf(db: Queryable, organizationId: string): Pro
   return rows.map(toInvoice);
 }
 
+/**
+ * Invoices of every organization (the one read that names none: operators only), newest first, optionally in one
+ * status, after the invoice `afterId` of the previous page.
+ */
+export async function listInvoicesOfAllOrganizations(
+  db: Queryable,
+  options: { status: InvoiceStatus | null; afterId: string | null; limit: number },
+): Promise<Invoice[]> {
+  const { rows } = await db.query<InvoiceRow>(
+    sql`SELECT ${invoiceColumns} FROM invoices
+         WHERE (${options.status}::text IS NULL OR status = ${options.status}::text)
+           AND (${options.afterId}::uuid IS NULL
+                OR (issued_at, id) < (SELECT issued_at, id FROM invoices WHERE id = ${options.afterId}::uuid))
+         ORDER BY issued_at DESC, id DESC
+         LIMIT ${options.limit}::int`,
+  );
+  return rows.map(toInvoice);
+}
+
 /** The organization an invoice belongs to (operator routes address invoices by id alone). */
 export async function organizationOfInvoice(db: Queryable, invoiceId: string): Promise<string> {
   const { rows } = await db.query<{ organization_id: string }>(sql`SELECT organization_id FROM invoices WHERE id = ${invoiceId}::uuid`);

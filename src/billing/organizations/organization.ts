@@ -60,3 +60,24 @@ export async function updateOrganizationPlan(tx: Queryable, organization: Organi
   );
 }
 
+
+/**
+ * Organizations whose name or slug contains `query` (any case), by slug, after the slug `afterSlug`: a page of the
+ * operator's list. `strpos`, not LIKE, so that `%` and `_` in a query are plain characters.
+ */
+export async function searchOrganizations(
+  db: Queryable,
+  options: { query: string | null; afterSlug: string | null; limit: number },
+): Promise<Organization[]> {
+  const { rows } = await db.query<OrganizationRow>(
+    sql`SELECT o.id, ${organizationColumns}
+          FROM organizations o
+         WHERE (${options.query}::text IS NULL
+                OR strpos(lower(o.name), lower(${options.query}::text)) > 0
+                OR strpos(o.slug, lower(${options.query}::text)) > 0)
+           AND (${options.afterSlug}::text IS NULL OR o.slug > ${options.afterSlug}::text)
+         ORDER BY o.slug
+         LIMIT ${options.limit}::int`,
+  );
+  return rows.map(toOrganization);
+}

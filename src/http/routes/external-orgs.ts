@@ -7,7 +7,7 @@ import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type
 import type { BillingProfile, ProfilePatch } from '../../billing/profile/billing-profile.js';
 import { getBillingProfile } from '../../billing/profile/get-billing-profile.js';
 import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
-import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
+import { etagOf, fieldPathSegments, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
 import { defineSurface, requestContext } from '../surface.js';
 
@@ -81,7 +81,10 @@ const OrgPatch = Type.Object(
   { title: 'OrgUpdate', additionalProperties: false, description: 'Partial update. All fields optional — only set ones get applied.' },
 );
 
-const DetailError = Type.Object({ detail: Type.Unknown() });
+const DetailError = Type.Object({
+  detail: Type.Unknown(),
+  code: Type.Optional(Type.String({ description: 'On 401, why: token_expired, invalid_signature, invalid_token, user_tokens_not_configured or unauthorized' })),
+});
 
 function toOrgResponse(profile: BillingProfile): Static<typeof OrgResponse> {
   const details = Object.fromEntries(
@@ -104,12 +107,12 @@ function renderFastApiProblem(problem: Problem): { status: number; body: unknown
         ? [{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error' }]
         : problem.fields.map((f) => ({
             type: f.reason,
-            loc: [f.location, ...(f.domain ? [fieldNames[f.field] ?? f.field] : f.field.split('.'))].filter((part) => part !== '(body)'),
+            loc: [f.location, ...(f.domain ? [fieldNames[f.field] ?? f.field] : fieldPathSegments(f.field))].filter((part) => part !== '(body)'),
             msg: f.message,
           }));
     return { status: 422, body: { detail } };
   }
-  return { status: problem.status, body: { detail: problem.message } };
+  return { status: problem.status, body: { detail: problem.message, ...(problem.status === 401 ? { code: problem.code } : {}) } };
 }
 
 const routes: FastifyPluginAsyncTypebox = async (app) => {

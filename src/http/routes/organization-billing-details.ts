@@ -68,6 +68,7 @@ const ErrorEnvelope = Type.Object({
   code: Type.String(),
   message: Type.String(),
   details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  reason: Type.Optional(Type.String({ description: 'On 401, why: token_expired, invalid_signature, invalid_token, user_tokens_not_configured or unauthorized' })),
 });
 
 const statusCodes: Record<number, string> = {
@@ -96,7 +97,12 @@ function renderProblem(problem: Problem): { status: number; body: unknown } {
   const message = !badInput ? problem.message : status === 400 ? 'Invalid request body' : 'Invalid field values';
   return {
     status,
-    body: { code: statusCodes[status] ?? problem.code.toUpperCase(), message, ...(details.length > 0 ? { details } : {}) },
+    body: {
+      code: statusCodes[status] ?? problem.code.toUpperCase(),
+      message,
+      ...(details.length > 0 ? { details } : {}),
+      ...(status === 401 ? { reason: problem.code } : {}),
+    },
   };
 }
 

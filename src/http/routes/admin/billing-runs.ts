@@ -1,12 +1,13 @@
-/** Operator API: billing runs and invoice status changes. */
+/** Operator API: billing runs, invoices across organizations and invoice status changes. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { executeBillingRun, type BillingRunSummary } from '../../../billing/invoices/execute-billing-run.js';
 import type { Invoice } from '../../../billing/invoices/invoice.js';
+import { listInvoicesAcrossOrganizations } from '../../../billing/invoices/list-invoices-across-organizations.js';
 import { markInvoicePaid } from '../../../billing/invoices/mark-invoice-paid.js';
 import { queueDuePaymentAttempts } from '../../../billing/invoices/queue-due-payment-attempts.js';
 import { voidInvoice } from '../../../billing/invoices/void-invoice.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
-import { errorResponses, nullable } from '../../schemas.js';
+import { errorResponses, nullable, PageQuery, pageQueryValues } from '../../schemas.js';
 import { requestContext } from '../../surface.js';
 import { InvoiceStatusEnum } from '../organization/invoices.js';
 
@@ -104,6 +105,31 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const run = await executeBillingRun(request.bursar, requestContext(request), { asOf: new Date(request.body.as_of) });
       return toBillingRunBody(run);
+    },
+  );
+
+  app.get(
+    '/admin/invoices',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminListInvoices',
+        summary: 'List the invoices of every organization',
+        description: 'Newest first, optionally in one status, a page at a time: pass `next_cursor` back as `cursor` until it is null.',
+        tags,
+        querystring: Type.Object({ status: Type.Optional(InvoiceStatusEnum), ...PageQuery }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ results: Type.Array(AdminInvoiceSchema), next_cursor: nullable(Type.String()) }, { title: 'AdminInvoicePage' }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const page = await listInvoicesAcrossOrganizations(request.bursar, requestContext(request), {
+        status: request.query.status,
+        ...pageQueryValues(request.query),
+      });
+      return { results: page.items.map(toAdminInvoiceBody), next_cursor: page.nextCursor };
     },
   );
 

@@ -1,14 +1,16 @@
 /** The operator API (`/admin/…`), authenticated by the operator token, in the default error style. */
 import { defineSurface } from '../../surface.js';
-import { renderDefaultProblem } from '../organization-billing-errors.js';
+import { renderAdminProblem } from './admin-errors.js';
 import { adminBillingRunRoutes } from './billing-runs.js';
 import { adminCreditCodeRoutes } from './credit-codes.js';
+import { adminJobRoutes } from './jobs.js';
 import { adminOrganizationRoutes } from './organizations.js';
 import { adminPlanAndClusterRoutes } from './plans-and-clusters.js';
 
-export const adminSurface = defineSurface('admin', renderDefaultProblem, async (app) => {
+export const adminSurface = defineSurface('admin', renderAdminProblem, async (app) => {
   await app.register(adminOrganizationRoutes);
   await app.register(adminCreditCodeRoutes);
   await app.register(adminPlanAndClusterRoutes);
   await app.register(adminBillingRunRoutes);
+  await app.register(adminJobRoutes);
 });

@@ -1,10 +1,12 @@
 /** Operator API: organizations, memberships, API tokens and the audit trail. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { createOrganization } from '../../../billing/organizations/create-organization.js';
+import { listOrganizations } from '../../../billing/organizations/list-organizations.js';
+import type { Organization } from '../../../billing/organizations/organization.js';
 import { removeMembership, setMembership } from '../../../billing/organizations/manage-members.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../../billing/organizations/manage-api-tokens.js';
 import { listOrganizationAuditEvents } from '../../../billing/organizations/list-organization-audit-events.js';
-import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
+import { errorResponses, nullable, OrganizationIdParams, PageQuery, pageQueryValues } from '../../schemas.js';
 import { requestContext } from '../../surface.js';
 
 const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('billing'), Type.Literal('member')]);
@@ -18,6 +20,16 @@ const OrganizationSchema = Type.Object({
   plan: Type.String(),
   created_at: Type.String({ format: 'date-time' }),
 });
+
+function toOrganizationBody(organization: Organization) {
+  return {
+    id: organization.id,
+    slug: organization.slug,
+    name: organization.name,
+    plan: organization.plan,
+    created_at: organization.createdAt.toISOString(),
+  };
+}
 
 const ApiTokenSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -59,13 +71,32 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
     },
     async (request, reply) => {
       const organization = await createOrganization(request.bursar, requestContext(request), request.body);
-      return reply.status(201).send({
-        id: organization.id,
-        slug: organization.slug,
-        name: organization.name,
-        plan: organization.plan,
-        created_at: organization.createdAt.toISOString(),
-      });
+      return reply.status(201).send(toOrganizationBody(organization));
+    },
+  );
+
+  app.get(
+    '/admin/organizations',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminListOrganizations',
+        summary: 'List or search organizations',
+        description: 'By slug, a page at a time: pass `next_cursor` back as `cursor` until it is null. `q` keeps the organizations whose name or slug contains it, in any case.',
+        tags,
+        querystring: Type.Object(
+          { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of a name or slug' })), ...PageQuery },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ results: Type.Array(OrganizationSchema), next_cursor: nullable(Type.String()) }, { title: 'OrganizationPage' }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const page = await listOrganizations(request.bursar, requestContext(request), { query: request.query.q, ...pageQueryValues(request.query) });
+      return { results: page.items.map(toOrganizationBody), next_cursor: page.nextCursor };
     },
   );
 

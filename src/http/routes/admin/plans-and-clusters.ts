@@ -12,7 +12,7 @@ import { readTestClock, setTestClock } from '../../../billing/status/set-test-cl
 import { toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
 import { requestContext, sendProblem, type ProblemRenderer } from '../../surface.js';
-import { defaultProblemRenderer } from '../organization-billing-errors.js';
+import { renderAdminProblem } from './admin-errors.js';
 
 const tags = ['Operator'];
 const operatorOnly = { auth: 'operator' as const };
@@ -21,18 +21,6 @@ const MinorUnits = (description: string) => Type.Integer({ minimum: 0, maximum: 
 /** A usage batch of 1,000 events is larger than the default 64 KiB body. */
 const USAGE_BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Core field → this API's field, for error messages. */
-const adminFieldNames: Record<string, string> = {
-  monthlyPriceMinor: 'monthly_price_in_cents',
-  trialDays: 'trial_days',
-  hourlyPricePerNodeMinor: 'hourly_price_per_node_in_cents',
-  minNodes: 'min_nodes',
-  maxNodes: 'max_nodes',
-  fixedMonthlyMinor: 'fixed_monthly_in_cents',
-  activeFrom: 'active_from',
-  activeUntil: 'active_until',
-};
-const renderAdminProblem = defaultProblemRenderer(adminFieldNames);
 /** As the rest of the operator API, except that a rejected usage batch keeps its 422 (well-formed, but naming unknown clusters). */
 const renderProblem: ProblemRenderer = (problem, request) =>
   renderAdminProblem(problem.code === USAGE_EVENTS_REJECTED ? { ...problem, kind: 'other' } : problem, request);

@@ -25,6 +25,7 @@ export const billingInfoFieldNames: Record<string, string> = {
   postalCode: 'zip',
   country: 'country_code',
   taxId: 'vat_number',
+  expirationSeconds: 'report_expiration_in_seconds',
 };
 
 const BillingInfo = Type.Object(
