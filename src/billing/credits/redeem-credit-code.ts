@@ -5,6 +5,7 @@ import type { Queryable } from '../../db/database.js';
 import { invalidInput, isUniqueViolation } from '../../errors.js';
 import { creditCodeRefusal, normalizeCreditCode } from '../../domain/credit-code.js';
 import type { Caller } from '../../domain/actor.js';
+import type { Commit } from '../idempotency/idempotency-keys.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { lockCreditBalance } from './credit-balance.js';
 import {
@@ -42,11 +43,14 @@ export const CREDIT_CODE_REDEEM = 'CREDIT_CODE_REDEEM';
  * counter by a conditional UPDATE (so concurrent redemptions of the last use cannot both pass) and, only if it did,
  * writes the ledger row, the redemption row (whose primary key forbids a second redemption by the same
  * organization) and the audit event, and answers the new balance.
+ *
+ * Under an Idempotency-Key, `commit` runs that transaction with the key's claim before it and its answer after it.
  */
 export async function redeemCreditCode(
   context: AppContext,
   caller: Caller,
   input: RedeemCreditCodeInput,
+  commit: Commit<CreditCodeRedemption> = (work) => context.database.transaction(work),
 ): Promise<CreditCodeRedemption> {
   if (input.code === undefined || input.code.trim() === '') {
     throw invalidInput([{ field: 'code', reason: 'required', message: 'is required' }]);
@@ -54,37 +58,35 @@ export async function redeemCreditCode(
   const normalizedCode = normalizeCreditCode(input.code);
   const { organizationId } = input;
   const now = context.clock.now();
-  return context.database
-    .transaction(async (tx) => {
-      const { currency, code, alreadyRedeemed } = await enterForRedemption(tx, caller, organizationId, normalizedCode);
-      if (code === null) throw creditCodeNotFound();
-      if (alreadyRedeemed) throw creditCodeAlreadyRedeemed();
-      const refusal = creditCodeRefusal(code, now);
-      if (refusal !== null) throw creditCodeRefused(refusal);
-      if (code.currency !== currency) throw creditCodeCurrencyMismatch(code.currency, currency);
+  return commit(async (tx) => {
+    const { currency, code, alreadyRedeemed } = await enterForRedemption(tx, caller, organizationId, normalizedCode);
+    if (code === null) throw creditCodeNotFound();
+    if (alreadyRedeemed) throw creditCodeAlreadyRedeemed();
+    const refusal = creditCodeRefusal(code, now);
+    if (refusal !== null) throw creditCodeRefused(refusal);
+    if (code.currency !== currency) throw creditCodeCurrencyMismatch(code.currency, currency);
 
-      // Taken after the read and before the write: the write's snapshot then holds every committed balance change.
-      await lockCreditBalance(tx, organizationId);
-      const redeemed = await writeRedemption(tx, caller, now, organizationId, code);
-      if (redeemed === null) {
-        // Someone else took the last use (or disabled the code, or this organization redeemed it) since the read
-        // above: say which, as of now.
-        const fresh = await enterForRedemption(tx, caller, organizationId, normalizedCode);
-        if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
-        throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
-      }
-      return {
-        creditCode: { ...code, redemptionCount: redeemed.redemptionCount },
-        entry: redeemed.entry,
-        currency,
-        balanceMinor: redeemed.balanceMinor,
-      };
-    })
-    .catch((error: unknown) => {
-      // Two redemptions by the same organization that both passed the read: the primary key refuses the second.
-      if (isUniqueViolation(error, 'credit_code_redemptions_pkey')) throw creditCodeAlreadyRedeemed();
-      throw error;
-    });
+    // Taken after the read and before the write: the write's snapshot then holds every committed balance change.
+    await lockCreditBalance(tx, organizationId);
+    const redeemed = await writeRedemption(tx, caller, now, organizationId, code);
+    if (redeemed === null) {
+      // Someone else took the last use (or disabled the code, or this organization redeemed it) since the read
+      // above: say which, as of now.
+      const fresh = await enterForRedemption(tx, caller, organizationId, normalizedCode);
+      if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
+      throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
+    }
+    return {
+      creditCode: { ...code, redemptionCount: redeemed.redemptionCount },
+      entry: redeemed.entry,
+      currency,
+      balanceMinor: redeemed.balanceMinor,
+    };
+  }).catch((error: unknown) => {
+    // Two redemptions by the same organization that both passed the read: the primary key refuses the second.
+    if (isUniqueViolation(error, 'credit_code_redemptions_pkey')) throw creditCodeAlreadyRedeemed();
+    throw error;
+  });
 }
 
 interface RedemptionState {
