@@ -15,17 +15,17 @@
  * one process run one after the other; the in-process registry below gives a duplicate the same immediate 409 there.
  *
  * Use cases that call a provider before they write (a card attach) must not hold a transaction open during the
- * call. For them `answerOnce` first looks the key up (a stored answer is replayed without calling anyone), then lets
- * the use case call out, and claims the key only in the transaction that writes the result, together with its answer,
- * in one statement after the writes: a crash during the call leaves no row, and a duplicate that another process ran
- * meanwhile is found by the claim (its lock held, or its answer committed), which rolls the write back (the use case
- * then undoes its provider call) and answers 409 or replays that answer.
+ * call. They look the key up in their own entry statement (`Commit.lookUp`: a stored answer is replayed without
+ * calling anyone, at no round trip of its own), then call out; `answerOnce` claims the key only in the transaction
+ * that writes the result, together with its answer, in one statement after the writes. A crash during the call leaves
+ * no row, and a duplicate that another process ran meanwhile is found by the claim (its lock held, or its answer
+ * committed), which rolls the write back (the use case then undoes its provider call) and answers 409 or replays.
  *
  * Only successful (2xx) answers are stored: a failed request rolls back, and a retry with the same key runs again.
  * Retention costs no round trip of its own: a claim takes over an expired row of its own key in the claim statement,
  * and the other expired rows are deleted at most once an hour per process.
  */
-import sql, { raw } from 'sql-template-tag';
+import sql, { raw, type Sql } from 'sql-template-tag';
 import type { Clock } from '../../clock.js';
 import type { Database, Queryable } from '../../db/database.js';
 import type { Caller, Role } from '../../domain/actor.js';
@@ -51,14 +51,35 @@ export interface IdempotentAnswer {
  * transaction that also claims the key and stores the answer. A use case given one calls it exactly once, and
  * undoes what it did outside the database (a provider call) when it throws.
  */
-export type Commit<Result> = (work: (tx: Queryable) => Promise<Result>) => Promise<Result>;
+export interface Commit<Result> {
+  (work: (tx: Queryable) => Promise<Result>): Promise<Result>;
+  /** Given to a use case that calls out first: it must look the key up (in its entry statement) before calling out. */
+  readonly lookUp?: StoredAnswerLookUp;
+}
+
+/** The key's stored answer, read by a use case's own entry statement (no round trip of its own). */
+export interface StoredAnswerLookUp {
+  /** A join and select-list columns for the entry statement (`enterOrganization`'s `join` and `select`). */
+  join: Sql;
+  select: Sql;
+  /** After the entry (which checked the caller's access): throws when the key is answered, reused or in progress. */
+  check(row: StoredAnswerColumns): void;
+}
+
+/** The columns `StoredAnswerLookUp.select` adds to a row. */
+export interface StoredAnswerColumns {
+  idempotency_request_hash: string | null;
+  idempotency_response_status: number | null;
+  idempotency_response_body: unknown;
+  idempotency_created_at: Date | null;
+}
 
 export interface AnswerOnceOptions<Result> {
   /** Runs the use case; it commits through `commit`. */
   run: (commit: Commit<Result>) => Promise<Result>;
   /** The answer to send (and store) for the use case's result; called inside the transaction. */
   answerOf: (result: Result) => IdempotentAnswer;
-  /** The use case calls out (a provider) before it commits: look the key up first, so that a replay calls nobody. */
+  /** The use case calls out (a provider) before it commits: it looks the key up first (`Commit.lookUp`), so that a replay calls nobody. */
   callsOutFirst?: boolean;
 }
 
@@ -144,14 +165,28 @@ export async function answerOnce<Result>(
   running.add(runningKey);
   try {
     await deleteExpiredKeysNowAndThen(database, clock.now());
-    if (options.callsOutFirst) {
-      const stored = await findStoredAnswer(database, clock, caller, key, permission);
-      if (stored) return { replayed: true, answer: stored };
-    }
 
     let answer: IdempotentAnswer | undefined;
-    const commit: Commit<Result> = (work) =>
+    let lookedUp = false;
+    const lookUp: StoredAnswerLookUp = {
+      join: sql`LEFT JOIN idempotency_keys idempotency_key ON ${keyCondition(key, raw('idempotency_key'))}`,
+      select: sql`idempotency_key.request_hash AS idempotency_request_hash, idempotency_key.response_status AS idempotency_response_status,
+                  idempotency_key.response_body AS idempotency_response_body, idempotency_key.created_at AS idempotency_created_at`,
+      check: (row) => {
+        lookedUp = true;
+        const found: StoredKey = {
+          request_hash: row.idempotency_request_hash,
+          response_status: row.idempotency_response_status,
+          response_body: row.idempotency_response_body,
+          created_at: row.idempotency_created_at,
+        };
+        const stored = storedAnswerOf(found, key, clock.now());
+        if (stored) throw new AnsweredAlready(stored);
+      },
+    };
+    const transaction = (work: (tx: Queryable) => Promise<Result>) =>
       database.transaction(async (tx) => {
+        if (options.callsOutFirst && !lookedUp) throw new Error(`the use case of ${key.scope} did not look its Idempotency-Key up`);
         // A use case that called out has been looked up already: its writes come first and the key is claimed with
         // their answer, in one statement. The others claim first, so that a twin never runs their writes at all.
         if (!options.callsOutFirst) await claimKey(tx, clock, caller, key, permission, null);
@@ -164,6 +199,7 @@ export async function answerOnce<Result>(
         }
         return result;
       });
+    const commit: Commit<Result> = options.callsOutFirst ? Object.assign(transaction, { lookUp }) : transaction;
     try {
       await options.run(commit);
     } catch (error) {
@@ -175,26 +211,6 @@ export async function answerOnce<Result>(
   } finally {
     running.delete(runningKey);
   }
-}
-
-/** The answer stored for `key`, read (with the caller's access) before a use case calls out; null when there is none. */
-async function findStoredAnswer(
-  database: Queryable,
-  clock: Clock,
-  caller: Caller,
-  key: IdempotencyKey,
-  permission: Permission,
-): Promise<IdempotentAnswer | null> {
-  const { rows } = await database.query<{ member_role: Role | null } & StoredKey>(
-    sql`SELECT (SELECT role FROM memberships WHERE organization_id = ${key.organizationId}::uuid AND user_id = ${memberUserId(caller.actor)}::text) AS member_role,
-               k.request_hash, k.response_status, k.response_body, k.created_at
-          FROM (VALUES (1)) AS one
-          LEFT JOIN idempotency_keys k ON ${keyCondition(key, raw('k'))}`,
-    { prepare: 'find_idempotent_answer' },
-  );
-  const row = rows[0]!;
-  if (caller.actor.type === 'user') checkAccess(caller.actor, key.organizationId, row.member_role ?? undefined, permission);
-  return storedAnswerOf(row, key, clock.now());
 }
 
 /**

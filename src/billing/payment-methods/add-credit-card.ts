@@ -5,7 +5,7 @@
  * The same card (same provider fingerprint) added again answers the card already stored and detaches the duplicate.
  */
 import { randomUUID } from 'node:crypto';
-import sql, { raw } from 'sql-template-tag';
+import sql, { empty, raw } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
@@ -15,7 +15,7 @@ import { insertJob } from '../../jobs/job-queue.js';
 import { detachPaymentMethodQueue } from '../../jobs/queues.js';
 import type { AttachedPaymentMethod, CardInput } from '../../providers/payments/payment-provider.js';
 import type { Caller, Role } from '../../domain/actor.js';
-import type { Commit } from '../idempotency/idempotency-keys.js';
+import type { Commit, StoredAnswerColumns } from '../idempotency/idempotency-keys.js';
 import { checkAccess, enterOrganization, organizationEntryStatement, rolesParameter } from '../organizations/organization-access.js';
 import {
   creditCardColumns,
@@ -87,18 +87,23 @@ export async function addCreditCard(
 ): Promise<AddCreditCardResult> {
   const card = cardInputOf(input, context.clock.now());
   const { organizationId } = input;
-  // Before anything reaches the provider: a stranger must not create customers or cards there.
-  const organization = await enterOrganization<{ provider_customer_reference: string | null; has_default: boolean }>(
+  // Before anything reaches the provider: a stranger must not create customers or cards there. Under a key, the same
+  // statement reads the key's stored answer, so that a retry is answered without calling the provider again.
+  const lookUp = commit?.lookUp;
+  const organization = await enterOrganization<{ provider_customer_reference: string | null; has_default: boolean } & StoredAnswerColumns>(
     context.database,
     caller,
     { id: organizationId },
     'billing.write',
     {
       select: sql`o.provider_customer_reference,
-                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default`,
-      prepare: 'enter_organization_for_card',
+                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default
+                  ${lookUp ? sql`, ${lookUp.select}` : empty}`,
+      join: lookUp?.join,
+      prepare: lookUp ? 'enter_organization_for_keyed_card' : 'enter_organization_for_card',
     },
   );
+  lookUp?.check(organization);
 
   const customerReference = organization.provider_customer_reference ?? (await createProviderCustomer(context, organizationId));
   const attached = await context.payments.attachPaymentMethod(customerReference, card);
