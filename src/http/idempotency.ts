@@ -1,15 +1,16 @@
 /**
  * `Idempotency-Key` for POSTs that create or charge something: a retry with the same key and the same body gets the
  * first answer back (same status, same body, header `Idempotent-Replayed: true`) and runs nothing again; the same
- * key with another body answers 422 `idempotency_key_reused`. How keys are claimed, stored and kept is the billing
- * floor's (`billing/idempotency/idempotency-keys.ts`); this door reads the header, hashes the request and replies.
+ * key with another body answers 422 `idempotency_key_reused`. The key is claimed, the use case's writes are made and
+ * the answer is stored in one transaction; how is the billing floor's (`billing/idempotency/idempotency-keys.ts`):
+ * this door reads the header, hashes the request and replies.
  *
  * The stored request hash is an HMAC of the body under a server key, so card numbers never sit there in clear.
  */
 import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
-import { claimIdempotencyKey, releaseIdempotencyClaim, settleIdempotencyClaim } from '../billing/idempotency/idempotency-keys.js';
+import { answerOnce, type Commit, type IdempotentAnswer } from '../billing/idempotency/idempotency-keys.js';
 import { BillingError } from '../errors.js';
 import { requestContext } from './surface.js';
 
@@ -25,12 +26,6 @@ export const IdempotencyKeyHeaders = Type.Object({
     }),
   ),
 });
-
-/** What a handler answers; only a 2xx answer is stored and replayed. `body` must be plain JSON. */
-export interface IdempotentAnswer {
-  status: number;
-  body: unknown;
-}
 
 /** JSON with object keys sorted, so that the same body in another key order hashes the same. */
 function canonicalJson(value: unknown): string {
@@ -60,49 +55,39 @@ function idempotencyKeyOf(request: FastifyRequest): string | undefined {
 }
 
 /**
- * Runs `handler` at most once per (organization, scope, Idempotency-Key) and sends its answer; without the header it
- * simply runs `handler`. Errors thrown by `handler` propagate to the surface's error renderer unchanged.
+ * Runs a use case at most once per (organization, scope, Idempotency-Key) and sends its answer; without the header it
+ * simply runs it. `run` calls the use case, handing it `commit` (undefined without a key: the use case then commits
+ * its own way); `answerOf` maps its result to the answer, which is stored in the use case's own transaction. Errors
+ * thrown by the use case propagate to the surface's error renderer unchanged.
  */
-export async function withIdempotency(
+export async function withIdempotency<Result>(
   request: FastifyRequest,
   reply: FastifyReply,
   scope: string,
   organizationId: string,
-  handler: () => Promise<IdempotentAnswer>,
+  operation: {
+    run: (commit: Commit<Result> | undefined) => Promise<Result>;
+    answerOf: (result: Result) => IdempotentAnswer;
+    /** The use case calls a provider before it commits: a replay is found before that call. */
+    callsOutFirst?: boolean;
+  },
 ): Promise<FastifyReply> {
   const key = idempotencyKeyOf(request);
   if (key === undefined) {
-    const answer = await handler();
+    const answer = operation.answerOf(await operation.run(undefined));
     return reply.status(answer.status).send(answer.body);
   }
 
   const { database, clock } = request.bursar;
-  const claimed = await claimIdempotencyKey(
+  const { replayed, answer } = await answerOnce(
     database,
     clock,
     requestContext(request),
     { organizationId, scope, key, requestHash: requestHash(request, scope) },
     // The keys of an organization are for those who may change its billing data, as the keyed operations do.
     'billing.write',
+    operation,
   );
-  if (claimed.outcome === 'replay') return reply.header('idempotent-replayed', 'true').status(claimed.status).send(claimed.body);
-  const { claim } = claimed;
-
-  let answer: IdempotentAnswer;
-  try {
-    answer = await handler();
-  } catch (error) {
-    await releaseIdempotencyClaim(database, claim).catch((releaseError: unknown) => {
-      request.log.warn({ error: releaseError instanceof Error ? releaseError.message : String(releaseError) }, 'could not release an idempotency claim');
-    });
-    throw error;
-  }
-
-  try {
-    await settleIdempotencyClaim(database, claim, answer.status, answer.body);
-  } catch (error) {
-    // The operation itself committed: answer it. A retry meets the claim (409) until it goes stale.
-    request.log.warn({ error: error instanceof Error ? error.message : String(error) }, 'could not store an idempotent answer');
-  }
+  if (replayed) reply.header('idempotent-replayed', 'true');
   return reply.status(answer.status).send(answer.body);
 }

@@ -6,6 +6,7 @@ import { BillingError, invalidInput, isUniqueViolation } from '../../errors.js';
 import { creditCodeRefusal, normalizeCreditCode } from '../../domain/credit-code.js';
 import type { Caller } from '../../domain/actor.js';
 import { hitsInWindow, recordHit, refuseWhenSpent } from '../../rate-limits/rate-limits.js';
+import type { Commit } from '../idempotency/idempotency-keys.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { lockCreditBalance } from './credit-balance.js';
 import {
@@ -48,11 +49,14 @@ export const CREDIT_CODE_REDEEM = 'CREDIT_CODE_REDEEM';
  * counter by a conditional UPDATE (so concurrent redemptions of the last use cannot both pass) and, only if it did,
  * writes the ledger row, the redemption row (whose primary key forbids a second redemption by the same
  * organization) and the audit event, and answers the new balance.
+ *
+ * Under an Idempotency-Key, `commit` runs that transaction with the key's claim before it and its answer after it.
  */
 export async function redeemCreditCode(
   context: AppContext,
   caller: Caller,
   input: RedeemCreditCodeInput,
+  commit: Commit<CreditCodeRedemption> = (work) => context.database.transaction(work),
 ): Promise<CreditCodeRedemption> {
   if (input.code === undefined || input.code.trim() === '') {
     throw invalidInput([{ field: 'code', reason: 'required', message: 'is required' }]);
@@ -65,43 +69,41 @@ export async function redeemCreditCode(
   const failureLimit = context.config.rateLimits.creditCodeFailures;
   const failedAttempts = hitsInWindow(failureLimit, organizationId, attemptedAt);
   let codeLookedAt = false;
-  return context.database
-    .transaction(async (tx) => {
-      const entered = await enterForRedemption(tx, caller, organizationId, normalizedCode, failedAttempts);
-      refuseWhenSpent(failureLimit, entered.failedAttempts, attemptedAt, 'failed credit-code redemptions');
-      codeLookedAt = true;
-      const { currency, code, alreadyRedeemed } = entered;
-      if (code === null) throw creditCodeNotFound();
-      if (alreadyRedeemed) throw creditCodeAlreadyRedeemed();
-      const refusal = creditCodeRefusal(code, now);
-      if (refusal !== null) throw creditCodeRefused(refusal);
-      if (code.currency !== currency) throw creditCodeCurrencyMismatch(code.currency, currency);
+  return commit(async (tx) => {
+    const entered = await enterForRedemption(tx, caller, organizationId, normalizedCode, failedAttempts);
+    refuseWhenSpent(failureLimit, entered.failedAttempts, attemptedAt, 'failed credit-code redemptions');
+    codeLookedAt = true;
+    const { currency, code, alreadyRedeemed } = entered;
+    if (code === null) throw creditCodeNotFound();
+    if (alreadyRedeemed) throw creditCodeAlreadyRedeemed();
+    const refusal = creditCodeRefusal(code, now);
+    if (refusal !== null) throw creditCodeRefused(refusal);
+    if (code.currency !== currency) throw creditCodeCurrencyMismatch(code.currency, currency);
 
-      // Taken after the read and before the write: the write's snapshot then holds every committed balance change.
-      await lockCreditBalance(tx, organizationId);
-      const redeemed = await writeRedemption(tx, caller, now, organizationId, code);
-      if (redeemed === null) {
-        // Someone else took the last use (or disabled the code, or this organization redeemed it) since the read
-        // above: say which, as of now.
-        const fresh = await enterForRedemption(tx, caller, organizationId, normalizedCode, failedAttempts);
-        if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
-        throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
-      }
-      return {
-        creditCode: { ...code, redemptionCount: redeemed.redemptionCount },
-        entry: redeemed.entry,
-        currency,
-        balanceMinor: redeemed.balanceMinor,
-      };
-    })
-    .catch(async (error: unknown) => {
-      // Two redemptions by the same organization that both passed the read: the primary key refuses the second.
-      const refusal = isUniqueViolation(error, 'credit_code_redemptions_pkey') ? creditCodeAlreadyRedeemed() : error;
-      if (codeLookedAt && refusal instanceof BillingError && refusal.status < 500) {
-        await recordHit(context.database, failureLimit, organizationId, attemptedAt);
-      }
-      throw refusal;
-    });
+    // Taken after the read and before the write: the write's snapshot then holds every committed balance change.
+    await lockCreditBalance(tx, organizationId);
+    const redeemed = await writeRedemption(tx, caller, now, organizationId, code);
+    if (redeemed === null) {
+      // Someone else took the last use (or disabled the code, or this organization redeemed it) since the read
+      // above: say which, as of now.
+      const fresh = await enterForRedemption(tx, caller, organizationId, normalizedCode, failedAttempts);
+      if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
+      throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
+    }
+    return {
+      creditCode: { ...code, redemptionCount: redeemed.redemptionCount },
+      entry: redeemed.entry,
+      currency,
+      balanceMinor: redeemed.balanceMinor,
+    };
+  }).catch(async (error: unknown) => {
+    // Two redemptions by the same organization that both passed the read: the primary key refuses the second.
+    const refusal = isUniqueViolation(error, 'credit_code_redemptions_pkey') ? creditCodeAlreadyRedeemed() : error;
+    if (codeLookedAt && refusal instanceof BillingError && refusal.status < 500) {
+      await recordHit(context.database, failureLimit, organizationId, attemptedAt);
+    }
+    throw refusal;
+  });
 }
 
 interface RedemptionState {

@@ -5,7 +5,7 @@
  * The same card (same provider fingerprint) added again answers the card already stored and detaches the duplicate.
  */
 import { randomUUID } from 'node:crypto';
-import sql, { raw } from 'sql-template-tag';
+import sql, { empty, raw } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
@@ -15,6 +15,7 @@ import { insertJob } from '../../jobs/job-queue.js';
 import { detachPaymentMethodQueue } from '../../jobs/queues.js';
 import type { AttachedPaymentMethod, CardInput } from '../../providers/payments/payment-provider.js';
 import type { Caller, Role } from '../../domain/actor.js';
+import type { Commit, StoredAnswerColumns } from '../idempotency/idempotency-keys.js';
 import { checkAccess, enterOrganization, organizationEntryStatement, rolesParameter } from '../organizations/organization-access.js';
 import {
   creditCardColumns,
@@ -73,28 +74,44 @@ function cardInputOf(input: AddCreditCardInput, now: Date): CardInput {
   return { kind: 'card', number: checked.digits, cvv: details.cvv.trim(), expiryMonth: details.expiryMonth, expiryYear: details.expiryYear };
 }
 
-export async function addCreditCard(context: AppContext, caller: Caller, input: AddCreditCardInput): Promise<AddCreditCardResult> {
+/**
+ * Under an Idempotency-Key, `commit` runs the card's write in the transaction that claims the key and stores the
+ * answer; the provider call stays before it, outside any transaction. A crash during the call or before that commit
+ * stores neither the card nor the key (a retry runs again; the attach it left at the provider stays unused), after
+ * it both. A write that fails (the key answered by a duplicate meanwhile included) undoes the attach.
+ */
+export async function addCreditCard(
+  context: AppContext,
+  caller: Caller,
+  input: AddCreditCardInput,
+  commit?: Commit<AddCreditCardResult>,
+): Promise<AddCreditCardResult> {
   const card = cardInputOf(input, context.clock.now());
   const { organizationId } = input;
-  // Before anything reaches the provider: a stranger must not create customers or cards there.
-  const organization = await enterOrganization<{ provider_customer_reference: string | null; has_default: boolean }>(
+  // Before anything reaches the provider: a stranger must not create customers or cards there. Under a key, the same
+  // statement reads the key's stored answer, so that a retry is answered without calling the provider again.
+  const lookUp = commit?.lookUp;
+  const organization = await enterOrganization<{ provider_customer_reference: string | null; has_default: boolean } & StoredAnswerColumns>(
     context.database,
     caller,
     { id: organizationId },
     'billing.write',
     {
       select: sql`o.provider_customer_reference,
-                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default`,
-      prepare: 'enter_organization_for_card',
+                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default
+                  ${lookUp ? sql`, ${lookUp.select}` : empty}`,
+      join: lookUp?.join,
+      prepare: lookUp ? 'enter_organization_for_keyed_card' : 'enter_organization_for_card',
     },
   );
+  lookUp?.check(organization);
 
   const customerReference = organization.provider_customer_reference ?? (await createProviderCustomer(context, organizationId));
   const attached = await context.payments.attachPaymentMethod(customerReference, card);
 
   let result: AddCreditCardResult;
   try {
-    result = await storeAttachedCard(context, caller, organizationId, attached, organization.has_default);
+    result = await storeAttachedCard(context, caller, organizationId, attached, organization.has_default, commit);
   } catch (error) {
     await undoAttach(context, organizationId, attached.providerReference);
     throw error;
@@ -107,6 +124,10 @@ export async function addCreditCard(context: AppContext, caller: Caller, input: 
  * Optimistic first: each write is one statement without a lock, and a concurrent change of the organization's cards
  * costs one more. Cards that keep changing under it are written under the organization's lock, where no other card
  * write runs: there the first write can only miss the default guess, and the second one fits.
+ *
+ * Given `commit` (an Idempotency-Key), the two optimistic writes run in its transaction, which keeps their row locks
+ * to the end: taking the organization's lock after them could deadlock with a twin doing the same, so cards still
+ * changing after two writes answer 409 `concurrent_update` there (nothing is stored; the retry runs again).
  */
 async function storeAttachedCard(
   context: AppContext,
@@ -114,6 +135,7 @@ async function storeAttachedCard(
   organizationId: string,
   attached: AttachedPaymentMethod,
   hadDefault: boolean,
+  commit: Commit<AddCreditCardResult> | undefined,
 ): Promise<AddCreditCardResult> {
   // The first card becomes the default: guessed from the entry, checked by the write.
   let isDefault = !hadDefault;
@@ -126,13 +148,15 @@ async function storeAttachedCard(
     isDefault = written.nextGuess;
     return null;
   };
+  const changedByOthers = () => conflict('concurrent_update', "The organization's cards are being changed by others; try again");
+  if (commit) return commit(async (tx) => (await attempt(tx)) ?? (await attempt(tx)) ?? Promise.reject(changedByOthers()));
   const stored = (await attempt(context.database)) ?? (await attempt(context.database));
   if (stored) return stored;
   return context.database.transaction(async (tx) => {
     await enterOrganization(tx, caller, { id: organizationId }, 'billing.write', { lock: 'update' });
     const underLock = (await attempt(tx)) ?? (await attempt(tx));
     if (underLock) return underLock;
-    throw conflict('concurrent_update', "The organization's cards are being changed by others; try again"); // unreachable under the lock
+    throw changedByOthers(); // unreachable under the lock
   });
 }
 

@@ -4,7 +4,7 @@
  * request with a `token` uses the token and ignores those fields, a request without one must carry all four.
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
-import { addCreditCard } from '../../../billing/payment-methods/add-credit-card.js';
+import { addCreditCard, type AddCreditCardResult } from '../../../billing/payment-methods/add-credit-card.js';
 import type { CreditCardView } from '../../../billing/payment-methods/credit-card.js';
 import { deleteCreditCard } from '../../../billing/payment-methods/delete-credit-card.js';
 import { listCreditCards } from '../../../billing/payment-methods/list-credit-cards.js';
@@ -102,17 +102,17 @@ export const creditCardRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const organizationId = request.params.organizationId;
-      return withIdempotency(request, reply, 'creditCard.add', organizationId, async () => {
-        const body = request.body;
-        const result = await addCreditCard(request.bursar, requestContext(request), {
-          organizationId,
-          token: body.token,
-          number: body.number,
-          cvv: body.cvv,
-          expiryMonth: body.expiry_month,
-          expiryYear: body.expiry_year,
-        });
-        return { status: 201, body: toCreditCard(result.card) };
+      const body = request.body;
+      return withIdempotency<AddCreditCardResult>(request, reply, 'creditCard.add', organizationId, {
+        run: (commit) =>
+          addCreditCard(
+            request.bursar,
+            requestContext(request),
+            { organizationId, token: body.token, number: body.number, cvv: body.cvv, expiryMonth: body.expiry_month, expiryYear: body.expiry_year },
+            commit,
+          ),
+        answerOf: (result) => ({ status: 201, body: toCreditCard(result.card) }),
+        callsOutFirst: true,
       });
     },
   );

@@ -11,7 +11,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CreditLedgerEntry } from '../../../billing/credits/credit-ledger.js';
 import { getCreditStatement } from '../../../billing/credits/get-credit-statement.js';
-import { redeemCreditCode } from '../../../billing/credits/redeem-credit-code.js';
+import { redeemCreditCode, type CreditCodeRedemption } from '../../../billing/credits/redeem-credit-code.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { IdempotencyKeyHeaders, withIdempotency } from '../../idempotency.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
@@ -90,12 +90,12 @@ export const creditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const organizationId = request.params.organizationId;
-      return withIdempotency(request, reply, 'creditCode.redeem', organizationId, async () => {
-        const redemption = await redeemCreditCode(request.bursar, requestContext(request), { organizationId, code: request.body.code });
-        return {
+      return withIdempotency<CreditCodeRedemption>(request, reply, 'creditCode.redeem', organizationId, {
+        run: (commit) => redeemCreditCode(request.bursar, requestContext(request), { organizationId, code: request.body.code }, commit),
+        answerOf: (redemption) => ({
           status: 200,
           body: { ...toBalanceFields(redemption.currency, redemption.balanceMinor), entry: toLedgerEntryBody(redemption.entry) },
-        };
+        }),
       });
     },
   );
