@@ -12,7 +12,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import { answerOnce, type Commit, type IdempotentAnswer } from '../billing/idempotency/idempotency-keys.js';
 import { BillingError } from '../errors.js';
-import { requestContext } from './surface.js';
+import { callerOf } from './surface.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
@@ -82,7 +82,7 @@ export async function withIdempotency<Result>(
   const { replayed, answer } = await answerOnce(
     database,
     clock,
-    requestContext(request),
+    callerOf(request),
     { organizationId, scope, key, requestHash: requestHash(request, scope) },
     // The keys of an organization are for those who may change its billing data, as the keyed operations do.
     'billing.write',

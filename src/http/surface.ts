@@ -30,7 +30,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
-export function requestContext(request: FastifyRequest): Caller {
+export function callerOf(request: FastifyRequest): Caller {
   return { actor: request.actor, surface: request.surface, requestId: request.id };
 }
 

@@ -13,7 +13,7 @@ import { listBillingAddresses } from '../../billing/addresses/list-billing-addre
 import { updateBillingAddress } from '../../billing/addresses/update-billing-address.js';
 import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
-import { defineSurface, requestContext } from '../surface.js';
+import { defineSurface, callerOf } from '../surface.js';
 
 const fieldNames: Record<string, string> = {
   name: 'name',
@@ -188,7 +188,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const address = await addBillingAddress(request.bursar, requestContext(request), {
+      const address = await addBillingAddress(request.bursar, callerOf(request), {
         organizationId: request.params.id,
         values: toValues(request.body),
         isDefault: request.body.is_default === true,
@@ -210,7 +210,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { addresses, version } = await listBillingAddresses(request.bursar, requestContext(request), request.params.id);
+      const { addresses, version } = await listBillingAddresses(request.bursar, callerOf(request), request.params.id);
       reply.header('etag', etagOf(version));
       return wrap(request, 200, { billing_addresses: addresses.map(toAddress) });
     },
@@ -236,7 +236,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const address = await updateBillingAddress(request.bursar, requestContext(request), {
+      const address = await updateBillingAddress(request.bursar, callerOf(request), {
         organizationId: request.params.id,
         addressId: request.params.addressId,
         values: toValues(request.body),
@@ -263,7 +263,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const result = await deleteBillingAddress(request.bursar, requestContext(request), {
+      const result = await deleteBillingAddress(request.bursar, callerOf(request), {
         organizationId: request.params.id,
         addressId: request.params.addressId,
         expectedVersion: versionFromIfMatch(request.headers['if-match']),

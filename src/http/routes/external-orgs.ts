@@ -9,7 +9,7 @@ import { getBillingProfile } from '../../billing/profile/get-billing-profile.js'
 import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
 import { etagOf, fieldPathSegments, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
-import { defineSurface, requestContext } from '../surface.js';
+import { defineSurface, callerOf } from '../surface.js';
 
 const detailsFields = {
   billing_company_name: 'companyName',
@@ -130,7 +130,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const profile = await getBillingProfile(request.bursar, requestContext(request), { slug: request.params.slug });
+      const profile = await getBillingProfile(request.bursar, callerOf(request), { slug: request.params.slug });
       reply.header('etag', etagOf(profile.version));
       return toOrgResponse(profile);
     },
@@ -165,7 +165,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         if (value !== undefined) patch[domainName] = value;
       }
       if (body.billing_email !== undefined) patch.email = body.billing_email;
-      const profile = await updateBillingProfile(request.bursar, requestContext(request), {
+      const profile = await updateBillingProfile(request.bursar, callerOf(request), {
         organization: { slug: request.params.slug },
         patch,
         organizationPatch: { name: body.name, slug: body.slug },

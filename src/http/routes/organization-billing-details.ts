@@ -13,7 +13,7 @@ import { updateBillingProfile } from '../../billing/profile/update-billing-profi
 import { countryCodeFromName, countryNameFromCode, joinContactName, splitContactName } from '../../domain/billing-profile.js';
 import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
-import { defineSurface, requestContext } from '../surface.js';
+import { defineSurface, callerOf } from '../surface.js';
 
 const fieldNames: Record<string, string> = {
   companyName: 'companyName',
@@ -135,7 +135,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const profile = await getBillingProfile(request.bursar, requestContext(request), 'active', 'admin');
+      const profile = await getBillingProfile(request.bursar, callerOf(request), 'active', 'admin');
       reply.header('etag', etagOf(profile.version));
       return toBillingDetails(profile);
     },
@@ -174,7 +174,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         // An unknown name goes on as it is, for the core to refuse with the field named.
         patch.country = body.billingCountry === null ? null : (countryCodeFromName(body.billingCountry) ?? body.billingCountry);
       }
-      const profile = await updateBillingProfile(request.bursar, requestContext(request), {
+      const profile = await updateBillingProfile(request.bursar, callerOf(request), {
         organization: 'active',
         patch,
         permission: 'admin',

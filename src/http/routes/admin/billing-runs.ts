@@ -8,7 +8,7 @@ import { queueDuePaymentAttempts } from '../../../billing/invoices/queue-due-pay
 import { voidInvoice } from '../../../billing/invoices/void-invoice.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable, PageQuery, pageQueryValues } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 import { InvoiceStatusEnum } from '../organization/invoices.js';
 
 const tags = ['Operator'];
@@ -103,7 +103,7 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const run = await executeBillingRun(request.bursar, requestContext(request), { asOf: new Date(request.body.as_of) });
+      const run = await executeBillingRun(request.bursar, callerOf(request), { asOf: new Date(request.body.as_of) });
       return toBillingRunBody(run);
     },
   );
@@ -125,7 +125,7 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const page = await listInvoicesAcrossOrganizations(request.bursar, requestContext(request), {
+      const page = await listInvoicesAcrossOrganizations(request.bursar, callerOf(request), {
         status: request.query.status,
         ...pageQueryValues(request.query),
       });
@@ -146,7 +146,7 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => toAdminInvoiceBody(await markInvoicePaid(request.bursar, requestContext(request), request.params.invoiceId)),
+    async (request) => toAdminInvoiceBody(await markInvoicePaid(request.bursar, callerOf(request), request.params.invoiceId)),
   );
 
   app.post(
@@ -162,7 +162,7 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => toAdminInvoiceBody(await voidInvoice(request.bursar, requestContext(request), request.params.invoiceId)),
+    async (request) => toAdminInvoiceBody(await voidInvoice(request.bursar, callerOf(request), request.params.invoiceId)),
   );
 
   app.post(
@@ -179,6 +179,6 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Type.Object({ queued: Type.Integer() }), ...errorResponses(401, 403) },
       },
     },
-    async (request) => ({ queued: await queueDuePaymentAttempts(request.bursar, requestContext(request)) }),
+    async (request) => ({ queued: await queueDuePaymentAttempts(request.bursar, callerOf(request)) }),
   );
 };

@@ -10,7 +10,7 @@ import { listCreditCodes } from '../../../billing/credits/list-credit-codes.js';
 import { CREDIT_CODE_PATTERN, MAX_CREDIT_CODE_REDEMPTIONS } from '../../../domain/credit-code.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const tags = ['Operator'];
 const operatorOnly = { auth: 'operator' as const };
@@ -76,7 +76,7 @@ export const adminCreditCodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const code = await createCreditCode(request.bursar, requestContext(request), {
+      const code = await createCreditCode(request.bursar, callerOf(request), {
         code: body.code,
         amountMinor: BigInt(body.amount_in_cents),
         currency: body.currency,
@@ -101,7 +101,7 @@ export const adminCreditCodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const limit = request.query.limit === undefined ? undefined : Number(request.query.limit);
-      const codes = await listCreditCodes(request.bursar, requestContext(request), { limit });
+      const codes = await listCreditCodes(request.bursar, callerOf(request), { limit });
       return { results: codes.map(toCreditCodeBody) };
     },
   );
@@ -120,7 +120,7 @@ export const adminCreditCodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const code = await disableCreditCode(request.bursar, requestContext(request), request.params.creditCodeId);
+      const code = await disableCreditCode(request.bursar, callerOf(request), request.params.creditCodeId);
       return toCreditCodeBody(code);
     },
   );

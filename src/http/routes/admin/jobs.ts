@@ -4,7 +4,7 @@ import { listJobs } from '../../../billing/operations/list-jobs.js';
 import { retryJob } from '../../../billing/operations/retry-job.js';
 import type { Job } from '../../../jobs/job-queue.js';
 import { errorResponses, nullable, PageQuery, pageQueryValues } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const tags = ['Operator'];
 const operatorOnly = { auth: 'operator' as const };
@@ -63,7 +63,7 @@ export const adminJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const page = await listJobs(request.bursar, requestContext(request), { state: request.query.status, ...pageQueryValues(request.query) });
+      const page = await listJobs(request.bursar, callerOf(request), { state: request.query.status, ...pageQueryValues(request.query) });
       return { results: page.items.map(toJobBody), next_cursor: page.nextCursor };
     },
   );
@@ -81,6 +81,6 @@ export const adminJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: JobSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => toJobBody(await retryJob(request.bursar, requestContext(request), BigInt(request.params.jobId))),
+    async (request) => toJobBody(await retryJob(request.bursar, callerOf(request), BigInt(request.params.jobId))),
   );
 };

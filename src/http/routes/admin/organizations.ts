@@ -7,7 +7,7 @@ import { removeMembership, setMembership } from '../../../billing/organizations/
 import { createApiToken, listApiTokens, revokeApiToken } from '../../../billing/organizations/manage-api-tokens.js';
 import { listOrganizationAuditEvents } from '../../../billing/organizations/list-organization-audit-events.js';
 import { errorResponses, nullable, OrganizationIdParams, PageQuery, pageQueryValues } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('billing'), Type.Literal('member')]);
 const tags = ['Operator'];
@@ -70,7 +70,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request, reply) => {
-      const organization = await createOrganization(request.bursar, requestContext(request), request.body);
+      const organization = await createOrganization(request.bursar, callerOf(request), request.body);
       return reply.status(201).send(toOrganizationBody(organization));
     },
   );
@@ -95,7 +95,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request) => {
-      const page = await listOrganizations(request.bursar, requestContext(request), { query: request.query.q, ...pageQueryValues(request.query) });
+      const page = await listOrganizations(request.bursar, callerOf(request), { query: request.query.q, ...pageQueryValues(request.query) });
       return { results: page.items.map(toOrganizationBody), next_cursor: page.nextCursor };
     },
   );
@@ -118,7 +118,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request) => {
-      const member = await setMembership(request.bursar, requestContext(request), {
+      const member = await setMembership(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         userId: request.params.userId,
         role: request.body.role,
@@ -134,7 +134,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       schema: { operationId: 'adminRemoveMember', tags, params: memberParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
     },
     async (request, reply) => {
-      await removeMembership(request.bursar, requestContext(request), request.params);
+      await removeMembership(request.bursar, callerOf(request), request.params);
       return reply.status(204).send(null);
     },
   );
@@ -157,7 +157,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
     },
     async (request) => {
       const { limit, type } = request.query;
-      const events = await listOrganizationAuditEvents(request.bursar, requestContext(request), {
+      const events = await listOrganizationAuditEvents(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         limit: limit === undefined ? undefined : Number(limit),
         type,
@@ -191,7 +191,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request, reply) => {
-      const token = await createApiToken(request.bursar, requestContext(request), {
+      const token = await createApiToken(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         name: request.body.name,
         role: request.body.role,
@@ -219,7 +219,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request) => {
-      const tokens = await listApiTokens(request.bursar, requestContext(request), request.params.organizationId);
+      const tokens = await listApiTokens(request.bursar, callerOf(request), request.params.organizationId);
       return {
         results: tokens.map((t) => ({
           id: t.id,
@@ -244,7 +244,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
       },
     },
     async (request, reply) => {
-      await revokeApiToken(request.bursar, requestContext(request), request.params);
+      await revokeApiToken(request.bursar, callerOf(request), request.params);
       return reply.status(204).send(null);
     },
   );

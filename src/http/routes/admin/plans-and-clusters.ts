@@ -11,7 +11,7 @@ import { putPlan } from '../../../billing/plans/put-plan.js';
 import { readTestClock, setTestClock } from '../../../billing/status/set-test-clock.js';
 import { toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
-import { requestContext, sendProblem, type ProblemRenderer } from '../../surface.js';
+import { callerOf, sendProblem, type ProblemRenderer } from '../../surface.js';
 import { renderAdminProblem } from './admin-errors.js';
 
 const tags = ['Operator'];
@@ -153,7 +153,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
     },
     async (request, reply) => {
       const body = request.body;
-      const { plan, created } = await putPlan(request.bursar, requestContext(request), {
+      const { plan, created } = await putPlan(request.bursar, callerOf(request), {
         code: request.params.code,
         name: body.name,
         monthlyPriceMinor: BigInt(body.monthly_price_in_cents),
@@ -175,7 +175,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         response: { 200: Type.Object({ results: Type.Array(PlanSchema) }), ...errorResponses(401, 403) },
       },
     },
-    async (request) => ({ results: (await listPlans(request.bursar, requestContext(request))).map(toPlanJson) }),
+    async (request) => ({ results: (await listPlans(request.bursar, callerOf(request))).map(toPlanJson) }),
   );
 
   app.post(
@@ -194,7 +194,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
     },
     async (request, reply) => {
       const body = request.body;
-      const { cluster, created } = await registerCluster(request.bursar, requestContext(request), {
+      const { cluster, created } = await registerCluster(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         id: body.id,
         name: body.name,
@@ -225,7 +225,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
     },
     async (request) => {
       const activeUntil = request.body.active_until;
-      const cluster = await deactivateCluster(request.bursar, requestContext(request), {
+      const cluster = await deactivateCluster(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         clusterId: request.params.clusterId,
         activeUntil: activeUntil === undefined ? undefined : new Date(activeUntil),
@@ -246,7 +246,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
       },
     },
     async (request) => ({
-      results: (await listClusters(request.bursar, requestContext(request), request.params.organizationId)).map(toClusterJson),
+      results: (await listClusters(request.bursar, callerOf(request), request.params.organizationId)).map(toClusterJson),
     }),
   );
 
@@ -274,7 +274,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
     async (request) =>
       recordUsageEvents(
         request.bursar,
-        requestContext(request),
+        callerOf(request),
         request.body.events.map((event) => ({
           id: event.id,
           organizationId: event.organization_id,
@@ -292,7 +292,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
       config: operatorOnly,
       schema: { operationId: 'adminGetTestClock', description: clockDescription, tags, response: { 200: ClockSchema, ...errorResponses(401, 403, 404) } },
     },
-    async (request) => ({ now: readTestClock(request.bursar, requestContext(request)).toISOString() }),
+    async (request) => ({ now: readTestClock(request.bursar, callerOf(request)).toISOString() }),
   );
 
   app.post(
@@ -308,6 +308,6 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         response: { 200: ClockSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => ({ now: (await setTestClock(request.bursar, requestContext(request), new Date(request.body.now))).toISOString() }),
+    async (request) => ({ now: (await setTestClock(request.bursar, callerOf(request), new Date(request.body.now))).toISOString() }),
   );
 };

@@ -2,7 +2,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { getBillingExternalId } from '../../../billing/payment-methods/get-billing-external-id.js';
 import { errorResponses, OrganizationIdParams } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const BillingExternalId = Type.Object(
   { id: Type.String({ description: "The payment provider's customer id of the organization", examples: ['cus_Q1w2e3r4t5y6'] }) },
@@ -24,6 +24,6 @@ export const billingExternalIdRoutes: FastifyPluginAsyncTypebox = async (app) =>
         response: { 200: BillingExternalId, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => ({ id: await getBillingExternalId(request.bursar, requestContext(request), request.params.organizationId) }),
+    async (request) => ({ id: await getBillingExternalId(request.bursar, callerOf(request), request.params.organizationId) }),
   );
 };

@@ -10,7 +10,7 @@ import { getBillingProfile } from '../../../billing/profile/get-billing-profile.
 import { updateBillingProfile } from '../../../billing/profile/update-billing-profile.js';
 import { etagOf, versionFromIfMatch } from '../../problem.js';
 import { nullable, OrganizationIdParams, errorResponses } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 /** Core field → this API's field, for error messages. */
 export const billingInfoFieldNames: Record<string, string> = {
@@ -88,7 +88,7 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const profile = await getBillingProfile(request.bursar, requestContext(request), { id: request.params.organizationId });
+      const profile = await getBillingProfile(request.bursar, callerOf(request), { id: request.params.organizationId });
       reply.header('etag', etagOf(profile.version));
       return toBillingInfo(profile);
     },
@@ -109,7 +109,7 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const body = request.body;
       const address = splitAddress(body.address);
-      const profile = await updateBillingProfile(request.bursar, requestContext(request), {
+      const profile = await updateBillingProfile(request.bursar, callerOf(request), {
         organization: { id: request.params.organizationId },
         expectedVersion: versionFromIfMatch(request.headers['if-match']),
         patch: {

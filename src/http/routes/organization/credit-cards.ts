@@ -10,7 +10,7 @@ import { deleteCreditCard } from '../../../billing/payment-methods/delete-credit
 import { listCreditCards } from '../../../billing/payment-methods/list-credit-cards.js';
 import { IdempotencyKeyHeaders, withIdempotency } from '../../idempotency.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const CreditCard = Type.Object(
   {
@@ -77,7 +77,7 @@ export const creditCardRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const cards = await listCreditCards(request.bursar, requestContext(request), request.params.organizationId);
+      const cards = await listCreditCards(request.bursar, callerOf(request), request.params.organizationId);
       return { results: cards.map(toCreditCard) };
     },
   );
@@ -107,7 +107,7 @@ export const creditCardRoutes: FastifyPluginAsyncTypebox = async (app) => {
         run: (commit) =>
           addCreditCard(
             request.bursar,
-            requestContext(request),
+            callerOf(request),
             { organizationId, token: body.token, number: body.number, cvv: body.cvv, expiryMonth: body.expiry_month, expiryYear: body.expiry_year },
             commit,
           ),
@@ -130,7 +130,7 @@ export const creditCardRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await deleteCreditCard(request.bursar, requestContext(request), {
+      await deleteCreditCard(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         creditCardId: request.params.creditCardId,
       });

@@ -15,7 +15,7 @@ import { redeemCreditCode, type CreditCodeRedemption } from '../../../billing/cr
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { IdempotencyKeyHeaders, withIdempotency } from '../../idempotency.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const OrganizationCreditCodeRequest = Type.Object(
   { code: Type.Optional(Type.String({ maxLength: 255, description: 'Matched without regard to case', examples: ['WELCOME50'] })) },
@@ -91,7 +91,7 @@ export const creditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const organizationId = request.params.organizationId;
       return withIdempotency<CreditCodeRedemption>(request, reply, 'creditCode.redeem', organizationId, {
-        run: (commit) => redeemCreditCode(request.bursar, requestContext(request), { organizationId, code: request.body.code }, commit),
+        run: (commit) => redeemCreditCode(request.bursar, callerOf(request), { organizationId, code: request.body.code }, commit),
         answerOf: (redemption) => ({
           status: 200,
           body: { ...toBalanceFields(redemption.currency, redemption.balanceMinor), entry: toLedgerEntryBody(redemption.entry) },
@@ -117,7 +117,7 @@ export const creditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const limit = request.query.limit === undefined ? undefined : Number(request.query.limit);
-      const statement = await getCreditStatement(request.bursar, requestContext(request), request.params.organizationId, { limit });
+      const statement = await getCreditStatement(request.bursar, callerOf(request), request.params.organizationId, { limit });
       return { ...toBalanceFields(statement.currency, statement.balanceMinor), entries: statement.entries.map(toLedgerEntryBody) };
     },
   );

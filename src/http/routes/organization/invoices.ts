@@ -10,7 +10,7 @@ import { requestInvoiceArchive } from '../../../billing/invoices/request-invoice
 import { invoiceStatuses, type InvoiceStatus } from '../../../domain/invoice-status.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const tags = ['Billing'];
 
@@ -108,7 +108,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const invoices = await listInvoices(request.bursar, requestContext(request), request.params.organizationId);
+      const invoices = await listInvoices(request.bursar, callerOf(request), request.params.organizationId);
       return { results: invoices.map((invoice) => toInvoiceBody(invoice)) };
     },
   );
@@ -125,7 +125,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const invoice = await getInvoice(request.bursar, requestContext(request), request.params.organizationId, request.params.invoiceId);
+      const invoice = await getInvoice(request.bursar, callerOf(request), request.params.organizationId, request.params.invoiceId);
       return toInvoiceBody(invoice, invoice.lines);
     },
   );
@@ -143,7 +143,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const url = await createInvoiceDownloadLink(request.bursar, requestContext(request), {
+      const url = await createInvoiceDownloadLink(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         invoiceId: request.params.invoiceId,
         requestBaseUrl: requestBaseUrl(request),
@@ -168,7 +168,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      await requestInvoiceArchive(request.bursar, requestContext(request), {
+      await requestInvoiceArchive(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         requestBaseUrl: requestBaseUrl(request),
       });

@@ -11,7 +11,7 @@ import { getBillingStatus } from '../../../billing/status/get-billing-status.js'
 import { BILLING_RESTRICTIONS, type BillingRestriction } from '../../../domain/billing-status.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const tags = ['Billing'];
 
@@ -121,7 +121,7 @@ export const planAndCostRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const organization = await changePlan(request.bursar, requestContext(request), {
+      const organization = await changePlan(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         plan: request.body.plan,
       });
@@ -157,7 +157,7 @@ export const planAndCostRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const result = await getClusterCurrentCost(request.bursar, requestContext(request), request.params);
+      const result = await getClusterCurrentCost(request.bursar, callerOf(request), request.params);
       const currency = result.currency;
       return {
         ...cost(result.totalMinor, currency),
@@ -182,7 +182,7 @@ export const planAndCostRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const result = await getOrganizationCurrentCost(request.bursar, requestContext(request), request.params.organizationId);
+      const result = await getOrganizationCurrentCost(request.bursar, callerOf(request), request.params.organizationId);
       return {
         plan: result.plan,
         remaining_trial_day: result.remainingTrialDays,
@@ -207,7 +207,7 @@ export const planAndCostRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const status = await getBillingStatus(request.bursar, requestContext(request), request.params.organizationId);
+      const status = await getBillingStatus(request.bursar, callerOf(request), request.params.organizationId);
       return { is_valid: status.isValid, message: status.message, reason: status.reason };
     },
   );

@@ -8,7 +8,7 @@ import {
 } from '../../../billing/usage-reports/generate-usage-report.js';
 import { USAGE_REPORT_COLUMNS } from '../../../billing/usage-reports/usage-report-csv.js';
 import { errorResponses, OrganizationIdParams } from '../../schemas.js';
-import { requestContext } from '../../surface.js';
+import { callerOf } from '../../surface.js';
 
 const OrganizationBillingUsageReportRequest = Type.Object(
   {
@@ -53,7 +53,7 @@ export const usageReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const links = await generateUsageReport(request.bursar, requestContext(request), {
+      const links = await generateUsageReport(request.bursar, callerOf(request), {
         organizationId: request.params.organizationId,
         from: request.body.from,
         to: request.body.to,
