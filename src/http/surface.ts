@@ -30,6 +30,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   return reply.status(status).type('application/json; charset=utf-8').send(body);
 }
 
+/** Who calls a use case, through which surface, in which request: read from the Fastify request once authenticated. */
 export function callerOf(request: FastifyRequest): Caller {
   return { actor: request.actor, surface: request.surface, requestId: request.id };
 }
