@@ -405,7 +405,7 @@ describe('who may read and write', () => {
     await expectNothingWritten(org, async () => {
       const get = await http(app, 'GET', path(org.id), { headers });
       assert.equal(get.status, 401);
-      assert.equal(get.body.error, 'unauthorized');
+      assert.equal(get.body.error, 'invalid_token'); // issue 10: a 401 says why
       assert.equal((await http(app, 'PUT', path(org.id), { headers, body: fullBody })).status, 401);
     });
     assert.equal((await http(app, 'GET', path(org.id), { headers: { authorization: 'Token bursar_made_up' } })).status, 401);

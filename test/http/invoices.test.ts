@@ -278,7 +278,7 @@ describe('POST /admin/billing-runs', () => {
     app.clock.set(new Date('2027-03-10T00:00:00Z'));
     const future = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2027-04-01T00:00:00Z' } });
     assert.equal(future.status, 400);
-    assert.equal(future.body.fields[0].field, 'asOf');
+    assert.equal(future.body.fields[0].field, 'as_of'); // issue 10: the request's own field name
     const malformed = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: 'yesterday' } });
     assert.equal(malformed.status, 400);
     const extra = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2027-03-01T00:00:00Z', force: true } });
