@@ -8,6 +8,7 @@ import { findApiTokenActor } from '../billing/organizations/api-tokens.js';
 import type { Actor } from '../domain/actor.js';
 import { unauthorized } from '../errors.js';
 import { hashesEqual, sha256Hex } from '../secrets.js';
+import { isStorableText } from './storable-strings.js';
 
 const VERIFIED_CACHE_LIMIT = 10_000;
 
@@ -83,6 +84,11 @@ export class Authenticator {
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
       throw unauthorized('Token has no subject');
+    }
+    // The claims Bursar uses in queries and keeps (the user id in memberships and audit events) must be text
+    // PostgreSQL can store.
+    if ([payload.sub, payload.org_id, payload.sid].some((claim) => typeof claim === 'string' && !isStorableText(claim))) {
+      throw unauthorized('Token claims are not valid text');
     }
     const actor: Actor = {
       type: 'user',

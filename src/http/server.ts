@@ -10,6 +10,7 @@ import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
 import { Authenticator } from './authenticate.js';
 import { ignoreContentTypeOfEmptyBodies } from './empty-bodies.js';
+import { refuseUnstorableStrings } from './storable-strings.js';
 import { sendProblem } from './surface.js';
 import { renderDefaultProblem } from './routes/organization-billing-errors.js';
 import { registerRoutes } from './routes/index.js';
@@ -44,6 +45,8 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
     // User ids in paths (members) are up to 255 characters.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 255 },
+    // A path that is not valid percent-encoded UTF-8 (a lone surrogate's bytes, say) matches no route: default error style.
+    frameworkErrors: (error, request, reply) => sendProblem(error, request, reply, renderDefaultProblem),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const authenticator = new Authenticator(context);
@@ -88,6 +91,9 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
     });
     if (mode === 'operator' && request.actor.type !== 'operator') throw forbidden('This route is for operators');
   });
+
+  // After each route's schema, before its handler: no string PostgreSQL cannot store gets any further.
+  app.addHook('preHandler', refuseUnstorableStrings);
 
   // One line per request, from safe fields only: no headers, no query string (signed links carry tokens there).
   app.addHook('onResponse', async (request, reply) => {

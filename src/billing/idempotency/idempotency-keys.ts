@@ -15,7 +15,7 @@ import sql from 'sql-template-tag';
 import type { Clock } from '../../clock.js';
 import type { Queryable } from '../../db/database.js';
 import type { Caller, Role } from '../../domain/actor.js';
-import { BillingError, conflict } from '../../errors.js';
+import { BillingError, conflict, notFound } from '../../errors.js';
 import { checkAccess, memberUserId, rolesParameter, type Permission } from '../organizations/organization-access.js';
 
 /** A key of one operation of one organization. `requestHash` identifies the request that uses it (never the body in clear). */
@@ -83,25 +83,31 @@ export async function claimIdempotencyKey(
   for (let attempt = 0; attempt < 3; attempt++) {
     const now = clock.now();
     // A row of this key older than the retention is forgotten: the claim replaces it. The claim is written only for
-    // a caller the access rule admits (the same rule, checked again on the role read here).
-    const { rows: claims } = await database.query<{ member_role: Role | null; claimed: boolean }>(
-      sql`WITH member AS (
+    // a caller the access rule admits (the same rule, checked again on the role read here), and only for an
+    // organization that exists (an operator may name any id).
+    const { rows: claims } = await database.query<{ member_role: Role | null; organization_exists: boolean; claimed: boolean }>(
+      sql`WITH organization AS (
+            SELECT 1 FROM organizations WHERE id = ${key.organizationId}::uuid
+          ), member AS (
             SELECT role FROM memberships WHERE organization_id = ${key.organizationId}::uuid AND user_id = ${memberUserId(actor)}::text
           ), claim AS (
             INSERT INTO idempotency_keys (organization_id, scope, key, request_hash, response_status, response_body, created_at)
             SELECT ${key.organizationId}::uuid, ${key.scope}::text, ${key.key}::text, ${key.requestHash}::text, ${PENDING_STATUS}::integer,
                    NULL, ${now}::timestamptz
-             WHERE ${actor.type !== 'user'}::boolean OR EXISTS (SELECT 1 FROM member WHERE role = ANY(${rolesParameter(permission)}))
+             WHERE EXISTS (SELECT 1 FROM organization)
+               AND (${actor.type !== 'user'}::boolean OR EXISTS (SELECT 1 FROM member WHERE role = ANY(${rolesParameter(permission)})))
             ON CONFLICT (organization_id, scope, key) DO UPDATE
               SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status, response_body = NULL,
                   created_at = EXCLUDED.created_at
               WHERE idempotency_keys.created_at < ${new Date(now.getTime() - RETENTION_MS)}::timestamptz
             RETURNING key
           )
-          SELECT (SELECT role FROM member) AS member_role, EXISTS (SELECT 1 FROM claim) AS claimed`,
+          SELECT (SELECT role FROM member) AS member_role, EXISTS (SELECT 1 FROM organization) AS organization_exists,
+                 EXISTS (SELECT 1 FROM claim) AS claimed`,
       { prepare: 'claim_idempotency_key' },
     );
     if (actor.type === 'user') checkAccess(actor, key.organizationId, claims[0]?.member_role ?? undefined, permission);
+    if (!claims[0]?.organization_exists) throw notFound('Organization');
     if (claims[0]?.claimed) return { outcome: 'claimed', claim: { ...key, claimedAt: now } };
 
     const { rows } = await database.query<StoredKey>(
