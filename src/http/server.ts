@@ -9,6 +9,7 @@ import type { AppContext } from '../app-context.js';
 import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
 import { Authenticator } from './authenticate.js';
+import { narrowDateTimeFormat } from './date-time-format.js';
 import { ignoreContentTypeOfEmptyBodies } from './empty-bodies.js';
 import { refuseUnstorableStrings } from './storable-strings.js';
 import { sendProblem } from './surface.js';
@@ -42,7 +43,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
       const header = raw.headers['x-request-id'];
       return typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false }, onCreate: narrowDateTimeFormat },
     // User ids in paths (members) are up to 255 characters.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 255 },
     // A path that is not valid percent-encoded UTF-8 (a lone surrogate's bytes, say) matches no route: default error style.

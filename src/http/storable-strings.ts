@@ -28,10 +28,9 @@ interface StringIssue {
   instancePath: string;
   keyword: string;
   message: string;
-  params: Record<string, unknown>;
 }
 
-const pointerToken = (key: string | number) => String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+const pointerToken = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Issues in Ajv's shape (JSON Pointer paths), found without recursion: a body may nest deeper than the stack. */
 function findUnstorableStrings(root: unknown): StringIssue[] {
@@ -40,7 +39,7 @@ function findUnstorableStrings(root: unknown): StringIssue[] {
   while (pending.length > 0) {
     const { value, path } = pending.pop()!;
     if (typeof value === 'string') {
-      if (!isStorableText(value)) issues.push({ instancePath: path, keyword: UNSTORABLE_TEXT_KEYWORD, message: problemWith(value), params: {} });
+      if (!isStorableText(value)) issues.push({ instancePath: path, keyword: UNSTORABLE_TEXT_KEYWORD, message: problemWith(value) });
     } else if (Array.isArray(value)) {
       for (let index = value.length - 1; index >= 0; index -= 1) pending.push({ value: value[index], path: `${path}/${index}` });
     } else if (typeof value === 'object' && value !== null) {
@@ -50,7 +49,7 @@ function findUnstorableStrings(root: unknown): StringIssue[] {
         if (!isStorableText(key)) {
           // Named with U+FFFD in place of each bad character, so that the error names it readably.
           const shownKey = pointerToken(key.replace(UNSTORABLE_ALL, '\ufffd'));
-          issues.push({ instancePath: `${path}/${shownKey}`, keyword: UNSTORABLE_TEXT_KEYWORD, message: `is a field name that ${problemWith(key)}`, params: {} });
+          issues.push({ instancePath: `${path}/${shownKey}`, keyword: UNSTORABLE_TEXT_KEYWORD, message: `is a field name that ${problemWith(key)}` });
         } else {
           pending.push({ value: item, path: `${path}/${pointerToken(key)}` });
         }

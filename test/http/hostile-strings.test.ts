@@ -1,6 +1,7 @@
 /**
  * A NUL character or an unpaired UTF-16 surrogate in any string a request carries (body, path, query, JWT claims)
- * is refused at the edge with the surface's own 400/422 naming the field; PostgreSQL never sees it.
+ * is refused at the edge with the surface's own 400/422 naming the field; PostgreSQL never sees it. So is a date-time
+ * outside the years 0001–9999.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -175,6 +176,23 @@ describe('JWT claims', () => {
       const result = await http(app, 'GET', `/organization/${org.id}/billingInfo`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(result.status, 401, result.text);
       assert.equal(typeof result.body.error, 'string');
+    }
+  });
+});
+
+describe('date-times PostgreSQL cannot store', () => {
+  test('year 0 and years past 9999 are a format error naming the field; years 0001 and 9999 are accepted', async () => {
+    for (const now of ['0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00']) {
+      const result = await http(app, 'POST', '/admin/clock', { headers: app.admin, body: { now } });
+      assert.equal(result.status, 400, `${now}: ${result.text}`);
+      assert.deepEqual(
+        result.body.fields.map((f: { field: string }) => f.field),
+        ['now'],
+      );
+    }
+    for (const now of ['0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z']) {
+      const result = await http(app, 'POST', '/admin/clock', { headers: app.admin, body: { now } });
+      assert.equal(result.status, 200, `${now}: ${result.text}`);
     }
   });
 });
