@@ -9,6 +9,7 @@ import type { Actor } from '../domain/actor.js';
 import { BillingError, unauthorized } from '../errors.js';
 import { countHits, recordHit, refuseWhenSpent } from '../rate-limits/rate-limits.js';
 import { hashesEqual, sha256Hex } from '../secrets.js';
+import { isStorableText } from './storable-strings.js';
 
 const VERIFIED_CACHE_LIMIT = 10_000;
 
@@ -111,6 +112,11 @@ export class Authenticator {
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255) {
       throw unauthorized('Token has no subject', 'invalid_token');
+    }
+    // The claims Bursar uses in queries and keeps (the user id in memberships and audit events) must be text
+    // PostgreSQL can store.
+    if ([payload.sub, payload.org_id, payload.sid].some((claim) => typeof claim === 'string' && !isStorableText(claim))) {
+      throw unauthorized('Token claims are not valid text');
     }
     const actor: Actor = {
       type: 'user',

@@ -10,8 +10,10 @@ import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
 import { hashesEqual, sha256Hex } from '../secrets.js';
 import { Authenticator } from './authenticate.js';
+import { narrowDateTimeFormat } from './date-time-format.js';
 import { Metrics } from './metrics.js';
 import { ignoreContentTypeOfEmptyBodies } from './empty-bodies.js';
+import { refuseUnstorableStrings } from './storable-strings.js';
 import { sendProblem } from './surface.js';
 import { renderDefaultProblem } from './routes/organization-billing-errors.js';
 import { registerRoutes } from './routes/index.js';
@@ -48,9 +50,11 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
       const header = raw.headers['x-request-id'];
       return typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
     },
-    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false }, onCreate: narrowDateTimeFormat },
     // User ids in paths (members) are up to 255 characters.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 255 },
+    // A path that is not valid percent-encoded UTF-8 (a lone surrogate's bytes, say) matches no route: default error style.
+    frameworkErrors: (error, request, reply) => sendProblem(error, request, reply, renderDefaultProblem),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const authenticator = new Authenticator(context);
@@ -100,6 +104,9 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
     });
     if (mode !== 'user' && request.actor.type !== 'operator') throw forbidden('This route is for operators');
   });
+
+  // After each route's schema, before its handler: no string PostgreSQL cannot store gets any further.
+  app.addHook('preHandler', refuseUnstorableStrings);
 
   // One line per request, from safe fields only: no headers, no query string (signed links carry tokens there).
   app.addHook('onResponse', async (request, reply) => {

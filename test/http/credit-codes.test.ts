@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
   auditEvents,
@@ -483,6 +483,16 @@ describe('Idempotency-Key on POST creditCode', () => {
     assert.equal((await redeemWithKey(org, code.code, 'k-stranger', stranger.owner)).status, 404);
     assert.equal((await redeemWithKey(org, code.code, 'k'.repeat(256))).status, 400);
     assert.equal((await ledgerRows('organization_id = $1', [org.id])).length, 0);
+  });
+
+  test('an operator naming an organization that does not exist gets a 404, with a key as without', async () => {
+    const code = await createCode();
+    const missing = { id: randomUUID() } as OrganizationFixture;
+    const withKey = await redeemWithKey(missing, code.code, 'k-operator', app.admin);
+    assert.equal(withKey.status, 404, withKey.text);
+    assert.equal(withKey.body.error, 'not_found');
+    const withoutKey = await http(app, 'POST', `/organization/${missing.id}/creditCode`, { headers: app.admin, body: { code: code.code } });
+    assert.equal(withoutKey.status, 404, withoutKey.text);
   });
 });
 

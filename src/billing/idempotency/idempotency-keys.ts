@@ -29,7 +29,7 @@ import sql, { raw, type Sql } from 'sql-template-tag';
 import type { Clock } from '../../clock.js';
 import type { Database, Queryable } from '../../db/database.js';
 import type { Caller, Role } from '../../domain/actor.js';
-import { BillingError, conflict } from '../../errors.js';
+import { BillingError, conflict, notFound } from '../../errors.js';
 import { checkAccess, memberUserId, rolesParameter, type Permission } from '../organizations/organization-access.js';
 
 /** A key of one operation of one organization. `requestHash` identifies the request that uses it (never the body in clear). */
@@ -233,12 +233,17 @@ async function claimKey(
   // insert meets it. Reading again (a new statement, a new snapshot) then finds it.
   for (let attempt = 0; attempt < 2; attempt++) {
     const now = clock.now();
-    const { rows } = await tx.query<{ member_role: Role | null; locked: boolean | null; claimed: boolean } & StoredKey>(
-      sql`WITH member AS (
+    // The key is claimed only for a caller the access rule admits, and only in an organization that exists (an
+    // operator may name any id).
+    const { rows } = await tx.query<{ member_role: Role | null; organization_exists: boolean; locked: boolean | null; claimed: boolean } & StoredKey>(
+      sql`WITH organization AS (
+            SELECT 1 FROM organizations WHERE id = ${key.organizationId}::uuid
+          ), member AS (
             SELECT role FROM memberships WHERE organization_id = ${key.organizationId}::uuid AND user_id = ${memberUserId(actor)}::text
           ), lock AS (
             SELECT pg_try_advisory_xact_lock(hashtextextended('idempotency:' || ${key.organizationId}::text || ':' || ${key.scope}::text || ':' || ${key.key}::text, 0)) AS locked
-             WHERE ${actor.type !== 'user'}::boolean OR EXISTS (SELECT 1 FROM member WHERE role = ANY(${rolesParameter(permission)}))
+             WHERE EXISTS (SELECT 1 FROM organization)
+               AND (${actor.type !== 'user'}::boolean OR EXISTS (SELECT 1 FROM member WHERE role = ANY(${rolesParameter(permission)})))
           ), claim AS (
             INSERT INTO idempotency_keys (organization_id, scope, key, request_hash, response_status, response_body, created_at)
             SELECT ${key.organizationId}::uuid, ${key.scope}::text, ${key.key}::text, ${key.requestHash}::text,
@@ -253,7 +258,8 @@ async function claimKey(
                      AND idempotency_keys.created_at < ${new Date(now.getTime() - STALE_CLAIM_MS)}::timestamptz)
             RETURNING key
           )
-          SELECT (SELECT role FROM member) AS member_role, (SELECT locked FROM lock) AS locked, EXISTS (SELECT 1 FROM claim) AS claimed,
+          SELECT (SELECT role FROM member) AS member_role, EXISTS (SELECT 1 FROM organization) AS organization_exists,
+                 (SELECT locked FROM lock) AS locked, EXISTS (SELECT 1 FROM claim) AS claimed,
                  k.request_hash, k.response_status, k.response_body, k.created_at
             FROM (VALUES (1)) AS one
             LEFT JOIN idempotency_keys k ON ${keyCondition(key, raw('k'))}`,
@@ -261,6 +267,7 @@ async function claimKey(
     );
     const row = rows[0]!;
     if (actor.type === 'user') checkAccess(actor, key.organizationId, row.member_role ?? undefined, permission);
+    if (!row.organization_exists) throw notFound('Organization');
     if (!row.locked) throw inProgress();
     if (row.claimed) return;
     const stored = storedAnswerOf(row, key, now);

@@ -13,6 +13,7 @@ import { updateBillingProfile } from '../../billing/profile/update-billing-profi
 import { countryCodeFromName, countryNameFromCode, joinContactName, splitContactName } from '../../domain/billing-profile.js';
 import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
+import { UNSTORABLE_TEXT_KEYWORD } from '../storable-strings.js';
 import { defineSurface, callerOf } from '../surface.js';
 
 const fieldNames: Record<string, string> = {
@@ -85,7 +86,7 @@ const statusCodes: Record<number, string> = {
 };
 
 /** Invalid values (a format, a length, a pattern) are 422; a body that is not the documented shape is 400. */
-const valueKeywords = new Set(['format', 'maxLength', 'minLength', 'pattern']);
+const valueKeywords = new Set(['format', 'maxLength', 'minLength', 'pattern', UNSTORABLE_TEXT_KEYWORD]);
 
 function renderProblem(problem: Problem): { status: number; body: unknown } {
   let status = problem.status;
