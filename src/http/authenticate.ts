@@ -23,6 +23,8 @@ export class Authenticator {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
   /** Verified JWTs until they expire: verification is the costliest step of a request otherwise. */
   private readonly verified = new Map<string, { actor: Actor; expiresAtMs: number }>();
+  /** Client addresses whose credentials failed in this process, until when (the end of a window at the latest). */
+  private readonly recentFailures = new Map<string, number>();
 
   constructor(private readonly context: AppContext) {
     const { jwtSecret, jwksUrl } = context.config;
@@ -60,11 +62,19 @@ export class Authenticator {
     if (!presented || this.cachedJwt(presented)) return this.authenticate(credentials);
     const limit = this.context.config.rateLimits.authenticationFailures;
     const now = new Date();
-    refuseWhenSpent(limit, await countHits(this.context.database, limit, clientAddress, now), now, 'failed authentications');
+    // The shared count is read only for an address this process saw fail in the current window: good credentials
+    // cost no round trip, and an address failing elsewhere gets at most one more try here before the count applies.
+    if ((this.recentFailures.get(clientAddress) ?? 0) > now.getTime()) {
+      refuseWhenSpent(limit, await countHits(this.context.database, limit, clientAddress, now), now, 'failed authentications');
+    }
     try {
       return await this.authenticate(credentials);
     } catch (error) {
-      if (error instanceof BillingError && error.status === 401) await recordHit(this.context.database, limit, clientAddress, now);
+      if (error instanceof BillingError && error.status === 401) {
+        await recordHit(this.context.database, limit, clientAddress, now);
+        if (this.recentFailures.size >= VERIFIED_CACHE_LIMIT) this.recentFailures.clear();
+        this.recentFailures.set(clientAddress, now.getTime() + limit.windowSeconds * 1000);
+      }
       throw error;
     }
   }
