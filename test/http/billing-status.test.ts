@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { NO_CREDIT_CARD_MESSAGE, NO_CREDIT_MESSAGE } from '../../src/domain/billing-status.js';
-import { createOrganization as createOrganizationFixture, http, mintJwt, startTestApp, type TestApp } from '../support/test-app.js';
+import { http, startTestApp, type TestApp } from '../support/test-app.js';
+import { createBillingOrganization } from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -18,14 +19,8 @@ after(async () => {
   await app.close();
 });
 
-/** The fixture, with tokens that stay valid however far the test clock moves (JWTs are checked against it). */
-async function createOrganization(values: { plan?: string } = {}) {
-  const org = await createOrganizationFixture(app, values);
-  for (const role of ['owner', 'admin', 'billing', 'member'] as const) {
-    org[role] = { authorization: `Bearer ${await mintJwt(`${role}-${org.id}`, { org_id: org.id }, { expiresIn: '100y' })}` };
-  }
-  return org;
-}
+/** The shared fixture whose tokens stay valid however far the test clock moves. */
+const createOrganization = (values: { plan?: string } = {}) => createBillingOrganization(app, values);
 
 async function billingStatus(org: { id: string; owner: Record<string, string> }) {
   const result = await http(app, 'GET', `/organization/${org.id}/billingStatus`, { headers: org.owner });

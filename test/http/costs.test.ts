@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { auditEvents, createOrganization as createOrganizationFixture, http, mintJwt, startTestApp, type TestApp } from '../support/test-app.js';
+import { auditEvents, http, startTestApp, type TestApp } from '../support/test-app.js';
+import { createBillingOrganization } from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -19,14 +20,8 @@ after(async () => {
   await app.close();
 });
 
-/** The fixture, with tokens that stay valid however far the test clock moves (JWTs are checked against it). */
-async function createOrganization(values: { plan?: string } = {}) {
-  const org = await createOrganizationFixture(app, values);
-  for (const role of ['owner', 'admin', 'billing', 'member'] as const) {
-    org[role] = { authorization: `Bearer ${await mintJwt(`${role}-${org.id}`, { org_id: org.id }, { expiresIn: '100y' })}` };
-  }
-  return org;
-}
+/** The shared fixture whose tokens stay valid however far the test clock moves. */
+const createOrganization = (values: { plan?: string } = {}) => createBillingOrganization(app, values);
 
 function at(iso: string): void {
   app.clock.set(new Date(iso));

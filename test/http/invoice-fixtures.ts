@@ -8,7 +8,7 @@ import { createOrganization, http, mintJwt, type OrganizationFixture, type TestA
  * An organization whose members' tokens stay valid while the test clock moves over months and years
  * (the fixtures' default tokens last an hour of wall-clock time).
  */
-export async function createBillingOrganization(app: TestApp, values: { name?: string } = {}): Promise<OrganizationFixture> {
+export async function createBillingOrganization(app: TestApp, values: { name?: string; plan?: string } = {}): Promise<OrganizationFixture> {
   const org = await createOrganization(app, values);
   for (const role of ['owner', 'admin', 'billing', 'member'] as const) {
     org[role] = { authorization: `Bearer ${await mintJwt(`${role}-${org.id}`, { org_id: org.id }, { expiresIn: '100y' })}` };

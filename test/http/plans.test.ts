@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { auditEvents, createOrganization as createOrganizationFixture, http, mintJwt, startTestApp, type TestApp } from '../support/test-app.js';
+import { auditEvents, http, startTestApp, type TestApp } from '../support/test-app.js';
+import { createBillingOrganization } from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -16,14 +17,8 @@ after(async () => {
   await app.close();
 });
 
-/** The fixture, with tokens that stay valid however far the test clock moves (JWTs are checked against it). */
-async function createOrganization(test: TestApp, values: { plan?: string } = {}) {
-  const org = await createOrganizationFixture(test, values);
-  for (const role of ['owner', 'admin', 'billing', 'member'] as const) {
-    org[role] = { authorization: `Bearer ${await mintJwt(`${role}-${org.id}`, { org_id: org.id }, { expiresIn: '100y' })}` };
-  }
-  return org;
-}
+/** The shared fixture whose tokens stay valid however far the test clock moves. */
+const createOrganization = (test: TestApp, values: { plan?: string } = {}) => createBillingOrganization(test, values);
 
 async function putPlan(code: string, body: Record<string, unknown>) {
   const result = await http(app, 'PUT', `/admin/plans/${code}`, { headers: app.admin, body });

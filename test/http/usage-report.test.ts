@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createOrganization as createOrganizationFixture, auditEvents, http, mintJwt, startTestApp, type TestApp } from '../support/test-app.js';
+import { auditEvents, http, startTestApp, type TestApp } from '../support/test-app.js';
+import { createBillingOrganization } from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -22,14 +23,8 @@ after(async () => {
   await app.close();
 });
 
-/** The fixture, with tokens that stay valid however far the test clock moves. */
-async function createOrganization(values: { plan?: string } = {}) {
-  const org = await createOrganizationFixture(app, values);
-  for (const role of ['owner', 'admin', 'billing', 'member'] as const) {
-    org[role] = { authorization: `Bearer ${await mintJwt(`${role}-${org.id}`, { org_id: org.id }, { expiresIn: '100y' })}` };
-  }
-  return org;
-}
+/** The shared fixture whose tokens stay valid however far the test clock moves. */
+const createOrganization = (values: { plan?: string } = {}) => createBillingOrganization(app, values);
 
 async function completeBillingInfo(org: { id: string; owner: Record<string, string> }) {
   const info = await http(app, 'PUT', `/organization/${org.id}/billingInfo`, {
