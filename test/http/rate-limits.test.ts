@@ -20,11 +20,18 @@ const limits = {
   BURSAR_DOCUMENT_DOWNLOAD_WINDOW_SECONDS: String(DAY),
 };
 
-/** Two Bursar processes on one database, with small limits. */
-async function startPair(): Promise<[TestApp, TestApp]> {
-  const first = await startTestApp(limits);
-  const second = await startTestApp(limits, { shareDatabaseOf: first });
-  return [first, second];
+/** Two Bursar processes on one database, with small limits: started before the suite's tests, closed after them. */
+function usePair(): { readonly first: TestApp; readonly second: TestApp } {
+  const pair = {} as { first: TestApp; second: TestApp };
+  before(async () => {
+    pair.first = await startTestApp(limits);
+    pair.second = await startTestApp(limits, { shareDatabaseOf: pair.first });
+  });
+  after(async () => {
+    await pair.second.close();
+    await pair.first.close();
+  });
+  return pair;
 }
 
 function assertTooManyAttempts(result: { status: number; headers: Headers; body: any; text: string }, windowSeconds: number): void {
@@ -82,19 +89,11 @@ describe('the rate-limit counters', () => {
 });
 
 describe('failed credit-code redemptions per organization', () => {
-  let first: TestApp;
-  let second: TestApp;
-  before(async () => {
-    [first, second] = await startPair();
-  });
-  after(async () => {
-    await second.close();
-    await first.close();
-  });
+  const pair = usePair();
 
   async function createCode(): Promise<string> {
-    const created = await http(first, 'POST', '/admin/credit-codes', {
-      headers: first.admin,
+    const created = await http(pair.first, 'POST', '/admin/credit-codes', {
+      headers: pair.first.admin,
       body: { code: `GOOD-${randomUUID().slice(0, 8)}`, amount_in_cents: 1000, currency: 'USD' },
     });
     assert.equal(created.status, 201, created.text);
@@ -102,60 +101,52 @@ describe('failed credit-code redemptions per organization', () => {
   }
 
   test('after the limit of failures, even a good code is refused with 429 and Retry-After, on both processes', async () => {
-    const org = await createOrganization(first);
+    const org = await createOrganization(pair.first);
     const redeem = (app: TestApp, code: string) => http(app, 'POST', `/organization/${org.id}/creditCode`, { headers: org.owner, body: { code } });
 
     // A successful redemption is no failure.
-    assert.equal((await redeem(first, await createCode())).status, 200);
+    assert.equal((await redeem(pair.first, await createCode())).status, 200);
     // Unknown codes count, and both processes count into one counter.
-    for (const app of [first, second, first]) {
+    for (const app of [pair.first, pair.second, pair.first]) {
       const guess = await redeem(app, `GUESS-${randomUUID().slice(0, 8)}`);
       assert.equal(guess.status, 400, guess.text);
       assert.equal(guess.body.error, 'credit_code_not_found');
     }
     const good = await createCode();
-    assertTooManyAttempts(await redeem(second, good), DAY);
-    assertTooManyAttempts(await redeem(first, good), DAY);
+    assertTooManyAttempts(await redeem(pair.second, good), DAY);
+    assertTooManyAttempts(await redeem(pair.first, good), DAY);
     // The refused attempts wrote nothing.
-    const credits = await http(first, 'GET', `/organization/${org.id}/credits`, { headers: org.owner });
+    const credits = await http(pair.first, 'GET', `/organization/${org.id}/credits`, { headers: org.owner });
     assert.equal(credits.status, 200);
     assert.equal(credits.body.balance_in_cents, 1000);
 
     // Another organization is not affected.
-    const other = await createOrganization(first);
-    const elsewhere = await http(second, 'POST', `/organization/${other.id}/creditCode`, { headers: other.owner, body: { code: good } });
+    const other = await createOrganization(pair.first);
+    const elsewhere = await http(pair.second, 'POST', `/organization/${other.id}/creditCode`, { headers: other.owner, body: { code: good } });
     assert.equal(elsewhere.status, 200, elsewhere.text);
   });
 
   test('an outsider neither learns about nor uses up the organization\'s attempts', async () => {
-    const org = await createOrganization(first);
+    const org = await createOrganization(pair.first);
     const outsider = { authorization: `Bearer ${await mintJwt(`outsider-${randomUUID()}`)}` };
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const result = await http(first, 'POST', `/organization/${org.id}/creditCode`, { headers: outsider, body: { code: 'NOPE' } });
+      const result = await http(pair.first, 'POST', `/organization/${org.id}/creditCode`, { headers: outsider, body: { code: 'NOPE' } });
       assert.equal(result.status, 404, result.text);
     }
-    const own = await http(second, 'POST', `/organization/${org.id}/creditCode`, { headers: org.owner, body: { code: await createCode() } });
+    const own = await http(pair.second, 'POST', `/organization/${org.id}/creditCode`, { headers: org.owner, body: { code: await createCode() } });
     assert.equal(own.status, 200, own.text);
   });
 });
 
 describe('authentication failures per client address', () => {
-  let first: TestApp;
-  let second: TestApp;
-  before(async () => {
-    [first, second] = await startPair();
-  });
-  after(async () => {
-    await second.close();
-    await first.close();
-  });
+  const pair = usePair();
 
   test('after the limit, the address gets 429 on both processes, even with good credentials not verified before', async () => {
-    const org = await createOrganization(first);
+    const org = await createOrganization(pair.first);
     // Verified before the failures: a JWT this process has seen cannot be a guess, and keeps working.
-    assert.equal((await http(first, 'GET', `/organization/${org.id}/billingInfo`, { headers: org.owner })).status, 200);
+    assert.equal((await http(pair.first, 'GET', `/organization/${org.id}/billingInfo`, { headers: org.owner })).status, 200);
     // No credentials at all guesses nothing and is not counted.
-    for (let attempt = 0; attempt < 4; attempt += 1) assert.equal((await http(first, 'GET', '/admin/plans')).status, 401);
+    for (let attempt = 0; attempt < 4; attempt += 1) assert.equal((await http(pair.first, 'GET', '/admin/plans')).status, 401);
 
     const guesses = [
       { authorization: 'Bearer wrong-operator-token' },
@@ -163,26 +154,18 @@ describe('authentication failures per client address', () => {
       { authorization: `Bearer ${await mintJwt('someone', {}, { secret: 'a-different-secret-of-32-characters!!' })}` },
     ];
     for (const [index, headers] of guesses.entries()) {
-      const result = await http(index % 2 === 0 ? first : second, 'GET', '/admin/plans', { headers });
+      const result = await http(index % 2 === 0 ? pair.first : pair.second, 'GET', '/admin/plans', { headers });
       assert.equal(result.status, 401, result.text);
     }
-    assertTooManyAttempts(await http(second, 'GET', '/admin/plans', { headers: { authorization: 'Bearer another-guess' } }), DAY);
-    assertTooManyAttempts(await http(first, 'GET', '/admin/plans', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }), DAY);
-    assertTooManyAttempts(await http(second, 'GET', `/organization/${org.id}/billingInfo`, { headers: org.owner }), DAY);
-    assert.equal((await http(first, 'GET', `/organization/${org.id}/billingInfo`, { headers: org.owner })).status, 200);
+    assertTooManyAttempts(await http(pair.second, 'GET', '/admin/plans', { headers: { authorization: 'Bearer another-guess' } }), DAY);
+    assertTooManyAttempts(await http(pair.first, 'GET', '/admin/plans', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }), DAY);
+    assertTooManyAttempts(await http(pair.second, 'GET', `/organization/${org.id}/billingInfo`, { headers: org.owner }), DAY);
+    assert.equal((await http(pair.first, 'GET', `/organization/${org.id}/billingInfo`, { headers: org.owner })).status, 200);
   });
 });
 
 describe('signed-document requests per client address', () => {
-  let first: TestApp;
-  let second: TestApp;
-  before(async () => {
-    [first, second] = await startPair();
-  });
-  after(async () => {
-    await second.close();
-    await first.close();
-  });
+  const pair = usePair();
 
   test('every request to a signed link counts, on both processes; over the limit, 429 with Retry-After', async () => {
     const paths = [
@@ -191,12 +174,12 @@ describe('signed-document requests per client address', () => {
       `/documents/${randomUUID()}/archives/${randomUUID()}.zip`,
     ];
     for (const [index, path] of paths.entries()) {
-      const result = await http(index % 2 === 0 ? first : second, 'GET', path);
+      const result = await http(index % 2 === 0 ? pair.first : pair.second, 'GET', path);
       assert.equal(result.status, 403, result.text);
     }
-    assertTooManyAttempts(await http(second, 'GET', paths[0]!), DAY);
-    assertTooManyAttempts(await http(first, 'DELETE', `/documents/${randomUUID()}/usage-reports/${randomUUID()}?expires=1&signature=x`), DAY);
+    assertTooManyAttempts(await http(pair.second, 'GET', paths[0]!), DAY);
+    assertTooManyAttempts(await http(pair.first, 'DELETE', `/documents/${randomUUID()}/usage-reports/${randomUUID()}?expires=1&signature=x`), DAY);
     // Other routes are not limited by it.
-    assert.equal((await http(first, 'GET', '/healthz')).status, 200);
+    assert.equal((await http(pair.first, 'GET', '/healthz')).status, 200);
   });
 });
