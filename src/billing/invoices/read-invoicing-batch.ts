@@ -7,6 +7,7 @@ import type { Queryable } from '../../db/database.js';
 import { toPostalAddress, type PostalAddressRow } from '../addresses/billing-address.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
 import type { PlanFeeLine } from '../../domain/proration.js';
+import { trialWindowOf } from '../../domain/trial.js';
 import { loadClusterChargesForOrganizations, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
 import { loadPlanFeeLinesForOrganizations } from '../plans/plan-fee-lines.js';
 import type { PlanKind } from '../plans/plan.js';
@@ -27,6 +28,7 @@ export interface OrganizationToInvoice {
 type OrganizationRow = PostalAddressRow & {
   id: string;
   currency: string;
+  trial_started_at: Date | null;
   trial_ends_at: Date | null;
   plan_code: string;
   plan_kind: PlanKind;
@@ -50,7 +52,7 @@ async function lockOrganizationsInvoicing(tx: Queryable, organizationIds: readon
 }
 
 /**
- * Every organization row of the batch in one statement, with what invoicing needs of it: currency, trial end, the
+ * Every organization row of the batch in one statement, with what invoicing needs of it: currency, trial window, the
  * plan at the end of the period, whether it is invoiced already, and the bill-to fields of its profile and default
  * address. FOR KEY SHARE, in id order: the invoice rows the batch writes reference these rows, and a concurrent
  * change of the organization (which locks the row FOR UPDATE) makes the batch wait here, not at the number counter.
@@ -59,7 +61,7 @@ async function lockOrganizationsInvoicing(tx: Queryable, organizationIds: readon
  */
 async function readOrganizations(tx: Queryable, organizationIds: readonly string[], period: BillingPeriod): Promise<OrganizationRow[]> {
   const { rows } = await tx.query<OrganizationRow>(
-    sql`SELECT o.id, o.currency, o.trial_ends_at, COALESCE(last.code, current.code) AS plan_code,
+    sql`SELECT o.id, o.currency, o.trial_started_at, o.trial_ends_at, COALESCE(last.code, current.code) AS plan_code,
                COALESCE(last.kind, current.kind) AS plan_kind,
                EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = o.id AND i.period_start = ${period.start}::timestamptz) AS invoiced,
                p.contact_first_name, p.contact_last_name, p.email, p.tax_id,
@@ -112,7 +114,7 @@ export async function readInvoicingBatch(
   // Sequential: a transaction's one connection takes one query at a time.
   const planLines =
     toInvoice.length > 0
-      ? await loadPlanFeeLinesForOrganizations(tx, toInvoice.map((row) => ({ id: row.id, trialEndsAt: row.trial_ends_at })), period)
+      ? await loadPlanFeeLinesForOrganizations(tx, toInvoice.map((row) => ({ id: row.id, trial: trialWindowOf(row.trial_started_at, row.trial_ends_at) })), period)
       : new Map<string, PlanFeeLine[]>();
   const clusterCharges =
     toInvoice.length > 0

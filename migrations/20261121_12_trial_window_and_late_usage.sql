@@ -1,0 +1,11 @@
+-- Trials: only the trial's own window is free, so the organization keeps when its trial started as well as when it
+-- ends. Existing trials started when the organization moved to (or was created on) the plan that gave it.
+ALTER TABLE organizations ADD COLUMN trial_started_at timestamptz;
+UPDATE organizations o
+   SET trial_started_at = COALESCE(
+         (SELECT max(s.started_at) FROM plan_subscriptions s JOIN plans p ON p.code = s.plan_code
+           WHERE s.organization_id = o.id AND p.trial_days > 0 AND s.started_at < o.trial_ends_at),
+         LEAST(o.created_at, o.trial_ends_at - interval '1 second'))
+ WHERE o.trial_ends_at IS NOT NULL;
+ALTER TABLE organizations ADD CONSTRAINT organizations_trial_window
+  CHECK ((trial_started_at IS NULL) = (trial_ends_at IS NULL) AND (trial_started_at IS NULL OR trial_started_at < trial_ends_at));
