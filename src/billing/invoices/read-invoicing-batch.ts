@@ -12,6 +12,7 @@ import { loadClusterChargesForOrganizations, type ClusterPeriodCharge } from '..
 import { loadPlanFeeLinesForOrganizations } from '../plans/plan-fee-lines.js';
 import type { PlanKind } from '../plans/plan.js';
 import type { BillToFields } from './bill-to-snapshot.js';
+import { lockOrganizationsInvoicing } from './invoicing-lock.js';
 
 export interface OrganizationToInvoice {
   id: string;
@@ -38,18 +39,6 @@ type OrganizationRow = PostalAddressRow & {
   email: string | null;
   tax_id: string | null;
 };
-
-/**
- * The invoicing lock of each organization, taken in one fixed order (the ids' bytes): billing runs, reruns and
- * concurrent workers take turns on an organization, and two batches with overlapping organizations never deadlock.
- */
-async function lockOrganizationsInvoicing(tx: Queryable, organizationIds: readonly string[]): Promise<void> {
-  await tx.query(
-    sql`SELECT pg_advisory_xact_lock(hashtextextended('invoicing:' || id, 0))
-          FROM (SELECT id FROM unnest(${organizationIds}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered`,
-    { prepare: 'lock_organizations_invoicing' },
-  );
-}
 
 /**
  * Every organization row of the batch in one statement, with what invoicing needs of it: currency, trial window, the
