@@ -5,7 +5,8 @@
  * as briefly as possible and concurrent batches overlap everything else:
  *   1. the batch reader: the per-organization invoicing locks, then each table read once for the whole batch;
  *   2. each invoice composed in memory, errors caught per organization (that organization is left out, whole);
- *   3. the credit locks and balances of the credits-plan organizations, then the follow-up jobs;
+ *   3. the credit locks and balances of the credits-plan organizations, then the follow-up jobs and the late usage
+ *      the invoices bill (marked billed);
  *   4. last, the invoice writer's ONE statement: numbers for the whole batch from the counter, invoices, lines,
  *      credit use, audit events; then the commit. A rollback gives every number back.
  * When the batch transaction fails anyway (a constraint, a deadlock), it is retried in halves down to single
@@ -19,6 +20,7 @@ import type { BillingPeriod } from '../../domain/billing-period.js';
 import { composeInvoice } from '../../domain/invoice-math.js';
 import { statusAtIssue, type InvoiceStatus } from '../../domain/invoice-status.js';
 import type { ClusterPeriodCharge } from '../costs/cluster-charges.js';
+import { markLateUsageBilled, type LateUsageCharge } from '../costs/late-usage.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
 import { chargeInvoiceJob } from './charge-invoice.js';
@@ -59,16 +61,29 @@ function usageLine(item: ClusterPeriodCharge): { description: string; quantity: 
   };
 }
 
+const monthName = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', year: 'numeric' });
+
+/** A late usage line names the period the usage belongs to; its quantity is the late node-hours. */
+function lateUsageLine(item: LateUsageCharge): { description: string; quantity: string; amountMinor: bigint } {
+  const bound = item.cappedAtMax ? `, capped at its maximum for ${monthName.format(item.period.start)}` : '';
+  return {
+    description: `Late usage of ${monthName.format(item.period.start)}: cluster ${item.cluster.name} (node-hours${bound})`,
+    quantity: nodeHours.format(item.lateNodeHours),
+    amountMinor: item.amountMinor,
+  };
+}
+
 /** An organization with something to bill, before credits and numbering. */
 interface InvoiceDraft {
   organization: OrganizationToInvoice;
   planLines: Array<{ description: string; amountMinor: bigint }>;
   billedClusters: ClusterPeriodCharge[];
+  billedLateUsage: LateUsageCharge[];
 }
 
 /** The draft of an organization, or null when nothing was charged; throws what makes its invoice impossible. */
 function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
-  for (const { cluster } of organization.clusterCharges) {
+  for (const { cluster } of [...organization.clusterCharges, ...organization.lateUsageCharges]) {
     if (cluster.pricing.currency !== organization.currency) {
       const currencies = `priced in ${cluster.pricing.currency}, the organization is billed in ${organization.currency}`;
       throw new Error(`cluster ${cluster.id} is ${currencies}`);
@@ -76,18 +91,19 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
   }
   const planLines = organization.planLines.filter((line) => line.amountMinor !== 0n);
   const billedClusters = organization.clusterCharges.filter((item) => item.charge.amountMinor !== 0n);
-  if (planLines.length === 0 && billedClusters.length === 0) return null;
-  return { organization, planLines, billedClusters };
+  const billedLateUsage = organization.lateUsageCharges.filter((item) => item.amountMinor !== 0n);
+  if (planLines.length === 0 && billedClusters.length === 0 && billedLateUsage.length === 0) return null;
+  return { organization, planLines, billedClusters, billedLateUsage };
 }
 
 function invoiceOf(draft: InvoiceDraft, creditBalance: bigint): InvoiceToWrite {
-  const { organization, planLines, billedClusters } = draft;
+  const { organization, planLines, billedClusters, billedLateUsage } = draft;
   const { currency, plan } = organization;
   const applyCredits = plan.kind === 'credits';
   const composed = composeInvoice({
     currency,
     planLines,
-    usageLines: billedClusters.map(usageLine),
+    usageLines: [...billedClusters.map(usageLine), ...billedLateUsage.map(lateUsageLine)],
     availableCreditMinor: applyCredits ? creditBalance : 0n,
     applyCredits,
   });
@@ -98,7 +114,7 @@ function invoiceOf(draft: InvoiceDraft, creditBalance: bigint): InvoiceToWrite {
     currency,
     status: statusAtIssue(composed.totalMinor, plan.kind),
     composed,
-    clusterIds: billedClusters.map((item) => item.cluster.id),
+    clusterIds: [...billedClusters, ...billedLateUsage].map((item) => item.cluster.id),
     billTo: billToSnapshot(organization.billTo),
   };
 }
@@ -191,6 +207,7 @@ async function issueInvoicesInTransaction(
 
   // The jobs before the numbers: from the counter update on, every statement holds the counter row.
   await context.jobs.enqueueMany(tx, invoices.map(followUpJob));
+  await markLateUsageBilled(tx, invoices, period);
   const numbers = await writeInvoices(tx, caller, period, sellerSnapshot(context.config), invoices, context.clock.now());
   for (const invoice of invoices) {
     const number = numbers.get(invoice.invoiceId);

@@ -9,6 +9,7 @@ import type { BillingPeriod } from '../../domain/billing-period.js';
 import type { PlanFeeLine } from '../../domain/proration.js';
 import { trialWindowOf } from '../../domain/trial.js';
 import { loadClusterChargesForOrganizations, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
+import { loadLateUsageChargesForOrganizations, type LateUsageCharge } from '../costs/late-usage.js';
 import { loadPlanFeeLinesForOrganizations } from '../plans/plan-fee-lines.js';
 import type { PlanKind } from '../plans/plan.js';
 import type { BillToFields } from './bill-to-snapshot.js';
@@ -24,6 +25,8 @@ export interface OrganizationToInvoice {
   billTo: BillToFields;
   planLines: PlanFeeLine[];
   clusterCharges: ClusterPeriodCharge[];
+  /** Usage of earlier, already invoiced periods that arrived after their invoice: billed on this one. */
+  lateUsageCharges: LateUsageCharge[];
 }
 
 type OrganizationRow = PostalAddressRow & {
@@ -109,6 +112,10 @@ export async function readInvoicingBatch(
     toInvoice.length > 0
       ? await loadClusterChargesForOrganizations(tx, toInvoice.map((row) => row.id), period)
       : new Map<string, ClusterPeriodCharge[]>();
+  const lateUsageCharges =
+    toInvoice.length > 0
+      ? await loadLateUsageChargesForOrganizations(tx, toInvoice.map((row) => row.id), period)
+      : new Map<string, LateUsageCharge[]>();
   return new Map(
     rows.map((row) => [
       row.id,
@@ -120,6 +127,7 @@ export async function readInvoicingBatch(
         billTo: toBillTo(row),
         planLines: planLines.get(row.id) ?? [],
         clusterCharges: clusterCharges.get(row.id) ?? [],
+        lateUsageCharges: lateUsageCharges.get(row.id) ?? [],
       },
     ]),
   );
