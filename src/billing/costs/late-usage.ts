@@ -1,14 +1,12 @@
 /**
  * Late usage: events recorded after the invoice of their period was issued. The organization's next invoice bills
- * them, one line per cluster and period, for what they add to that period's charge: the period's charge with every
- * event counted, minus its charge without the late events not billed yet (what the earlier invoices charged). The
- * charge is clamped into the cluster's range, so the total charged for a cluster and a period never exceeds the max
- * that was shown for it, late usage included.
+ * them, one line per cluster and period, for what they add to that period's charge (domain/late-usage.ts): the
+ * total charged for a cluster and a period never exceeds the max that was shown for it, late usage included.
  */
 import sql from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import { periodContaining, type BillingPeriod } from '../../domain/billing-period.js';
-import { clusterChargeForPeriod } from '../../domain/cluster-cost.js';
+import { lateUsageCharge } from '../../domain/late-usage.js';
 import { insideClusterLife, clusterPeriodInput } from './cluster-charges.js';
 import { clusterJson, fromClusterJson, toCluster, type Cluster, type ClusterJson } from './cluster.js';
 
@@ -69,20 +67,10 @@ export async function loadLateUsageChargesForOrganizations(
   const charges = new Map<string, LateUsageCharge[]>(organizationIds.map((id) => [id, []]));
   for (const row of rows) {
     const lateNodeHours = row.late_node_hours ?? 0n;
-    if (lateNodeHours === 0n && row.used_node_hours === 0n) continue;
     const cluster = toCluster(fromClusterJson(row.cluster));
     const latePeriod = periodContaining(row.period_start);
-    const input = clusterPeriodInput(cluster, latePeriod);
-    const withLate = clusterChargeForPeriod({ ...input, usedNodeHours: row.used_node_hours });
-    const alreadyBilled = clusterChargeForPeriod({ ...input, usedNodeHours: row.used_node_hours - lateNodeHours });
-    const added = withLate.amountMinor - alreadyBilled.amountMinor;
-    charges.get(row.organization_id)?.push({
-      cluster,
-      period: latePeriod,
-      lateNodeHours,
-      amountMinor: added > 0n ? added : 0n,
-      cappedAtMax: withLate.cappedAtMax,
-    });
+    const charge = lateUsageCharge({ ...clusterPeriodInput(cluster, latePeriod), usedNodeHours: row.used_node_hours, lateNodeHours });
+    charges.get(row.organization_id)?.push({ cluster, period: latePeriod, lateNodeHours, ...charge });
   }
   return charges;
 }
