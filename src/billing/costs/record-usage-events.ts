@@ -4,7 +4,7 @@ import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
 import { periodContaining } from '../../domain/billing-period.js';
 import { usageRefusal, usageRefusalMessages, type UsageRefusalReason } from '../../domain/usage-window.js';
-import { shareOrganizationsInvoicingLock } from '../invoices/invoicing-lock.js';
+import { organizationsInvoicingLockShared } from '../invoices/invoicing-lock.js';
 import { requireOperator } from '../organizations/organization-access.js';
 
 export interface UsageEvent {
@@ -70,11 +70,13 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
 
   const receivedAt = context.clock.now();
   return context.database.transaction(async (tx) => {
-    // Shared invoicing lock first: an invoice being written for these organizations commits before the late check
-    // below reads the invoices, so each event is either counted by its period's invoice or recorded as late.
-    await shareOrganizationsInvoicingLock(tx, events.map((event) => event.organizationId));
+    // The shared invoicing locks first (with the clusters, one round trip): an invoice being written for these
+    // organizations commits before the insert below looks for invoices, so each event is either counted by its
+    // period's invoice or recorded as late usage after it.
     const { rows: clusterRows } = await tx.query<ClusterLife>(
-      sql`SELECT id, organization_id, active_from, active_until FROM clusters WHERE id = ANY(${[...new Set(events.map((event) => event.clusterId))]}::uuid[])`,
+      sql`SELECT id, organization_id, active_from, active_until FROM clusters
+           WHERE ${organizationsInvoicingLockShared(events.map((event) => event.organizationId))}
+             AND id = ANY(${[...new Set(events.map((event) => event.clusterId))]}::uuid[])`,
     );
     const clusters = new Map(clusterRows.map((row) => [row.id, row]));
     const unknown = events.flatMap((event, index) => (clusters.get(event.clusterId)?.organization_id === event.organizationId ? [] : [index]));
