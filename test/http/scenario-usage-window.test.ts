@@ -6,7 +6,9 @@
  * never exceeds the max of the cost range shown for it.
  */
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import { lockOrganizationsInvoicing } from '../../src/billing/invoices/invoicing-lock.js';
 import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
 import { acmeBillingInfo, changePlan, createBillingOrganization, getInvoice, listInvoices, putPlan, registerCluster, runBilling, setBillingInfo } from './invoice-fixtures.js';
 
@@ -163,5 +165,26 @@ describe('late usage', () => {
     at('2027-05-01T00:00:05Z');
     await runBilling(app, '2027-05-01T00:00:00Z');
     assert.equal((await listInvoices(app, org)).some((invoice) => invoice.period_start === '2027-04-01T00:00:00.000Z'), false);
+  });
+});
+
+describe('usage while the organization is being invoiced', () => {
+  it('waits for the invoicing transaction to end, so that no event falls between the invoice and late usage', async () => {
+    at('2027-06-01T00:00:00Z');
+    const org = await invoicedOrganization('Busy');
+    const cluster = await registerCluster(app, org.id, { name: 'busy', hourly: 20, minNodes: 0, maxNodes: 2 });
+    at('2027-06-10T00:00:00Z');
+    let settled = false;
+    let pending: Promise<any> | undefined;
+    await app.database.transaction(async (tx) => {
+      await lockOrganizationsInvoicing(tx, [org.id]);
+      pending = sendUsage([usageEvent(org, cluster, 5, '2027-06-09T00:00:00Z')]).finally(() => {
+        settled = true;
+      });
+      await sleep(300);
+      assert.equal(settled, false, 'the usage batch did not wait for the invoicing lock');
+    });
+    const answer = await pending!;
+    assert.deepEqual([answer.accepted, answer.late], [1, 0]);
   });
 });
