@@ -60,6 +60,9 @@ describe('paid time before a trial', () => {
     // The trial ended: PRO is charged from January 27 (4 of 31 days by January 31).
     app.clock.set(new Date('2026-01-31T00:00:00Z'));
     assert.deepEqual(await costSoFar(app, org), { total: 1451 + 645, trialDays: 0 });
+    // The last second of the month: the cost so far is what the invoice charges.
+    app.clock.set(new Date('2026-01-31T23:59:59Z'));
+    assert.deepEqual(await costSoFar(app, org), { total: 2257, trialDays: 0 });
 
     app.clock.set(new Date('2026-02-01T00:00:05Z'));
     await runBilling(app, '2026-02-01T00:00:00Z');
