@@ -10,7 +10,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { lockOrganizationsInvoicing } from '../../src/billing/invoices/invoicing-lock.js';
 import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
-import { acmeBillingInfo, changePlan, createBillingOrganization, getInvoice, listInvoices, putPlan, registerCluster, runBilling, setBillingInfo } from './invoice-fixtures.js';
+import {
+  acmeBillingInfo,
+  changePlan,
+  createBillingOrganization,
+  downloadInvoicePdf,
+  getInvoice,
+  listInvoices,
+  pdfText,
+  putPlan,
+  registerCluster,
+  runBilling,
+  setBillingInfo,
+} from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -149,6 +161,8 @@ describe('late usage', () => {
     assert.match(februaryUsage[1].description, /^Late usage of January 2027: cluster production/);
     assert.deepEqual([februaryUsage[1].quantity, februaryUsage[1].amount_in_cents], ['300', 6000]);
     assert.equal(february.total_in_cents, 8000);
+    const { pdf } = await downloadInvoicePdf(app, org, february.id);
+    assert.match(await pdfText(pdf), /Late usage of January 2027: cluster production/);
 
     // March 2: 600 more node-hours of January: only what is left below January's max (297.60 − 260.00) is billed.
     at('2027-03-02T00:00:00Z');
