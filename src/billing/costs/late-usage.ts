@@ -77,7 +77,8 @@ export async function loadLateUsageChargesForOrganizations(
 
 /**
  * Marks every unbilled late event of each organization (before the invoice's period) as billed by its invoice, in
- * the invoice's transaction: late events the charge left at 0, or outside the cluster's life, are settled too.
+ * the invoice's transaction: those the charge left at 0 (max already reached, or within the min) are settled too.
+ * Only organizations whose late usage was read need it: their invoicing lock kept new late events out since.
  */
 export async function markLateUsageBilled(
   tx: Queryable,

@@ -207,7 +207,8 @@ async function issueInvoicesInTransaction(
 
   // The jobs before the numbers: from the counter update on, every statement holds the counter row.
   await context.jobs.enqueueMany(tx, invoices.map(followUpJob));
-  await markLateUsageBilled(tx, invoices, period);
+  const withLateUsage = new Set(drafts.filter((draft) => draft.organization.lateUsageCharges.length > 0).map((draft) => draft.organization.id));
+  await markLateUsageBilled(tx, invoices.filter((invoice) => withLateUsage.has(invoice.organizationId)), period);
   const numbers = await writeInvoices(tx, caller, period, sellerSnapshot(context.config), invoices, context.clock.now());
   for (const invoice of invoices) {
     const number = numbers.get(invoice.invoiceId);
