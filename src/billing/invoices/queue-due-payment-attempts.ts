@@ -1,5 +1,5 @@
 /**
- * The dunning sweep: queues a charge for every invoiced-plan invoice that waits for its money and is due for an
+ * The dunning sweep: queues a charge for every invoice (any plan kind) that waits for its money and is due for an
  * attempt, either by its schedule (`next_payment_attempt_at` reached by the business clock) or because the
  * organization's default card is not the one the last attempt used (a card added or replaced, even after the
  * schedule is exhausted). One job per invoice and attempt number (singleton key): sweeping twice queues nothing more.
@@ -20,7 +20,7 @@ export async function queueDuePaymentAttempts(context: AppContext, caller: Calle
   const { rows } = await context.database.query<{ id: string; organization_id: string; payment_attempts: number }>(
     sql`SELECT i.id, i.organization_id, i.payment_attempts
           FROM invoices i
-         WHERE i.plan_kind = 'invoiced' AND i.total_minor > 0
+         WHERE i.total_minor > 0
            AND i.status = ANY(${[...awaitingPaymentStatuses]}::text[])
            AND ((i.status = ANY(${[...scheduledPaymentStatuses]}::text[]) AND i.next_payment_attempt_at <= ${now}::timestamptz)
              OR (i.payment_attempts > 0 AND EXISTS (
