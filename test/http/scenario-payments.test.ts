@@ -318,7 +318,7 @@ it('item 4: a card added beside an expired default card becomes the default', as
   const org = await createBillingOrganization(app, { name: 'Expiring' });
   const expiring = await addCard(org, { ...WORKING_CARD, expiry_month: 1, expiry_year: 2026 });
   at('2026-03-01T00:00:00Z');
-  const fresh = await addCard(org, WORKING_CARD);
+  const fresh = await addCard(org, { ...WORKING_CARD, number: '5555555555554444' });
   assert.equal(fresh.is_default, true);
   assert.deepEqual((await listCards(org)).map((card) => [card.id, card.is_default, card.is_expired]), [
     [fresh.id, true, false],
@@ -353,7 +353,7 @@ it('item 6: after downtime, one catch-up attempt and one notice announcing a dat
   at('2026-02-11T08:00:10Z');
   assert.equal(await retryDuePayments(), 1);
   assert.match((await newMails(1))[0]!.text ?? '', /We will try again on February 13, 2026/);
-  at('2026-02-13T08:00:10Z');
+  at('2026-02-13T08:01:00Z');
   assert.equal(await retryDuePayments(), 1);
   assert.equal((await getInvoice(app, org, invoice.id)).status, 'PAYMENT_DUE');
 });

@@ -30,6 +30,31 @@ export async function queueDuePaymentAttempts(context: AppContext, caller: Calle
          ORDER BY i.next_payment_attempt_at NULLS LAST, i.id
          LIMIT ${SWEEP_LIMIT}`,
   );
+  return queueNextAttempts(context, rows);
+}
+
+/**
+ * The job queued when the default card changed: the next attempt of every invoice of the organization that waits
+ * for its money and was not last tried on the (new) default card, whatever its schedule says.
+ */
+export async function queueChargesToNewDefaultCard(context: AppContext, organizationId: string): Promise<number> {
+  const { rows } = await context.database.query<{ id: string; organization_id: string; payment_attempts: number }>(
+    sql`SELECT i.id, i.organization_id, i.payment_attempts
+          FROM invoices i
+          JOIN payment_methods pm ON pm.organization_id = i.organization_id AND pm.is_default
+         WHERE i.organization_id = ${organizationId}::uuid AND i.total_minor > 0
+           AND i.status = ANY(${[...awaitingPaymentStatuses]}::text[])
+           AND pm.id IS DISTINCT FROM i.last_payment_method_id
+         ORDER BY i.issued_at, i.id`,
+  );
+  return queueNextAttempts(context, rows);
+}
+
+/** One charge job per invoice, its next attempt number (a singleton: queued twice, it exists once). */
+async function queueNextAttempts(
+  context: AppContext,
+  rows: ReadonlyArray<{ id: string; organization_id: string; payment_attempts: number }>,
+): Promise<number> {
   let queued = 0;
   for (const row of rows) {
     const job = chargeInvoiceJob({ organizationId: row.organization_id, invoiceId: row.id, attempt: row.payment_attempts + 1 });

@@ -3,6 +3,8 @@
  * customer, whether a default card exists), hands the card to the payment provider once (outside any transaction),
  * then stores what the provider answered with its audit event in ONE guarded statement.
  * The same card (same provider fingerprint) added again answers the card already stored and detaches the duplicate.
+ * The first card becomes the default; a card added while the default one fails (its last charge was refused, or it
+ * has expired) replaces it as the default. Either way, unpaid invoices are retried on the new default card.
  */
 import { randomUUID } from 'node:crypto';
 import sql, { empty, raw } from 'sql-template-tag';
@@ -29,6 +31,8 @@ import {
 } from './credit-card.js';
 import { enqueueDetachPaymentMethod, type DetachPaymentMethodPayload } from './detach-payment-method.js';
 import { createProviderCustomer } from './ensure-provider-customer.js';
+import { defaultCardFailure, lockDefaultCard, switchDefaultCard } from './set-default-credit-card.js';
+import { insertUnpaidInvoicesRetry } from './unpaid-invoices-retry.js';
 import type { Nullable } from '../../domain/present.js';
 
 /** Either a provider token (the card was tokenised in the browser), or the card details to hand to the provider. */
@@ -116,8 +120,32 @@ export async function addCreditCard(
     await undoAttach(context, organizationId, attached.providerReference);
     throw error;
   }
-  if (!result.created) context.jobs.nudge();
+  if (result.created && !result.card.isDefault) result = await replaceFailingDefault(context, caller, result);
+  context.jobs.nudge();
   return result;
+}
+
+/**
+ * After a card was added beside a default card: when that default cannot be counted on (its last charge was refused,
+ * or it has expired), the new card becomes the default, in a transaction of its own that also queues the retry of
+ * unpaid invoices. Under an Idempotency-Key this runs after the key's answer was stored, so a replay of the request
+ * still answers `is_default: false`; the card list tells the truth.
+ */
+async function replaceFailingDefault(context: AppContext, caller: Caller, added: AddCreditCardResult): Promise<AddCreditCardResult> {
+  const now = context.clock.now();
+  const replaced = await context.database.transaction(async (tx) => {
+    const previous = await lockDefaultCard(tx, added.card.organizationId);
+    if (previous === null || previous.id === added.card.id) return false;
+    const failure = await defaultCardFailure(tx, previous, now);
+    if (failure === null) return false;
+    const { rows } = await tx.query<{ id: string }>(
+      sql`SELECT id FROM payment_methods WHERE organization_id = ${added.card.organizationId}::uuid AND id = ${added.card.id}::uuid FOR UPDATE`,
+    );
+    if (rows.length === 0) return false; // deleted meanwhile
+    await switchDefaultCard(tx, caller, now, added.card, previous, failure);
+    return true;
+  });
+  return replaced ? { ...added, card: { ...added.card, isDefault: true } } : added;
 }
 
 /**
@@ -227,7 +255,11 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
         ), inserted AS (
           ${insertCreditCard(card, fingerprint, raw('fits'))}
           ON CONFLICT DO NOTHING
-          RETURNING id
+          RETURNING id, is_default
+        ), inserted_default AS (
+          SELECT 1 FROM inserted WHERE is_default
+        ), retry AS (
+          ${insertUnpaidInvoicesRetry(card.organizationId, raw('inserted_default'))}
         ), audit AS (
           ${audit}
         ), duplicate AS (
