@@ -31,7 +31,7 @@ import {
 } from './credit-card.js';
 import { enqueueDetachPaymentMethod, type DetachPaymentMethodPayload } from './detach-payment-method.js';
 import { createProviderCustomer } from './ensure-provider-customer.js';
-import { defaultCardFailure, lockDefaultCard, switchDefaultCard } from './set-default-credit-card.js';
+import { defaultCardFailureOf, lastChargeFailed, replaceFailingDefaultCard } from './set-default-credit-card.js';
 import { insertUnpaidInvoicesRetry } from './unpaid-invoices-retry.js';
 import type { Nullable } from '../../domain/present.js';
 
@@ -53,6 +53,24 @@ export interface AddCreditCardResult {
 }
 
 const REQUIRED_WITHOUT_TOKEN = 'is required when no token is given';
+
+/** What the entry reads of the default card, so that a card added beside a healthy one costs nothing more. */
+interface DefaultCardHealth {
+  default_expiry_month: number | null;
+  default_expiry_year: number | null;
+  default_last_charge_failed: boolean | null;
+}
+
+const defaultCardHealth = sql`
+  (SELECT d.expiry_month FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_expiry_month,
+  (SELECT d.expiry_year FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_expiry_year,
+  (SELECT ${lastChargeFailed(raw('d'))} FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_last_charge_failed`;
+
+function defaultMayFail(entry: DefaultCardHealth, now: Date): boolean {
+  if (entry.default_expiry_month === null || entry.default_expiry_year === null) return false;
+  const card = { expiryMonth: entry.default_expiry_month, expiryYear: entry.default_expiry_year };
+  return defaultCardFailureOf(card, entry.default_last_charge_failed === true, now) !== null;
+}
 
 /** Checks the input and returns what goes to the provider. Error messages never contain the card data. */
 function cardInputOf(input: AddCreditCardInput, now: Date): CardInput {
@@ -95,14 +113,16 @@ export async function addCreditCard(
   // Before anything reaches the provider: a stranger must not create customers or cards there. Under a key, the same
   // statement reads the key's stored answer, so that a retry is answered without calling the provider again.
   const lookUp = commit?.lookUp;
-  const organization = await enterOrganization<{ provider_customer_reference: string | null; has_default: boolean } & StoredAnswerColumns>(
+  type Entry = { provider_customer_reference: string | null; has_default: boolean } & DefaultCardHealth & StoredAnswerColumns;
+  const organization = await enterOrganization<Entry>(
     context.database,
     caller,
     { id: organizationId },
     'billing.write',
     {
       select: sql`o.provider_customer_reference,
-                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default
+                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default,
+                  ${defaultCardHealth}
                   ${lookUp ? sql`, ${lookUp.select}` : empty}`,
       join: lookUp?.join,
       prepare: lookUp ? 'enter_organization_for_keyed_card' : 'enter_organization_for_card',
@@ -120,31 +140,21 @@ export async function addCreditCard(
     await undoAttach(context, organizationId, attached.providerReference);
     throw error;
   }
-  if (result.created && !result.card.isDefault) result = await replaceFailingDefault(context, caller, result);
+  if (result.created && !result.card.isDefault && defaultMayFail(organization, context.clock.now())) {
+    result = await replaceFailingDefault(context, caller, result);
+  }
   context.jobs.nudge();
   return result;
 }
 
 /**
- * After a card was added beside a default card: when that default cannot be counted on (its last charge was refused,
- * or it has expired), the new card becomes the default, in a transaction of its own that also queues the retry of
+ * A card added while the default card cannot be counted on (its last charge was refused, or it has expired) becomes
+ * the default, in a transaction of its own that checks again under the default card's lock and queues the retry of
  * unpaid invoices. Under an Idempotency-Key this runs after the key's answer was stored, so a replay of the request
  * still answers `is_default: false`; the card list tells the truth.
  */
 async function replaceFailingDefault(context: AppContext, caller: Caller, added: AddCreditCardResult): Promise<AddCreditCardResult> {
-  const now = context.clock.now();
-  const replaced = await context.database.transaction(async (tx) => {
-    const previous = await lockDefaultCard(tx, added.card.organizationId);
-    if (previous === null || previous.id === added.card.id) return false;
-    const failure = await defaultCardFailure(tx, previous, now);
-    if (failure === null) return false;
-    const { rows } = await tx.query<{ id: string }>(
-      sql`SELECT id FROM payment_methods WHERE organization_id = ${added.card.organizationId}::uuid AND id = ${added.card.id}::uuid FOR UPDATE`,
-    );
-    if (rows.length === 0) return false; // deleted meanwhile
-    await switchDefaultCard(tx, caller, now, added.card, previous, failure);
-    return true;
-  });
+  const replaced = await replaceFailingDefaultCard(context, caller, added.card);
   return replaced ? { ...added, card: { ...added.card, isDefault: true } } : added;
 }
 

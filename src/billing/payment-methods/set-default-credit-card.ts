@@ -3,7 +3,7 @@
  * fails (its last charge was refused, or it has expired) takes its place by itself. Whenever the default changes and
  * an invoice waits for its money, the retry is queued in the same transaction (see `insertUnpaidInvoicesRetry`).
  */
-import sql from 'sql-template-tag';
+import sql, { raw, type Sql } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
@@ -52,22 +52,53 @@ export async function lockDefaultCard(tx: Queryable, organizationId: string): Pr
 }
 
 /**
- * Why the default card cannot be counted on (expired, or its last charge refused), or null when it can. The last
+ * Whether the last charge made with a card was refused (an SQL boolean; `card` is the card row's alias). The last
  * charge is the latest attempt of any invoice made with that card; a paid attempt clears the invoice's error.
  */
-export async function defaultCardFailure(
-  db: Queryable,
-  card: CreditCard,
+export function lastChargeFailed(card: Sql): Sql {
+  return sql`COALESCE((SELECT i.last_payment_error IS NOT NULL FROM invoices i
+                        WHERE i.organization_id = ${card}.organization_id AND i.last_payment_method_id = ${card}.id
+                        ORDER BY i.last_payment_attempt_at DESC NULLS LAST, i.id DESC
+                        LIMIT 1), false)`;
+}
+
+/** Why the default card cannot be counted on (expired, or its last charge refused), or null when it can. */
+export function defaultCardFailureOf(
+  card: { expiryMonth: number; expiryYear: number },
+  lastChargeRefused: boolean,
   now: Date,
-): Promise<Exclude<DefaultChangeReason, 'chosen'> | null> {
+): Exclude<DefaultChangeReason, 'chosen'> | null {
   if (isCardExpired(card.expiryMonth, card.expiryYear, now)) return 'default_card_expired';
+  return lastChargeRefused ? 'default_card_failed' : null;
+}
+
+async function defaultCardFailure(db: Queryable, card: CreditCard, now: Date): Promise<Exclude<DefaultChangeReason, 'chosen'> | null> {
   const { rows } = await db.query<{ failed: boolean }>(
-    sql`SELECT last_payment_error IS NOT NULL AS failed FROM invoices
-         WHERE organization_id = ${card.organizationId}::uuid AND last_payment_method_id = ${card.id}::uuid
-         ORDER BY last_payment_attempt_at DESC NULLS LAST, id DESC
-         LIMIT 1`,
+    sql`SELECT ${lastChargeFailed(raw('pm'))} AS failed FROM payment_methods pm
+         WHERE pm.organization_id = ${card.organizationId}::uuid AND pm.id = ${card.id}::uuid`,
   );
-  return rows[0]?.failed === true ? 'default_card_failed' : null;
+  return defaultCardFailureOf(card, rows[0]?.failed === true, now);
+}
+
+/**
+ * After a card was added beside a default card that looked unreliable when the add began: in a transaction of its
+ * own, with the default card locked, checks again and makes the added card the default (with the retry of unpaid
+ * invoices). Answers whether it did.
+ */
+export async function replaceFailingDefaultCard(context: AppContext, caller: Caller, added: CreditCard): Promise<boolean> {
+  const now = context.clock.now();
+  return context.database.transaction(async (tx) => {
+    const previous = await lockDefaultCard(tx, added.organizationId);
+    if (previous === null || previous.id === added.id) return false;
+    const failure = await defaultCardFailure(tx, previous, now);
+    if (failure === null) return false;
+    const { rows } = await tx.query<{ id: string }>(
+      sql`SELECT id FROM payment_methods WHERE organization_id = ${added.organizationId}::uuid AND id = ${added.id}::uuid FOR UPDATE`,
+    );
+    if (rows.length === 0) return false; // deleted meanwhile
+    await switchDefaultCard(tx, caller, now, added, previous, failure);
+    return true;
+  });
 }
 
 /**
