@@ -312,6 +312,24 @@ it('item 4: POST …/creditCard/{id}/default chooses the default card, audited, 
   assert.equal(member.status, 403, member.text);
 });
 
+it('item 4: deleting the failing default card promotes the other one, which pays the unpaid invoice within seconds', async () => {
+  await freshApp();
+  const org = await invoicedOrganization('Deleter');
+  const working = await addCard(org, WORKING_CARD);
+  const failing = await addCard(org, FAILING_CARD);
+  assert.equal((await http(app, 'POST', `/organization/${org.id}/creditCard/${failing.id}/default`, { headers: org.owner })).status, 200);
+  at('2026-02-01T00:00:05Z');
+  await runBilling(app, '2026-02-01T00:00:00Z');
+  await runJobs(app);
+  const [invoice] = await listInvoices(app, org);
+  assert.equal(invoice.status, 'NOT_PAID');
+
+  assert.equal((await http(app, 'DELETE', `/organization/${org.id}/creditCard/${failing.id}`, { headers: org.owner })).status, 204);
+  assert.deepEqual((await listCards(org)).map((card) => [card.id, card.is_default]), [[working.id, true]]);
+  await runJobs(app);
+  assert.equal((await getInvoice(app, org, invoice.id)).status, 'PAID');
+});
+
 it('item 4: a card added beside an expired default card becomes the default', async () => {
   await freshApp();
   at('2026-01-01T00:00:00Z');
