@@ -108,12 +108,19 @@ function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: b
   };
 }
 
-/** Every invoice pays from the balance: locked (in id order) before it is read, so that it is spent at most once. */
+/**
+ * Every invoice pays from the balance first. Most organizations have no credit: one read finds those with some, and
+ * only those are locked (in id order) and read again under the lock, so that a balance is spent at most once.
+ * (Credit redeemed while this runs, after that read, is simply left for the next invoice.)
+ */
 async function creditBalancesOf(tx: Queryable, drafts: readonly InvoiceDraft[]): Promise<Map<string, bigint>> {
   const accounts = drafts.map(({ organization }) => ({ organizationId: organization.id, currency: organization.currency }));
   if (accounts.length === 0) return new Map();
-  await lockCreditBalances(tx, accounts.map((account) => account.organizationId));
-  return getCreditBalances(tx, accounts);
+  const seen = await getCreditBalances(tx, accounts);
+  const withCredit = accounts.filter((account) => (seen.get(account.organizationId) ?? 0n) > 0n);
+  if (withCredit.length === 0) return new Map();
+  await lockCreditBalances(tx, withCredit.map((account) => account.organizationId));
+  return getCreditBalances(tx, withCredit);
 }
 
 /** After the commit, an invoiced plan's invoice is charged (attempt 1); any other invoice is e-mailed. */
