@@ -143,7 +143,8 @@ export async function addCreditCard(
   if (result.created && !result.card.isDefault && defaultMayFail(organization, context.clock.now())) {
     result = await replaceFailingDefault(context, caller, result);
   }
-  context.jobs.nudge();
+  // A job may wait: the detach of a duplicate, or the retry of unpaid invoices on a new default card.
+  if (!result.created || result.card.isDefault) context.jobs.nudge();
   return result;
 }
 
