@@ -2,7 +2,8 @@
  * The dunning sweep: queues a charge for every invoice (any plan kind) that waits for its money and is due for an
  * attempt, either by its schedule (`next_payment_attempt_at` reached by the business clock) or because the
  * organization's default card is not the one the last attempt used (a card added or replaced, even after the
- * schedule is exhausted). One job per invoice and attempt number (singleton key): sweeping twice queues nothing more.
+ * schedule is exhausted; the job queued with the change normally did it already: this is the backstop).
+ * One job per invoice and attempt number (singleton key): sweeping twice queues nothing more.
  */
 import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
@@ -23,7 +24,8 @@ export async function queueDuePaymentAttempts(context: AppContext, caller: Calle
          WHERE i.total_minor > 0
            AND i.status = ANY(${[...awaitingPaymentStatuses]}::text[])
            AND ((i.status = ANY(${[...scheduledPaymentStatuses]}::text[]) AND i.next_payment_attempt_at <= ${now}::timestamptz)
-             OR (i.payment_attempts > 0 AND EXISTS (
+             -- NOT_PAID before any attempt: a credits plan's remainder issued while it had no card
+             OR ((i.payment_attempts > 0 OR i.status = 'NOT_PAID') AND EXISTS (
                    SELECT 1 FROM payment_methods pm
                     WHERE pm.organization_id = i.organization_id AND pm.is_default
                       AND pm.id IS DISTINCT FROM i.last_payment_method_id)))
