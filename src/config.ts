@@ -21,6 +21,8 @@ export interface Config {
   jwtAudience: string | null;
   logLevel: string;
   publicUrl: string | null;
+  /** The page where customers manage their cards: linked from payment failure e-mails. */
+  portalUrl: string | null;
   paymentProvider: 'sandbox' | 'stripe';
   stripeSecretKey: string | null;
   stripeApiBaseUrl: string | null;
@@ -70,6 +72,20 @@ function optional(env: NodeJS.ProcessEnv, name: string): string | null {
   return raw === undefined || raw.trim() === '' ? null : raw.trim();
 }
 
+/** An optional setting that must be an absolute http(s) URL (it is put in e-mails as a link). */
+function absoluteUrl(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = optional(env, name);
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  return raw;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDirectory = path.resolve(optional(env, 'BURSAR_DATA_DIR') ?? './data');
   const paymentProvider = optional(env, 'PAYMENT_PROVIDER') ?? 'sandbox';
@@ -96,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: optional(env, 'BURSAR_JWT_AUDIENCE'),
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
     publicUrl: optional(env, 'BURSAR_PUBLIC_URL'),
+    portalUrl: absoluteUrl(env, 'BURSAR_PORTAL_URL'),
     paymentProvider,
     stripeSecretKey,
     stripeApiBaseUrl: optional(env, 'STRIPE_API_BASE_URL'),

@@ -12,3 +12,5 @@ export const paymentRetrySweepQueue = 'invoices.payment-retry-sweep';
 export const invoiceEmailQueue = 'invoices.email';
 /** Build the ZIP of every invoice PDF of an organization and e-mail it (or a link to it). */
 export const invoiceArchiveQueue = 'invoices.email-archive';
+/** After the default card changed: queue a charge of every unpaid invoice of the organization to the new card. */
+export const retryUnpaidInvoicesQueue = 'invoices.retry-on-new-default-card';

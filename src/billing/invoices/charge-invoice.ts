@@ -1,5 +1,5 @@
 /**
- * One charge attempt of an invoiced-plan invoice to the organization's default card, run by a job after the
+ * One charge attempt of an invoice (what credits left of it) to the organization's default card, run by a job after the
  * issuing transaction committed. The provider call happens outside any transaction; its outcome is then written in
  * one: PAID, or NOT_PAID with the next attempt of the dunning schedule, or PAYMENT_DUE once it is exhausted.
  */
@@ -121,7 +121,7 @@ async function recordAttempt(
     const invoice = await findInvoice(tx, payload.organizationId, payload.invoiceId, true);
     if (!invoice || !isChargeable(invoice) || invoice.paymentAttempts >= payload.attempt) return 'superseded';
 
-    const nextAttemptAt = result.kind === 'paid' ? null : nextPaymentAttemptAt(invoice.issuedAt, payload.attempt);
+    const nextAttemptAt = result.kind === 'paid' ? null : nextPaymentAttemptAt(invoice.issuedAt, payload.attempt, now);
     const status = statusAfterChargeAttempt(result.kind === 'paid', nextAttemptAt);
     const where = sql`WHERE organization_id = ${invoice.organizationId}::uuid AND id = ${invoice.id}::uuid`;
     if (result.kind === 'paid') {

@@ -1,8 +1,17 @@
 import type { AppContext } from '../../app-context.js';
-import { billingRunQueue, chargeInvoiceQueue, invoiceArchiveQueue, invoiceEmailQueue, paymentRetrySweepQueue } from '../../jobs/queues.js';
+import {
+  billingRunQueue,
+  chargeInvoiceQueue,
+  invoiceArchiveQueue,
+  invoiceEmailQueue,
+  paymentRetrySweepQueue,
+  retryUnpaidInvoicesQueue,
+} from '../../jobs/queues.js';
+import { isRetryUnpaidInvoicesPayload } from '../payment-methods/unpaid-invoices-retry.js';
 import { ensureBillingRunScheduled, ensurePaymentRetrySweepScheduled, runPaymentRetrySweep, runScheduledBillingRun } from './billing-schedule.js';
 import { chargeInvoice, isChargeInvoicePayload } from './charge-invoice.js';
 import { emailInvoiceArchive, isInvoiceArchivePayload } from './email-invoice-archive.js';
+import { queueChargesToNewDefaultCard } from './queue-due-payment-attempts.js';
 import { isInvoiceEmailPayload, sendInvoiceEmail } from './send-invoice-email.js';
 
 /** Workers of the invoicing capability (billing runs, charges, e-mails, archives). */
@@ -21,6 +30,11 @@ export function registerInvoiceJobs(context: AppContext): void {
       { organizationId: payload.organizationId, invoiceId: payload.invoiceId, attempt: payload.attempt, outcome: outcome.kind },
       'invoice charge attempt',
     );
+  });
+  context.jobs.register(retryUnpaidInvoicesQueue, async (payload) => {
+    if (!isRetryUnpaidInvoicesPayload(payload)) throw new Error(`${retryUnpaidInvoicesQueue}: invalid payload`);
+    const queued = await queueChargesToNewDefaultCard(context, payload.organizationId);
+    context.logger.info({ organizationId: payload.organizationId, queued }, 'charges queued to the new default card');
   });
   context.jobs.register(invoiceEmailQueue, async (payload) => {
     if (!isInvoiceEmailPayload(payload)) throw new Error(`${invoiceEmailQueue}: invalid payload`);

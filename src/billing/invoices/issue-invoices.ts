@@ -5,8 +5,8 @@
  * as briefly as possible and concurrent batches overlap everything else:
  *   1. the batch reader: the per-organization invoicing locks, then each table read once for the whole batch;
  *   2. each invoice composed in memory, errors caught per organization (that organization is left out, whole);
- *   3. the credit locks and balances of the credits-plan organizations, then the follow-up jobs and the late usage
- *      the invoices bill (marked billed);
+ *   3. the credit locks and balances of the organizations (credits pay every invoice first), the default cards of
+ *      credits plans, then the follow-up jobs and the late usage the invoices bill (marked billed);
  *   4. last, the invoice writer's ONE statement: numbers for the whole batch from the counter, invoices, lines,
  *      credit use, audit events; then the commit. A rollback gives every number back.
  * When the batch transaction fails anyway (a constraint, a deadlock), it is retried in halves down to single
@@ -22,6 +22,7 @@ import { statusAtIssue, type InvoiceStatus } from '../../domain/invoice-status.j
 import type { ClusterPeriodCharge } from '../costs/cluster-charges.js';
 import { markLateUsageBilled, type LateUsageCharge } from '../costs/late-usage.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
+import { organizationsWithDefaultCard } from '../payment-methods/credit-card.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
 import { chargeInvoiceJob } from './charge-invoice.js';
 import { readInvoicingBatch, type OrganizationToInvoice } from './read-invoicing-batch.js';
@@ -96,37 +97,45 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
   return { organization, planLines, billedClusters, billedLateUsage };
 }
 
-function invoiceOf(draft: InvoiceDraft, creditBalance: bigint): InvoiceToWrite {
+/**
+ * The credit balance pays first, whatever the plan; what is left goes to the card for an invoiced plan, and for a
+ * credits plan only when it has a default card (otherwise it is owed).
+ */
+function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: boolean): InvoiceToWrite {
   const { organization, planLines, billedClusters, billedLateUsage } = draft;
   const { currency, plan } = organization;
-  const applyCredits = plan.kind === 'credits';
   const composed = composeInvoice({
     currency,
     planLines,
     usageLines: [...billedClusters.map(usageLine), ...billedLateUsage.map(lateUsageLine)],
-    availableCreditMinor: applyCredits ? creditBalance : 0n,
-    applyCredits,
+    availableCreditMinor: creditBalance,
+    applyCredits: true,
   });
   return {
     invoiceId: randomUUID(),
     organizationId: organization.id,
     plan,
     currency,
-    status: statusAtIssue(composed.totalMinor, plan.kind),
+    status: statusAtIssue(composed.totalMinor, plan.kind === 'invoiced' || hasDefaultCard),
     composed,
     clusterIds: [...billedClusters, ...billedLateUsage].map((item) => item.cluster.id),
     billTo: billToSnapshot(organization.billTo),
   };
 }
 
-/** Credits plans pay from the balance: locked (in id order) before it is read, so that it is spent at most once. */
+/**
+ * Every invoice pays from the balance first. Most organizations have no credit: one read finds those with some, and
+ * only those are locked (in id order) and read again under the lock, so that a balance is spent at most once.
+ * (Credit redeemed while this runs, after that read, is simply left for the next invoice.)
+ */
 async function creditBalancesOf(tx: Queryable, drafts: readonly InvoiceDraft[]): Promise<Map<string, bigint>> {
-  const accounts = drafts
-    .filter((draft) => draft.organization.plan.kind === 'credits')
-    .map(({ organization }) => ({ organizationId: organization.id, currency: organization.currency }));
+  const accounts = drafts.map(({ organization }) => ({ organizationId: organization.id, currency: organization.currency }));
   if (accounts.length === 0) return new Map();
-  await lockCreditBalances(tx, accounts.map((account) => account.organizationId));
-  return getCreditBalances(tx, accounts);
+  const seen = await getCreditBalances(tx, accounts);
+  const withCredit = accounts.filter((account) => (seen.get(account.organizationId) ?? 0n) > 0n);
+  if (withCredit.length === 0) return new Map();
+  await lockCreditBalances(tx, withCredit.map((account) => account.organizationId));
+  return getCreditBalances(tx, withCredit);
 }
 
 /** After the commit, an invoiced plan's invoice is charged (attempt 1); any other invoice is e-mailed. */
@@ -195,10 +204,13 @@ async function issueInvoicesInTransaction(
   if (drafts.length === 0) return outcomes;
 
   const balances = await creditBalancesOf(tx, drafts);
+  const creditsPlans = drafts.filter((draft) => draft.organization.plan.kind === 'credits').map((draft) => draft.organization.id);
+  const withDefaultCard = await organizationsWithDefaultCard(tx, creditsPlans);
   const invoices: InvoiceToWrite[] = [];
   for (const draft of drafts) {
     try {
-      invoices.push(invoiceOf(draft, balances.get(draft.organization.id) ?? 0n));
+      const { id } = draft.organization;
+      invoices.push(invoiceOf(draft, balances.get(id) ?? 0n, withDefaultCard.has(id)));
     } catch (error) {
       outcomes.set(draft.organization.id, { outcome: 'failed', error });
     }

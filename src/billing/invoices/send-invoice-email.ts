@@ -84,12 +84,29 @@ function paidText(invoice: Invoice): { subject: string; text: string } {
   };
 }
 
-function failureText(invoice: Invoice): { subject: string; text: string } {
+/** Where the customer adds a card or chooses the default one: the billing portal when configured. */
+function whereToPay(portalUrl: string | null): string {
+  return portalUrl === null ? 'in your billing settings' : `on your billing page: ${portalUrl}`;
+}
+
+/**
+ * The failure notice says what the customer can do (a new default card is charged at once), the amount and the
+ * invoice. It never announces a date already past: a notice sent after that date says the retry comes shortly.
+ */
+function failureText(invoice: Invoice, now: Date, portalUrl: string | null): { subject: string; text: string } {
   const reason = invoice.lastPaymentError ?? 'The card was refused.';
-  const next =
-    invoice.status === 'PAYMENT_DUE' || invoice.nextPaymentAttemptAt === null
-      ? 'We will not try this card again. Update your credit card to pay the invoice and keep deploying.'
-      : `We will try again on ${dayFormat.format(invoice.nextPaymentAttemptAt)}. To avoid an interruption, check or update your credit card.`;
+  const owed = `${total(invoice)} for invoice ${invoice.number}`;
+  const action = `add a credit card or choose another card as the default ${whereToPay(portalUrl)}`;
+  let next: string;
+  if (invoice.status === 'PAYMENT_DUE' || invoice.nextPaymentAttemptAt === null) {
+    next =
+      `We will not try this card again. To pay ${owed} and keep deploying, ${action}. ` +
+      'The invoice is charged to the new default card within minutes.';
+  } else {
+    const when =
+      invoice.nextPaymentAttemptAt.getTime() > now.getTime() ? `on ${dayFormat.format(invoice.nextPaymentAttemptAt)}` : 'shortly';
+    next = `We will try again ${when}. To pay ${owed} now, ${action}: the invoice is charged to the new default card within minutes.`;
+  }
   return {
     subject: `Payment failed for invoice ${invoice.number}`,
     text:
@@ -111,14 +128,15 @@ export async function sendInvoiceEmail(context: AppContext, payload: InvoiceEmai
     context.logger.info({ organizationId: payload.organizationId, invoiceId: invoice.id, kind: payload.kind }, 'no billing e-mail: invoice e-mail not sent');
     return 'no_billing_email';
   }
+  const now = context.clock.now();
   if (payload.kind === 'payment_failed' && invoice.paymentAttempts > 1) {
-    await context.mailer.send({ to, ...failureText(invoice) });
+    await context.mailer.send({ to, ...failureText(invoice, now, context.config.portalUrl) });
   } else if (payload.kind === 'payment_failed') {
     // The first notice is also how the customer receives the invoice.
     const pdf = await getInvoicePdf(context.database, invoice.organizationId, invoice.id, context.clock.now());
     await context.mailer.send({
       to,
-      ...failureText(invoice),
+      ...failureText(invoice, now, context.config.portalUrl),
       attachments: [{ filename: `${invoice.number}.pdf`, contentType: 'application/pdf', content: pdf.pdf }],
     });
   } else {

@@ -160,7 +160,8 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Download all invoices',
         description:
           'You will receive an email containing your invoices: a ZIP of every invoice PDF sent to the billing e-mail, ' +
-          'or a link to it when it is too large to attach. Nothing is sent while no billing e-mail is set.',
+          'or a link to it when it is too large to attach. Without a billing e-mail (the `email` of billingInfo) the answer is ' +
+          '400 `billing_email_missing` and nothing is queued.',
         tags,
         params: OrganizationIdParams,
         // No body: the schema only documents the answer.
