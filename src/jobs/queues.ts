@@ -12,3 +12,5 @@ export const paymentRetrySweepQueue = 'invoices.payment-retry-sweep';
 export const invoiceEmailQueue = 'invoices.email';
 /** Build the ZIP of every invoice PDF of an organization and e-mail it (or a link to it). */
 export const invoiceArchiveQueue = 'invoices.email-archive';
+/** Works one billing run (payload `runId`; singleton key `run:<id>`): requested by an operator or the monthly schedule. */
+export const billingRunExecutionQueue = 'invoices.billing-run.execute';
