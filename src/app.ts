@@ -8,6 +8,7 @@ import { runMigrations } from './db/migrate.js';
 import { followTestClockSetting } from './db/test-clock-setting.js';
 import { buildServer } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
+import { registerCreditJobs } from './billing/credits/credit-jobs.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
 import { createLogger, type Logger } from './logger.js';
@@ -52,6 +53,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // Every queue's worker, in every process (any process may run any job): registered here, where the app is composed.
   registerPaymentJobs(context);
   registerInvoiceJobs(context);
+  registerCreditJobs(context);
   const server = await buildServer(context);
   if (options.startWorkers ?? config.runJobWorkers) jobs.start();
   return {

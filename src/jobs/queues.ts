@@ -14,3 +14,5 @@ export const invoiceEmailQueue = 'invoices.email';
 export const invoiceArchiveQueue = 'invoices.email-archive';
 /** Works one billing run (payload `runId`; singleton key `run:<id>`): requested by an operator or the monthly schedule. */
 export const billingRunExecutionQueue = 'invoices.billing-run.execute';
+/** Recurring, at the start of every period: the credit grants of plans that grant credits every period. */
+export const planCreditGrantQueue = 'credits.plan-grants';
