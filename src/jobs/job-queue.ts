@@ -211,6 +211,8 @@ export class JobQueue {
 
   /** Queues one occurrence (idempotent: its singleton key). Returns false when it was already queued. */
   async scheduleOccurrence(tx: Queryable, job: RecurringJob, occurrence: Occurrence): Promise<boolean> {
+    // Past year 9999 (a test clock at the end of time) there is no instant the database can store, nor anything to run.
+    if (!(occurrence.dueAt.getUTCFullYear() <= 9999)) return false;
     return this.enqueue(tx, job.queue, occurrence.payload, { singletonKey: occurrence.key, dueAt: occurrence.dueAt, maxAttempts: job.maxAttempts });
   }
 
@@ -365,6 +367,7 @@ export class JobQueue {
     const recurring = this.recurring.get(job.queue);
     if (!recurring || job.due_at === null) return null;
     const next = recurring.next(job.due_at, this.clock.now());
+    if (!(next.dueAt.getUTCFullYear() <= 9999)) return null;
     return insertJob(recurring.queue, next.payload, { singletonKey: next.key, dueAt: next.dueAt, maxAttempts: recurring.maxAttempts });
   }
 

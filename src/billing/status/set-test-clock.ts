@@ -45,7 +45,9 @@ export async function setTestClock(context: AppContext, caller: Caller, to: Date
   clock.set(to);
   clock.settingVersion = version;
   // Scheduled work follows the clock: the occurrences due next from the new time (the clock may have gone back).
-  await context.jobs.scheduleRecurring();
+  await context.jobs.scheduleRecurring().catch((error: unknown) => {
+    context.logger.warn({ err: error }, 'could not schedule the recurring jobs at the new time; a worker start tries again');
+  });
   context.jobs.nudge();
   return clock.now();
 }
