@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { billingRunJobKey } from '../../src/billing/invoices/execute-billing-run.js';
+import { recordBillingRunProgress } from '../../src/billing/invoices/billing-run.js';
 import { issueInvoices } from '../../src/billing/invoices/issue-invoices.js';
 import { systemCaller } from '../../src/domain/actor.js';
 import { billingRunExecutionQueue } from '../../src/jobs/queues.js';
@@ -91,6 +92,43 @@ describe('billing runs as resources', () => {
     assert.equal(finished.body.invoiced + finished.body.skipped, finished.body.organizations_total);
     assert.equal(finished.body.invoiced, 2, 'the two organizations the dead worker had not reached');
     assert.equal(finished.body.failed, 0);
+    for (const org of organizations) assert.equal((await listInvoices(app, org)).length, 1);
+  });
+
+  it('a run resumed after its worker died starts after the last batch it recorded, and counts each organization once', async () => {
+    const organizations = await organizationsWithUsage(3, '2026-07');
+    app.clock.set(new Date('2026-08-01T00:00:10Z'));
+    const started = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-08-01T00:00:00Z' } });
+    assert.equal(started.status, 202, started.text);
+    const runId: string = started.body.id;
+    // The dead worker had worked and recorded the first half of the organizations (in id order), then died.
+    const { rows } = await app.database.query<{ id: string }>(
+      `SELECT id FROM organizations WHERE created_at < '2026-08-01T00:00:00Z' ORDER BY id`,
+    );
+    const done = rows.slice(0, Math.floor(rows.length / 2)).map((row) => row.id);
+    await app.database.query(`UPDATE jobs SET state = 'active', attempts = 1, locked_until = now() - interval '1 second' WHERE queue = $1 AND payload->>'runId' = $2`, [
+      billingRunExecutionQueue,
+      runId,
+    ]);
+    await app.database.query(`UPDATE billing_runs SET status = 'running', started_at = now() WHERE id = $1`, [runId]);
+    const outcomes = await issueInvoices(app.app.context, systemCaller('dead worker'), done, {
+      start: new Date('2026-07-01T00:00:00Z'),
+      end: new Date('2026-08-01T00:00:00Z'),
+    });
+    const createdByDead = [...outcomes.values()].filter((outcome) => outcome.outcome === 'created').length;
+    await recordBillingRunProgress(
+      app.database,
+      runId,
+      { organizationsSeen: done.length, invoicesCreated: createdByDead, invoicesExisting: 0, organizationsWithoutCharges: done.length - createdByDead, organizationsFailed: 0 },
+      done[done.length - 1]!,
+    );
+
+    assert.equal(await app.app.context.jobs.runNow(billingRunExecutionQueue, billingRunJobKey(runId)), true);
+    const finished = (await http(app, 'GET', `/admin/billing-runs/${runId}`, { headers: app.admin })).body;
+    assert.equal(finished.status, 'completed');
+    assert.equal(finished.organizations_seen, finished.organizations_total, 'each organization counted once');
+    assert.equal(finished.invoiced, 3, 'the invoices of July: those of the dead worker and those of the resumed run');
+    assert.equal(finished.skipped, finished.organizations_total - 3);
     for (const org of organizations) assert.equal((await listInvoices(app, org)).length, 1);
   });
 });
