@@ -2,6 +2,10 @@
  * A transactional job queue on the application's own database (an outbox): a use case enqueues in the
  * transaction that causes the side effect, so the job exists exactly when the change committed. Workers in any
  * number of processes claim jobs with FOR UPDATE SKIP LOCKED; a failed job is retried with exponential backoff.
+ * A claim is a short lease that the worker renews while the handler runs: a live worker keeps its job however long
+ * it takes, a dead worker's job is claimed again once the lease has run out. A job may be due at a business instant
+ * (`dueAt`): it is claimed once the business clock has reached it, so scheduled work (`RecurringJob`) follows the
+ * test clock exactly as it follows real time.
  */
 import sql, { empty, raw, type Sql } from 'sql-template-tag';
 import { systemClock, type Clock } from '../clock.js';
