@@ -35,6 +35,8 @@ export interface Job {
   maxAttempts: number;
   lastError: string | null;
   runAt: Date;
+  /** The business instant a scheduled job is due at (null: due by `runAt`). */
+  dueAt: Date | null;
   createdAt: Date;
   completedAt: Date | null;
 }
@@ -48,12 +50,15 @@ export interface JobRow {
   max_attempts: number;
   last_error: string | null;
   run_at: Date;
+  due_at: Date | null;
   created_at: Date;
   completed_at: Date | null;
 }
 
 /** The columns of a `JobRow` over `j`. */
-export const jobColumns: Sql = raw('j.id, j.queue, j.payload, j.state, j.attempts, j.max_attempts, j.last_error, j.run_at, j.created_at, j.completed_at');
+export const jobColumns: Sql = raw(
+  'j.id, j.queue, j.payload, j.state, j.attempts, j.max_attempts, j.last_error, j.run_at, j.due_at, j.created_at, j.completed_at',
+);
 
 export function toJob(row: JobRow): Job {
   return {
@@ -65,6 +70,7 @@ export function toJob(row: JobRow): Job {
     maxAttempts: row.max_attempts,
     lastError: row.last_error,
     runAt: row.run_at,
+    dueAt: row.due_at,
     createdAt: row.created_at,
     completedAt: row.completed_at,
   };
