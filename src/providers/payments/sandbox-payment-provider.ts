@@ -326,9 +326,10 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return { kind: 'succeeded', chargeReference: charge.chargeReference };
   }
 
-  /** Whether a charge waits for its customer's authentication in this process. */
-  isAwaitingAuthentication(chargeReference: string): boolean {
-    return this.pendingAuthentications.has(chargeReference);
+  /** A charge waiting for its customer's authentication in this process, or null. */
+  pendingAuthentication(chargeReference: string): { amountMinor: bigint; currency: string; description: string } | null {
+    const pending = this.pendingAuthentications.get(chargeReference);
+    return pending ? { amountMinor: pending.amountMinor, currency: pending.currency, description: pending.description } : null;
   }
 
   /**
