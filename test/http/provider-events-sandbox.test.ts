@@ -5,15 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { MailMessage } from '../../src/mail/mailer.js';
 import type { SandboxPaymentProvider } from '../../src/providers/payments/sandbox-payment-provider.js';
 import { auditEvents, http, startTestApp, type TestApp } from '../support/test-app.js';
 import { getInvoice } from './invoice-fixtures.js';
 import { AUTHENTICATION_CARD, chargedInvoice, sweepPaymentRetries } from './provider-events-fixtures.js';
 
 let app: TestApp;
+const mails: MailMessage[] = [];
 
 before(async () => {
-  app = await startTestApp();
+  app = await startTestApp({}, { mailer: { send: async (message) => (mails.push(message), { messageId: `m${mails.length}` }) } });
 });
 after(async () => {
   await app.close();
@@ -42,6 +44,12 @@ describe('sandbox: a charge that needs authentication', () => {
     assert.equal(attempt.changes.outcome, 'requires_action');
     assert.equal(attempt.changes.paymentActionUrl, invoice.payment_action_url);
 
+    // The customer is told where to confirm the payment.
+    const asked = mails.filter((mail) => mail.subject === `Confirm your payment for invoice ${invoice.number}`);
+    assert.equal(asked.length, 1);
+    assert.ok(asked[0]!.text.includes(`Confirm it here: ${invoice.payment_action_url}`), asked[0]!.text);
+    assert.equal(asked[0]!.attachments?.[0]?.filename, `${invoice.number}.pdf`);
+
     // The page a customer opens.
     const pageResponse = await fetch(invoice.payment_action_url);
     assert.equal(pageResponse.status, 200);
@@ -61,6 +69,7 @@ describe('sandbox: a charge that needs authentication', () => {
     const types = (await auditEvents(app, org.id)).map((event) => event.type);
     assert.equal(types.filter((type) => type === 'INVOICE_PAYMENT_ATTEMPT').length, 1);
     assert.ok(!types.includes('INVOICE_STATUS_CHANGE'), `a status change was audited: ${types.join(', ')}`);
+    assert.equal(mails.filter((mail) => mail.subject.startsWith('Payment failed')).length, 0);
 
     // The customer completes the authentication.
     app.clock.set(new Date('2026-02-06T12:00:00Z'));

@@ -98,6 +98,11 @@ describe('POST /webhooks/stripe', () => {
     assert.equal(invoice.status, 'PENDING');
     assert.ok(invoice.payment_action_url.startsWith(`${standIn.url}/stand-in/authenticate/pi_`), invoice.payment_action_url);
     const intentId = intentIdOf(invoice.payment_action_url);
+    // Refused off session with authentication_required, the intent was confirmed again for Stripe's page, once.
+    const confirms = standIn.requests.filter((request) => request.path === `/v1/payment_intents/${intentId}/confirm`);
+    assert.equal(confirms.length, 1);
+    assert.equal(confirms[0]!.body['return_url'], `${app.baseUrl}/payments/authentication-complete`);
+    assert.equal(confirms[0]!.idempotencyKey, `charge-${invoice.id}-attempt-1-authenticate`);
     // The stand-in's payment_intent.requires_action reached Bursar and agreed with the charge's own answer.
     const [requiresAction] = deliveriesOf('payment_intent.requires_action', since);
     assert.equal(requiresAction?.status, 200, requiresAction?.body);

@@ -180,11 +180,10 @@ async function recordAttempt(
     await recordInvoiceStatusChange(tx, caller, now, invoice, status, { paymentAttempt: payload.attempt });
 
     const { organizationId, id: invoiceId } = invoice;
-    if (result.kind === 'requires_action') return 'recorded';
     const email = invoiceEmailJob(
       result.kind === 'paid'
         ? { organizationId, invoiceId, kind: 'paid' }
-        : { organizationId, invoiceId, kind: 'payment_failed', attempt: payload.attempt },
+        : { organizationId, invoiceId, kind: result.kind === 'failed' ? 'payment_failed' : 'payment_action_required', attempt: payload.attempt },
     );
     await context.jobs.enqueue(tx, email.queue, email.payload, email);
     return 'recorded';

@@ -129,6 +129,10 @@ async function applyEffect(
             ${where}`,
       );
       await recordInvoiceStatusChange(tx, caller, now, invoice, status, details);
+      if (effect.actionUrl !== null) {
+        const email = invoiceEmailJob({ organizationId, invoiceId, kind: 'payment_action_required', attempt: Math.max(invoice.paymentAttempts, 1) });
+        await context.jobs.enqueue(tx, email.queue, email.payload, email);
+      }
       return;
     }
     case 'authentication_failed': {
