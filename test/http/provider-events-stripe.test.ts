@@ -107,6 +107,10 @@ describe('POST /webhooks/stripe', () => {
     const [requiresAction] = deliveriesOf('payment_intent.requires_action', since);
     assert.equal(requiresAction?.status, 200, requiresAction?.body);
     assert.ok(['applied', 'unchanged'].includes(JSON.parse(requiresAction!.body).outcome));
+    // So did its payment_intent.payment_failed (authentication_required) of the off-session attempt: not a failure.
+    const [offSessionRefusal] = deliveriesOf('payment_intent.payment_failed', since);
+    assert.equal(offSessionRefusal?.status, 200, offSessionRefusal?.body);
+    assert.ok(['applied', 'unchanged'].includes(JSON.parse(offSessionRefusal!.body).outcome));
 
     // Not a failure: the dunning sweep leaves it alone.
     for (const day of ['2026-02-02T01:00:00Z', '2026-02-04T01:00:00Z', '2026-02-06T01:00:00Z']) {

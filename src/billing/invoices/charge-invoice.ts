@@ -113,6 +113,8 @@ export async function chargeInvoice(
   if (recorded === 'superseded' && result.kind === 'requires_action') {
     context.logger.warn({ invoiceId, organizationId }, 'invoice settled while its charge waited for authentication; the pending charge is left unused');
   }
+  // The provider's own event about this very charge got there first (a webhook can beat this commit): nothing to undo.
+  if (recorded === 'settled_by_this_charge') return { kind: 'skipped' };
   if (recorded === 'superseded' && result.kind === 'paid') {
     // Paid or voided by an operator while the provider charged the card: give the money back.
     await context.payments.refund(result.chargeReference, null);
@@ -129,11 +131,14 @@ async function recordAttempt(
   payload: ChargeInvoicePayload,
   paymentMethodId: string | null,
   result: AttemptResult,
-): Promise<'recorded' | 'superseded'> {
+): Promise<'recorded' | 'superseded' | 'settled_by_this_charge'> {
   const caller = systemCaller('jobs');
   const now = context.clock.now();
   return context.database.transaction(async (tx) => {
     const invoice = await findInvoice(tx, payload.organizationId, payload.invoiceId, true);
+    if (result.kind === 'paid' && invoice?.status === 'PAID' && invoice.providerChargeReference === result.chargeReference) {
+      return 'settled_by_this_charge';
+    }
     if (!invoice || !isChargeable(invoice) || invoice.paymentAttempts >= payload.attempt) return 'superseded';
 
     const nextAttemptAt = result.kind === 'failed' ? nextPaymentAttemptAt(invoice.issuedAt, payload.attempt) : null;

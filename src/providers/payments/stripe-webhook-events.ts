@@ -38,6 +38,11 @@ function changeOf(event: Stripe.Event): ProviderPaymentChange | null {
     case 'payment_intent.payment_failed': {
       const intent = event.data.object;
       const error = intent.last_payment_error;
+      // An off-session charge the issuer wants authenticated fails first with authentication_required: Bursar then
+      // asks the customer to authenticate, so this says "requires action", not "failed".
+      if (error?.code === 'authentication_required' || error?.decline_code === 'authentication_required') {
+        return { kind: 'payment_requires_action', payment: intentPayment(intent), actionUrl: null };
+      }
       const code = cardFailureCode(error?.code, error?.decline_code) ?? 'card_declined';
       // Our own wording: the provider's text is not vetted for card data.
       return { kind: 'payment_failed', payment: intentPayment(intent), code, message: paymentFailureMessages[code] };
