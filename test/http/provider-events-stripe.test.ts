@@ -193,6 +193,24 @@ describe('POST /webhooks/stripe', () => {
     assert.equal((await getInvoice(app, org, invoice.id)).status, 'PENDING');
   });
 
+  it('a payment_intent.succeeded that beats the charge job\'s own bookkeeping pays the invoice, and nothing is refunded', async () => {
+    const since = standIn.webhookDeliveries.length;
+    standIn.setEventTiming('before_answer');
+    try {
+      const { org, invoice } = await chargedInvoice(app, '4242424242424242', 2029);
+      assert.equal(invoice.status, 'PAID');
+      const [succeeded] = deliveriesOf('payment_intent.succeeded', since);
+      assert.deepEqual(JSON.parse(succeeded!.body), { received: true, duplicate: false, outcome: 'applied' });
+      const intent = [...standIn.paymentIntents.values()].find((candidate) => (candidate['metadata'] as Record<string, unknown>)['invoice_id'] === invoice.id);
+      assert.ok(intent);
+      assert.equal([...standIn.refunds.values()].filter((refund) => refund['payment_intent'] === intent['id']).length, 0);
+      const statusChanges = (await auditEvents(app, org.id)).filter((event) => event.type === 'INVOICE_STATUS_CHANGE');
+      assert.deepEqual(statusChanges.map((event) => event.changes.status), [{ old: 'PENDING', new: 'PAID' }]);
+    } finally {
+      standIn.setEventTiming('after_answer');
+    }
+  });
+
   it('a payment_intent.succeeded for an invoice the charge already paid changes nothing', async () => {
     const since = standIn.webhookDeliveries.length;
     const { org, invoice } = await chargedInvoice(app, '4242424242424242', 2028);
