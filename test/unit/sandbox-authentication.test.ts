@@ -41,6 +41,17 @@ describe('sandbox 4000 0025 0000 3155', () => {
     await provider.refund(result.chargeReference, null);
   });
 
+  it('reopens a completed authentication whose event could not be applied', async () => {
+    const { provider, request } = await setup();
+    const result = await provider.charge(request);
+    assert.ok(provider.completeAuthentication(result.chargeReference, 'succeeded'));
+    provider.reopenAuthentication(result.chargeReference);
+    assert.equal(provider.charges.length, 0);
+    assert.ok(provider.pendingAuthentication(result.chargeReference));
+    assert.equal(provider.completeAuthentication(result.chargeReference, 'succeeded')?.change?.kind, 'payment_succeeded');
+    assert.equal(provider.charges.length, 1);
+  });
+
   it('failing it reports payment_failed and charges nothing', async () => {
     const { provider, request } = await setup();
     const result = await provider.charge(request);

@@ -47,7 +47,14 @@ export async function completeSandboxAuthentication(
   chargeReference: string,
   outcome: 'succeeded' | 'failed',
 ): Promise<AppliedProviderEvent> {
-  const event = sandboxOf(context).completeAuthentication(chargeReference, outcome);
+  const sandbox = sandboxOf(context);
+  const event = sandbox.completeAuthentication(chargeReference, outcome);
   if (event === null) throw notFound('Payment awaiting authentication');
-  return applyProviderEvent(context, systemCaller('sandbox_authentication'), event);
+  try {
+    return await applyProviderEvent(context, systemCaller('sandbox_authentication'), event);
+  } catch (error) {
+    // Nothing was recorded (one transaction): the page stays usable, as a provider would redeliver its event.
+    sandbox.reopenAuthentication(chargeReference);
+    throw error;
+  }
 }

@@ -137,6 +137,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   private readonly refundRecords: SandboxRefund[] = [];
   /** Charges waiting for the customer's authentication, by charge reference. */
   private readonly pendingAuthentications = new Map<string, MutableCharge>();
+  private readonly completedAuthentications = new Map<string, MutableCharge>();
   private readonly authenticationUrl: (chargeReference: string) => string;
 
   constructor(options: SandboxPaymentProviderOptions) {
@@ -341,6 +342,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
     const charge = this.pendingAuthentications.get(chargeReference);
     if (!charge) return null;
     this.pendingAuthentications.delete(chargeReference);
+    this.completedAuthentications.set(chargeReference, charge);
     const payment = { paymentReference: charge.chargeReference, invoiceId: invoiceIdFromMetadata({ invoice_id: charge.invoiceId }) };
     const id = reference('evt');
     if (outcome === 'failed') {
@@ -354,6 +356,17 @@ export class SandboxPaymentProvider implements PaymentProvider {
     this.chargeRecords.push(charge);
     this.chargesByInvoice.set(charge.invoiceId, charge);
     return { provider: 'sandbox', id, type: 'payment_intent.succeeded', change: { kind: 'payment_succeeded', payment } };
+  }
+
+  /** Undoes `completeAuthentication` when its event could not be applied, so the customer can try again. */
+  reopenAuthentication(chargeReference: string): void {
+    const charge = this.completedAuthentications.get(chargeReference);
+    if (!charge) return;
+    this.completedAuthentications.delete(chargeReference);
+    const index = this.chargeRecords.indexOf(charge);
+    if (index >= 0) this.chargeRecords.splice(index, 1);
+    if (this.chargesByInvoice.get(charge.invoiceId) === charge) this.chargesByInvoice.delete(charge.invoiceId);
+    this.pendingAuthentications.set(chargeReference, charge);
   }
 
   async refund(chargeReference: string, amountMinor: bigint | null): Promise<void> {
