@@ -26,6 +26,8 @@ export interface Config {
   paymentProvider: 'sandbox' | 'stripe';
   stripeSecretKey: string | null;
   stripeApiBaseUrl: string | null;
+  /** Signing secret of the Stripe webhook endpoint (`whsec_…`): POST /webhooks/stripe verifies every event with it. */
+  stripeWebhookSecret: string | null;
   smtpUrl: string | null;
   mailFrom: string;
   outboxDirectory: string;
@@ -52,6 +54,11 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** The base of links Bursar makes outside a request (BURSAR_PUBLIC_URL, else this host's port). */
+export function publicBaseUrl(config: Pick<Config, 'publicUrl' | 'port'>): string {
+  return (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -127,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     paymentProvider,
     stripeSecretKey,
     stripeApiBaseUrl: optional(env, 'STRIPE_API_BASE_URL'),
+    stripeWebhookSecret: optional(env, 'STRIPE_WEBHOOK_SECRET'),
     smtpUrl: optional(env, 'SMTP_URL'),
     mailFrom: optional(env, 'MAIL_FROM') ?? 'Bursar Billing <billing@bursar.local>',
     outboxDirectory: path.resolve(optional(env, 'BURSAR_OUTBOX_DIR') ?? path.join(dataDirectory, 'outbox')),
