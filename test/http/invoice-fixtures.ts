@@ -91,6 +91,7 @@ export async function registerCluster(
 
 let usageCounter = 0;
 
+/** Sends one usage event and checks that it was recorded (not refused: inside the cluster's life, not in the future). */
 export async function sendUsage(app: TestApp, organizationId: string, clusterId: string, nodeHours: number, occurredAt: string): Promise<void> {
   usageCounter += 1;
   const result = await http(app, 'POST', '/admin/usage-events', {
@@ -109,6 +110,7 @@ export async function sendUsage(app: TestApp, organizationId: string, clusterId:
     },
   });
   assert.equal(result.status, 200, result.text);
+  assert.deepEqual(result.body.rejected, [], `the usage event of ${occurredAt} was refused: ${result.text}`);
 }
 
 export async function runBilling(app: TestApp, asOf: string): Promise<any> {

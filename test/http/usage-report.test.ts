@@ -55,6 +55,7 @@ async function recordUsage(organizationId: string, clusterId: string, events: Ar
     },
   });
   assert.ok(result.status >= 200 && result.status < 300, result.text);
+  assert.deepEqual(result.body.rejected, [], result.text);
 }
 
 interface CsvRow {
@@ -112,6 +113,8 @@ describe('POST /organization/{id}/billingUsageReport', () => {
     app.clock.set(new Date('2026-11-03T00:00:00Z'));
     const capped = await addCluster(org.id, { name: 'prod, "main"', hourly_price_per_node_in_cents: 7, min_nodes: 1, max_nodes: 2, fixed_monthly_in_cents: 3001 });
     const raised = await addCluster(org.id, { name: '=cmd', hourly_price_per_node_in_cents: 13, min_nodes: 3, max_nodes: 5, fixed_monthly_in_cents: 0 });
+    // Usage is recorded once it happened (an event more than 5 minutes ahead of the clock is refused).
+    app.clock.set(new Date('2026-11-30T00:00:00Z'));
     await recordUsage(org.id, capped, [['2026-11-03T05:00:00Z', 40], ['2026-11-04T23:59:59Z', 500], ['2026-11-20T12:00:00Z', 2000]]);
     await recordUsage(org.id, raised, [['2026-11-05T01:00:00Z', 10], ['2026-11-29T01:00:00Z', 7]]);
 

@@ -6,7 +6,7 @@
  *   1. the batch reader: the per-organization invoicing locks, then each table read once for the whole batch;
  *   2. each invoice composed in memory, errors caught per organization (that organization is left out, whole);
  *   3. the credit locks and balances of the organizations (credits pay every invoice first), the default cards of
- *      credits plans, then the follow-up jobs;
+ *      credits plans, then the follow-up jobs and the late usage the invoices bill (marked billed);
  *   4. last, the invoice writer's ONE statement: numbers for the whole batch from the counter, invoices, lines,
  *      credit use, audit events; then the commit. A rollback gives every number back.
  * When the batch transaction fails anyway (a constraint, a deadlock), it is retried in halves down to single
@@ -20,6 +20,7 @@ import type { BillingPeriod } from '../../domain/billing-period.js';
 import { composeInvoice } from '../../domain/invoice-math.js';
 import { statusAtIssue, type InvoiceStatus } from '../../domain/invoice-status.js';
 import type { ClusterPeriodCharge } from '../costs/cluster-charges.js';
+import { markLateUsageBilled, type LateUsageCharge } from '../costs/late-usage.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
 import { organizationsWithDefaultCard } from '../payment-methods/credit-card.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
@@ -61,16 +62,29 @@ function usageLine(item: ClusterPeriodCharge): { description: string; quantity: 
   };
 }
 
+const monthName = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', year: 'numeric' });
+
+/** A late usage line names the period the usage belongs to; its quantity is the late node-hours. */
+function lateUsageLine(item: LateUsageCharge): { description: string; quantity: string; amountMinor: bigint } {
+  const bound = item.cappedAtMax ? `, capped at its maximum for ${monthName.format(item.period.start)}` : '';
+  return {
+    description: `Late usage of ${monthName.format(item.period.start)}: cluster ${item.cluster.name} (node-hours${bound})`,
+    quantity: nodeHours.format(item.lateNodeHours),
+    amountMinor: item.amountMinor,
+  };
+}
+
 /** An organization with something to bill, before credits and numbering. */
 interface InvoiceDraft {
   organization: OrganizationToInvoice;
   planLines: Array<{ description: string; amountMinor: bigint }>;
   billedClusters: ClusterPeriodCharge[];
+  billedLateUsage: LateUsageCharge[];
 }
 
 /** The draft of an organization, or null when nothing was charged; throws what makes its invoice impossible. */
 function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
-  for (const { cluster } of organization.clusterCharges) {
+  for (const { cluster } of [...organization.clusterCharges, ...organization.lateUsageCharges]) {
     if (cluster.pricing.currency !== organization.currency) {
       const currencies = `priced in ${cluster.pricing.currency}, the organization is billed in ${organization.currency}`;
       throw new Error(`cluster ${cluster.id} is ${currencies}`);
@@ -78,8 +92,9 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
   }
   const planLines = organization.planLines.filter((line) => line.amountMinor !== 0n);
   const billedClusters = organization.clusterCharges.filter((item) => item.charge.amountMinor !== 0n);
-  if (planLines.length === 0 && billedClusters.length === 0) return null;
-  return { organization, planLines, billedClusters };
+  const billedLateUsage = organization.lateUsageCharges.filter((item) => item.amountMinor !== 0n);
+  if (planLines.length === 0 && billedClusters.length === 0 && billedLateUsage.length === 0) return null;
+  return { organization, planLines, billedClusters, billedLateUsage };
 }
 
 /**
@@ -87,12 +102,12 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
  * credits plan only when it has a default card (otherwise it is owed).
  */
 function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: boolean): InvoiceToWrite {
-  const { organization, planLines, billedClusters } = draft;
+  const { organization, planLines, billedClusters, billedLateUsage } = draft;
   const { currency, plan } = organization;
   const composed = composeInvoice({
     currency,
     planLines,
-    usageLines: billedClusters.map(usageLine),
+    usageLines: [...billedClusters.map(usageLine), ...billedLateUsage.map(lateUsageLine)],
     availableCreditMinor: creditBalance,
     applyCredits: true,
   });
@@ -103,7 +118,7 @@ function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: b
     currency,
     status: statusAtIssue(composed.totalMinor, plan.kind === 'invoiced' || hasDefaultCard),
     composed,
-    clusterIds: billedClusters.map((item) => item.cluster.id),
+    clusterIds: [...billedClusters, ...billedLateUsage].map((item) => item.cluster.id),
     billTo: billToSnapshot(organization.billTo),
   };
 }
@@ -204,6 +219,8 @@ async function issueInvoicesInTransaction(
 
   // The jobs before the numbers: from the counter update on, every statement holds the counter row.
   await context.jobs.enqueueMany(tx, invoices.map(followUpJob));
+  const withLateUsage = new Set(drafts.filter((draft) => draft.organization.lateUsageCharges.length > 0).map((draft) => draft.organization.id));
+  await markLateUsageBilled(tx, invoices.filter((invoice) => withLateUsage.has(invoice.organizationId)), period);
   const numbers = await writeInvoices(tx, caller, period, sellerSnapshot(context.config), invoices, context.clock.now());
   for (const invoice of invoices) {
     const number = numbers.get(invoice.invoiceId);

@@ -53,7 +53,8 @@ async function createWithSlug(context: AppContext, caller: Caller, values: { nam
     const plan = await findPlan(tx, values.plan);
     if (plan === null) throw invalidInput([{ field: 'plan', reason: 'unknown_plan', message: 'is not a plan of the catalogue' }], 'unknown_plan');
     const trialEndsAt = trialEndDate(now, plan.trialDays);
-    const organization: Organization = { id: randomUUID(), ...values, currency: plan.currency, trialEndsAt, createdAt: now, updatedAt: now };
+    const trialStartedAt = trialEndsAt === null ? null : now;
+    const organization: Organization = { id: randomUUID(), ...values, currency: plan.currency, trialStartedAt, trialEndsAt, createdAt: now, updatedAt: now };
     await insertOrganization(tx, organization);
     await startPlanSubscription(tx, organization.id, plan.code, now);
     await recordAuditEvent(tx, caller, now, {

@@ -102,6 +102,24 @@ const UsageEvent = Type.Object(
   { additionalProperties: false },
 );
 
+const UsageBatchResult = Type.Object(
+  {
+    accepted: Type.Integer({ description: 'Events recorded now (late ones included)' }),
+    duplicates: Type.Integer({ description: 'Events whose id was already recorded: they change nothing' }),
+    late: Type.Integer({ description: 'Accepted events for a period already invoiced: billed on the next invoice as late usage' }),
+    rejected: Type.Array(
+      Type.Object({
+        index: Type.Integer({ description: 'Position of the event in the batch, from 0' }),
+        id: Type.String(),
+        reason: Type.Union([Type.Literal('in_the_future'), Type.Literal('before_cluster_start'), Type.Literal('after_cluster_end')]),
+        message: Type.String(),
+      }),
+      { description: 'Events not recorded, in batch order; the other events of the batch are kept' },
+    ),
+  },
+  { title: 'UsageBatchResult' },
+);
+
 const ClockSchema = Type.Object({ now: Type.String({ format: 'date-time' }) }, { title: 'TestClock' });
 const clockDescription = 'Only when Bursar runs with BURSAR_TEST_CLOCK=1; otherwise 404 test_clock_disabled.';
 
@@ -259,14 +277,14 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         operationId: 'adminRecordUsageEvents',
         summary: 'Record a batch of usage events',
         description:
-          'All or nothing: an event naming an unknown cluster or a cluster of another organization rejects the batch (422, fields name each bad event by index). An id already recorded counts as a duplicate.',
+          'An event naming an unknown cluster or a cluster of another organization rejects the whole batch (422, fields name each bad event by index). Otherwise each event is checked against its cluster\'s life and the clock: one dated before the cluster\'s active_from, at or after its active_until, or more than 5 minutes in the future is refused and named in `rejected`; the others are recorded. An id already recorded counts as a duplicate. An event for a period already invoiced is late usage, billed on the next invoice.',
         tags,
         body: Type.Object(
           { events: Type.Array(UsageEvent, { minItems: 1, maxItems: MAX_USAGE_EVENTS_PER_BATCH }) },
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }),
+          200: UsageBatchResult,
           ...errorResponses(400, 401, 403, 413, 422),
         },
       },
