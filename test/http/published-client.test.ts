@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import type { AxiosResponse, RawAxiosRequestConfig } from 'axios';
 import { BillingApi, Configuration } from 'qovery-typescript-axios';
 import { createOrganization, http, mintJwt, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
+import { runBilling } from './invoice-fixtures.js';
 
 let app: TestApp;
 let org: OrganizationFixture;
@@ -128,8 +129,7 @@ test('all 16 BillingApi methods of the published client work unchanged', async (
   assert.match(await csv.text(), /^\uFEFF?organization_id,organization_name,cluster_id,/);
 
   app.clock.set(new Date('2026-12-01T00:00:00Z'));
-  const run = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-12-01T00:00:00Z' } });
-  assert.equal(run.status, 200, run.text);
+  await runBilling(app, '2026-12-01T00:00:00Z');
 
   const invoices = await call('listOrganizationInvoice', () => billing.listOrganizationInvoice(org.id, anyStatus), 200);
   assert.equal(invoices.results?.length, 1);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { auditEvents, http, startTestApp, type TestApp } from '../support/test-app.js';
-import { createBillingOrganization } from './invoice-fixtures.js';
+import { createBillingOrganization, runBilling } from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -119,8 +119,7 @@ describe('POST /organization/{id}/billingUsageReport', () => {
     await recordUsage(org.id, raised, [['2026-11-05T01:00:00Z', 10], ['2026-11-29T01:00:00Z', 7]]);
 
     app.clock.set(new Date('2026-12-01T00:00:00Z'));
-    const run = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-12-01T00:00:00Z' } });
-    assert.equal(run.status, 200, run.text);
+    await runBilling(app, '2026-12-01T00:00:00Z');
     const invoices = await http(app, 'GET', `/organization/${org.id}/invoice`, { headers: org.owner });
     const invoice = await http(app, 'GET', `/organization/${org.id}/invoice/${invoices.body.results[0].id}`, { headers: org.owner });
     assert.equal(invoice.status, 200, invoice.text);
@@ -266,7 +265,7 @@ describe('deployment restriction', () => {
     assert.deepEqual(status.body, { is_valid: true, message: 'Billing is in good standing.', reason: null });
 
     app.clock.set(new Date('2026-12-01T00:00:00Z'));
-    assert.equal((await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-12-01T00:00:00Z' } })).status, 200);
+    await runBilling(app, '2026-12-01T00:00:00Z');
     app.clock.set(new Date('2026-12-09T00:00:00Z'));
     const overdue = await http(app, 'GET', `/organization/${org.id}/billingStatus`, { headers: org.owner });
     assert.equal(overdue.body.is_valid, false);

@@ -14,26 +14,26 @@ import { invoiceEmailQueue } from '../../jobs/queues.js';
 import { findInvoice, type Invoice } from './invoice.js';
 import { getInvoicePdf } from './invoice-pdf.js';
 
-export type InvoiceEmailKind = 'issued' | 'paid' | 'payment_failed';
+export type InvoiceEmailKind = 'issued' | 'paid' | 'payment_failed' | 'payment_action_required';
 
 export interface InvoiceEmailPayload {
   organizationId: string;
   invoiceId: string;
   kind: InvoiceEmailKind;
-  /** The failed attempt a payment_failed notice is about. */
+  /** The attempt a payment_failed (or payment_action_required) notice is about. */
   attempt?: number;
 }
 
 /** The job of one e-mail: at most one per invoice and kind (and failed attempt), whoever queues it. */
 export function invoiceEmailJob(payload: InvoiceEmailPayload) {
-  const about = payload.kind === 'payment_failed' ? `payment_failed:${payload.attempt}` : payload.kind;
+  const about = payload.kind === 'payment_failed' || payload.kind === 'payment_action_required' ? `${payload.kind}:${payload.attempt}` : payload.kind;
   return { queue: invoiceEmailQueue, payload, singletonKey: `invoice-email:${payload.invoiceId}:${about}`, maxAttempts: 8 };
 }
 
 const monthFormat = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', year: 'numeric' });
 const dayFormat = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', day: 'numeric', year: 'numeric' });
 
-const kinds: readonly InvoiceEmailKind[] = ['issued', 'paid', 'payment_failed'];
+const kinds: readonly InvoiceEmailKind[] = ['issued', 'paid', 'payment_failed', 'payment_action_required'];
 
 export function isInvoiceEmailPayload(payload: unknown): payload is InvoiceEmailPayload {
   const kind = stringField(payload, 'kind');
@@ -115,6 +115,16 @@ function failureText(invoice: Invoice, now: Date, portalUrl: string | null): { s
   };
 }
 
+/** The charge waits for the customer to authenticate it (strong customer authentication): where to do it. */
+function actionRequiredText(invoice: Invoice, actionUrl: string): { subject: string; text: string } {
+  return {
+    subject: `Confirm your payment for invoice ${invoice.number}`,
+    text:
+      `Hello,\n\nyour bank asks you to confirm the payment of ${total(invoice)} for invoice ${invoice.number} (${periodLabel(invoice)}).\n` +
+      `Confirm it here: ${actionUrl}\nThe invoice is attached.\n\n${invoice.seller.name}\n`,
+  };
+}
+
 export type InvoiceEmailOutcome = 'sent' | 'no_billing_email' | 'stale';
 
 export async function sendInvoiceEmail(context: AppContext, payload: InvoiceEmailPayload): Promise<InvoiceEmailOutcome> {
@@ -123,6 +133,8 @@ export async function sendInvoiceEmail(context: AppContext, payload: InvoiceEmai
   // A failure notice that arrives after the invoice got paid (or voided) would only confuse.
   if (payload.kind === 'payment_failed' && !isPaymentFailed(invoice.status)) return 'stale';
   if (payload.kind === 'payment_failed' && payload.attempt !== undefined && invoice.paymentAttempts !== payload.attempt) return 'stale';
+  const actionUrl = invoice.status === 'PENDING' ? invoice.paymentActionUrl : null;
+  if (payload.kind === 'payment_action_required' && actionUrl === null) return 'stale';
   const to = await billingEmailOf(context.database, payload.organizationId);
   if (to === null) {
     context.logger.info({ organizationId: payload.organizationId, invoiceId: invoice.id, kind: payload.kind }, 'no billing e-mail: invoice e-mail not sent');
@@ -141,7 +153,12 @@ export async function sendInvoiceEmail(context: AppContext, payload: InvoiceEmai
     });
   } else {
     const pdf = await getInvoicePdf(context.database, invoice.organizationId, invoice.id, context.clock.now());
-    const message = payload.kind === 'paid' ? paidText(invoice) : issuedText(invoice);
+    const message =
+      payload.kind === 'paid'
+        ? paidText(invoice)
+        : payload.kind === 'payment_action_required' && actionUrl !== null
+          ? actionRequiredText(invoice, actionUrl)
+          : issuedText(invoice);
     await context.mailer.send({
       to,
       ...message,

@@ -11,6 +11,7 @@ import { organizationColumns, toOrganization, updateOrganizationPlan, type Organ
 import { loadBillingStatus } from '../status/billing-standing.js';
 import type { BillingRestriction } from '../../domain/billing-status.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
+import { grantPlanCredits } from '../credits/plan-credit-grant.js';
 import { findPlan, type Plan } from './plan.js';
 import { currentPlanSubscriptionStart, endCurrentPlanSubscription, startPlanSubscription } from './plan-subscriptions.js';
 
@@ -83,6 +84,7 @@ export async function changePlan(context: AppContext, caller: Caller, input: { o
       changes.trialEndsAt = { old: current.trialEndsAt, new: trialEndsAt };
     }
     await recordAuditEvent(tx, caller, now, { organizationId: current.id, type: PLAN_CHANGE, changes });
+    await grantPlanCredits(tx, caller, next, plan, now);
     return next;
   });
   const status = await loadBillingStatus(context.database, organization.id, now);

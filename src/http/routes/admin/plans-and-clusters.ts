@@ -29,6 +29,10 @@ const PlanKind = Type.Union([Type.Literal('credits'), Type.Literal('invoiced')],
   description: 'credits: usage is paid from the credit balance; invoiced: invoiced monthly and charged to the default card',
 });
 
+const CreditGrantMode = Type.Union([Type.Literal('once'), Type.Literal('every_period')], {
+  description: 'once: when an organization joins the plan (once per organization and plan, ever); every_period: also at the start of every period on it',
+});
+
 const PlanSchema = Type.Object(
   {
     code: Type.String(),
@@ -37,6 +41,8 @@ const PlanSchema = Type.Object(
     currency: Type.String(),
     kind: PlanKind,
     trial_days: Type.Integer(),
+    credit_grant_in_cents: Type.Integer({ description: 'Credits granted to organizations on the plan (credits plans), in minor units' }),
+    credit_grant_mode: CreditGrantMode,
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -50,6 +56,10 @@ const PlanRequest = Type.Object(
     currency: Type.String({ pattern: '^[A-Z]{3}$', examples: ['USD'] }),
     kind: PlanKind,
     trial_days: Type.Integer({ minimum: 0, maximum: 365 }),
+    credit_grant_in_cents: Type.Optional(
+      MinorUnits('Credits granted to organizations on this credits plan, in minor units (sign-up credit); default 0, none'),
+    ),
+    credit_grant_mode: Type.Optional(CreditGrantMode),
   },
   { title: 'PlanRequest', additionalProperties: false },
 );
@@ -131,6 +141,8 @@ function toPlanJson(plan: Plan): Static<typeof PlanSchema> {
     currency: plan.currency,
     kind: plan.kind,
     trial_days: plan.trialDays,
+    credit_grant_in_cents: toSafeInteger(plan.creditGrantMinor),
+    credit_grant_mode: plan.creditGrantMode,
     created_at: plan.createdAt.toISOString(),
     updated_at: plan.updatedAt.toISOString(),
   };
@@ -178,6 +190,8 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         currency: body.currency,
         kind: body.kind,
         trialDays: body.trial_days,
+        creditGrantMinor: body.credit_grant_in_cents === undefined ? undefined : BigInt(body.credit_grant_in_cents),
+        creditGrantMode: body.credit_grant_mode,
       });
       return reply.status(created ? 201 : 200).send(toPlanJson(plan));
     },
