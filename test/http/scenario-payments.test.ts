@@ -183,8 +183,10 @@ it('item 3: a credits-plan invoice that credits do not cover is charged to the d
     await changePlan(app, org, 'COMMUNITY');
     await redeem(org, org === withCard ? 'TENA' : 'TENB', 1000);
     clusters.set(org.id, await registerCluster(app, org.id, { name: 'hobby', hourly: 10, minNodes: 0, maxNodes: 5 }));
-    await sendUsage(app, org.id, clusters.get(org.id)!, 300, '2026-01-12T00:00:00Z');
   }
+  // Usage is sent once it happened.
+  at('2026-01-12T00:00:00Z');
+  for (const org of [withCard, withoutCard]) await sendUsage(app, org.id, clusters.get(org.id)!, 300, '2026-01-12T00:00:00Z');
   await addCard(withCard, WORKING_CARD);
 
   at('2026-02-01T00:00:05Z');
