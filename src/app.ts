@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { runMigrations } from './db/migrate.js';
 import { buildServer } from './http/server.js';
+import { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
@@ -29,6 +30,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   /** Start the polling job worker (off in tests, which run jobs explicitly). */
   startWorkers?: boolean;
+  /** Start the webhook delivery worker (by default with the job worker). */
+  startWebhookWorker?: boolean;
   announce?: (message: string) => void;
   payments?: PaymentProvider;
   mailer?: Mailer;
@@ -44,17 +47,21 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const jobs = new JobQueue(database, logger, config.jobPollIntervalMs);
   const payments = options.payments ?? createPaymentProvider(config, secrets, clock);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl ?? undefined, outboxDirectory: config.outboxDirectory, from: config.mailFrom });
-  const context: AppContext = { config, database, clock, jobs, logger, secrets, payments, mailer };
+  const webhooks = new WebhookDispatcher(database, logger, { allowPrivate: config.webhookAllowPrivate, pollIntervalMs: config.jobPollIntervalMs });
+  const context: AppContext = { config, database, clock, jobs, logger, secrets, payments, mailer, webhooks };
   // Every queue's worker, in every process (any process may run any job): registered here, where the app is composed.
   registerPaymentJobs(context);
   registerInvoiceJobs(context);
   const server = await buildServer(context);
-  if (options.startWorkers ?? config.runJobWorkers) jobs.start();
+  const startWorkers = options.startWorkers ?? config.runJobWorkers;
+  if (startWorkers) jobs.start();
+  if (options.startWebhookWorker ?? startWorkers) await webhooks.start();
   return {
     context,
     server,
     async close() {
       await jobs.stop();
+      await webhooks.stop();
       await server.close();
       if (!options.database) await database.close();
     },

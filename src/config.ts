@@ -31,6 +31,8 @@ export interface Config {
   invoiceLinkTtlSeconds: number;
   jobPollIntervalMs: number;
   runJobWorkers: boolean;
+  /** Webhook endpoints may be loopback, private or link-local addresses (tests, private networks). */
+  webhookAllowPrivate: boolean;
   seller: { name: string; addressLines: string[]; taxId: string | null; email: string | null };
   maxAttachmentBytes: number;
   rateLimits: {
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     invoiceLinkTtlSeconds: integer(env, 'BURSAR_INVOICE_LINK_TTL_SECONDS', 900, 10, 7 * 24 * 3600),
     jobPollIntervalMs: integer(env, 'BURSAR_JOB_POLL_MS', 1000, 10, 60_000),
     runJobWorkers: env.BURSAR_JOB_WORKERS !== '0',
+    webhookAllowPrivate: env.BURSAR_WEBHOOK_ALLOW_PRIVATE === '1',
     seller: {
       name: optional(env, 'BURSAR_SELLER_NAME') ?? 'Bursar Platform',
       addressLines: (optional(env, 'BURSAR_SELLER_ADDRESS') ?? '').split('|').map((line) => line.trim()).filter(Boolean),
