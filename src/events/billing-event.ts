@@ -9,11 +9,11 @@ import type { BillingEventType } from './event-types.js';
 
 /**
  * With `from` (see `insertBillingEvent`), `organizationId` and `data` may also be expressions over the rows of `from`,
- * so that one INSERT writes the events of a whole batch. `data` is the object of the event; `organization_id` is
+ * so that one INSERT writes the events of a whole batch (`type` too, for a batch of several types). `data` is the object of the event; `organization_id` is
  * added to it.
  */
 export interface BillingEvent {
-  type: BillingEventType;
+  type: BillingEventType | Sql;
   organizationId: string | null | Sql;
   data: Record<string, unknown> | Sql;
   /** Only this endpoint receives the event (webhook.test), whatever types it subscribes to. */
@@ -37,7 +37,7 @@ export function insertBillingEvent(at: Date, event: BillingEvent, from?: Sql): S
   const organizationId = event.organizationId instanceof Sql ? event.organizationId : sql`${event.organizationId}::uuid`;
   const data = event.data instanceof Sql ? event.data : sql`${eventJson(event.data)}::jsonb`;
   return sql`INSERT INTO billing_events (id, organization_id, type, data, occurred_at, endpoint_id)
-    SELECT ${newEventId}, ${organizationId}, ${event.type}::text,
+    SELECT ${newEventId}, ${organizationId}, ${event.type instanceof Sql ? event.type : sql`${event.type}::text`},
            jsonb_build_object('organization_id', ${organizationId}) || ${data}, ${at}::timestamptz, ${event.endpointId ?? null}::uuid
     ${from ? sql`FROM ${from}` : empty}`;
 }

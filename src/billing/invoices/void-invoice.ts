@@ -8,6 +8,7 @@ import { appendLedgerEntry } from '../credits/credit-ledger.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { loadInvoice, organizationOfInvoice, type Invoice } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 
 /**
  * VOIDED, with no further payment attempt; credits the invoice used are given back (an adjustment row of the
@@ -41,6 +42,7 @@ export async function voidInvoice(context: AppContext, caller: Caller, invoiceId
       reason: 'voided',
       ...(invoice.creditsAppliedMinor > 0n ? { creditsReturnedMinor: invoice.creditsAppliedMinor } : {}),
     });
+    await announceBillingStatusIn(tx, organizationId, now);
     return { ...invoice, status, voidedAt: now, nextPaymentAttemptAt: null };
   });
 }

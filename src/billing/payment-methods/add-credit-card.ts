@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import sql, { empty, raw } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
+import { insertBillingEvent } from '../../events/billing-event.js';
 import type { Queryable } from '../../db/database.js';
 import { validateCardDetails } from '../../domain/card.js';
 import { conflict, invalidInput, notFound, type FieldError } from '../../errors.js';
@@ -29,6 +30,8 @@ import {
 } from './credit-card.js';
 import { enqueueDetachPaymentMethod, type DetachPaymentMethodPayload } from './detach-payment-method.js';
 import { createProviderCustomer } from './ensure-provider-customer.js';
+import { presentCreditCard } from './credit-card-body.js';
+import { announceBillingStatus } from '../status/billing-status-announcements.js';
 import type { Nullable } from '../../domain/present.js';
 
 /** Either a provider token (the card was tokenised in the browser), or the card details to hand to the provider. */
@@ -117,6 +120,7 @@ export async function addCreditCard(
     throw error;
   }
   if (!result.created) context.jobs.nudge();
+  else await announceBillingStatus(context, [organizationId]);
   return result;
 }
 
@@ -207,6 +211,15 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
     },
     raw('inserted'),
   );
+  const attachedEvent = insertBillingEvent(
+    card.createdAt,
+    {
+      type: 'payment_method.attached',
+      organizationId: card.organizationId,
+      data: { payment_method: presentCreditCard(viewCreditCard(card, card.createdAt)) },
+    },
+    raw('inserted'),
+  );
   const detachPayload: DetachPaymentMethodPayload = { provider: card.provider, providerReference: card.providerReference };
   const trusted = caller.actor.type !== 'user'; // tokens, operators, the system: checked without a membership
 
@@ -230,6 +243,8 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
           RETURNING id
         ), audit AS (
           ${audit}
+        ), attached_event AS (
+          ${attachedEvent}
         ), duplicate AS (
           SELECT 1 FROM same, allowed
         ), detach AS (
