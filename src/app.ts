@@ -10,6 +10,7 @@ import { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
+import { registerBillingStatusJobs } from './billing/status/billing-status-check.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
 import { createMailer } from './mail/create-mailer.js';
@@ -52,6 +53,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // Every queue's worker, in every process (any process may run any job): registered here, where the app is composed.
   registerPaymentJobs(context);
   registerInvoiceJobs(context);
+  registerBillingStatusJobs(context);
   const server = await buildServer(context);
   const startWorkers = options.startWorkers ?? config.runJobWorkers;
   if (startWorkers) jobs.start();

@@ -12,3 +12,5 @@ export const paymentRetrySweepQueue = 'invoices.payment-retry-sweep';
 export const invoiceEmailQueue = 'invoices.email';
 /** Build the ZIP of every invoice PDF of an organization and e-mail it (or a link to it). */
 export const invoiceArchiveQueue = 'invoices.email-archive';
+/** Recurring: compare every organization's billing status with the one last announced (changes caused by time). */
+export const billingStatusCheckQueue = 'events.billing-status-check';

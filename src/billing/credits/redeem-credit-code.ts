@@ -2,6 +2,7 @@ import sql, { raw, type Sql } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import { eventJson, insertBillingEvent } from '../../events/billing-event.js';
+import { toSafeInteger } from '../../domain/money.js';
 import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 import type { Queryable } from '../../db/database.js';
 import { BillingError, invalidInput, isUniqueViolation } from '../../errors.js';
@@ -187,7 +188,7 @@ async function writeRedemption(
       type: 'credits.granted',
       organizationId,
       data: sql`${eventJson({
-        amount_in_cents: code.amountMinor,
+        amount_in_cents: toSafeInteger(code.amountMinor),
         currency: code.currency,
         source: 'credit_code',
         code: code.code,
