@@ -272,15 +272,14 @@ export class WebhookDispatcher {
       );
       const { rows } = await tx.query<{ id: string }>(
         sql`WITH failing AS (
-              UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, now())
-               WHERE id = ${delivery.endpoint_id}::uuid
-              RETURNING id, failing_since, disabled
+              UPDATE webhook_endpoints e
+                 SET failing_since = COALESCE(e.failing_since, now()),
+                     disabled = e.disabled OR COALESCE(e.failing_since, now()) <= now() - make_interval(secs => ${WEBHOOK_FAILING_DISABLE_MS / 1000})
+                FROM (SELECT id, disabled FROM webhook_endpoints WHERE id = ${delivery.endpoint_id}::uuid FOR UPDATE) AS before
+               WHERE e.id = before.id
+              RETURNING e.id, e.failing_since, e.disabled AND NOT before.disabled AS newly_disabled
             ), disabled AS (
-              UPDATE webhook_endpoints e SET disabled = true, updated_at = now()
-                FROM failing
-               WHERE e.id = failing.id AND NOT failing.disabled
-                 AND failing.failing_since <= now() - make_interval(secs => ${WEBHOOK_FAILING_DISABLE_MS / 1000})
-              RETURNING e.id, failing.failing_since
+              SELECT id, failing_since FROM failing WHERE newly_disabled
             ), audit AS (
               ${insertAuditEvent(
                 systemCaller('webhooks'),
