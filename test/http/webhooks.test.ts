@@ -66,8 +66,7 @@ describe('webhook endpoints', () => {
     assert.equal(event!.type, 'webhook.test');
     assert.ok(Date.now() - started < 2000);
     assert.ok(Math.abs(Number(event!.timestamp) - Date.now() / 1000) < 10, 'webhook-timestamp is wall-clock seconds');
-    const deliveries = await http(app, 'GET', `/admin/webhook-endpoints/${endpointId}/deliveries`, { headers: app.admin });
-    const delivery = deliveries.body.results.find((row: any) => row.event_id === sent.body.event_id);
+    const delivery = await waitForDelivery(endpointId, sent.body.event_id, (row) => row.state !== 'sending');
     assert.equal(delivery.state, 'delivered');
     assert.equal(delivery.attempts, 1);
     assert.equal(delivery.last_status_code, 204);
