@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import sql from 'sql-template-tag';
+import { webhooksDocument } from './webhook-events-doc.js';
 import type { AppContext } from '../app-context.js';
 import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
@@ -86,6 +87,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
         },
       },
       security: [{ bearerAuth: [] }, { ApiKeyAuth: [] }, { sessionCookie: [] }],
+      webhooks: webhooksDocument(),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
