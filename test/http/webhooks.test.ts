@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { billingEventTypes } from '../../src/events/event-types.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver.js';
 import { http, startTestApp, type TestApp } from '../support/test-app.js';
 
@@ -56,6 +57,18 @@ describe('webhook endpoints', () => {
     assert.match(unknown.text, /invoice\.teleported/);
     const ftp = await http(app, 'POST', '/admin/webhook-endpoints', { headers: app.admin, body: { url: 'ftp://example.com/hooks' } });
     assert.equal(ftp.status, 400, ftp.text);
+  });
+
+  test('the OpenAPI document lists every event type with an example body', async () => {
+    const document = await http(app, 'GET', '/openapi.json');
+    const types = Object.keys(document.body.webhooks);
+    assert.deepEqual(types.sort(), [...billingEventTypes].sort());
+    for (const type of types) {
+      const example = document.body.webhooks[type].post.requestBody.content['application/json'].example;
+      assert.equal(example.type, type);
+      assert.ok('organization_id' in example.data, type);
+    }
+    assert.ok(document.body.paths['/admin/webhook-endpoints']);
   });
 
   test('the test event arrives at once, signed, with the same webhook-id as its delivery record', async () => {
