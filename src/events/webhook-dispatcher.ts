@@ -66,6 +66,11 @@ export class WebhookDispatcher {
   private readonly inFlight = new Map<string, number>();
   private inFlightTotal = 0;
   private readonly sending = new Set<Promise<void>>();
+  /** Kept-alive connections: an endpoint's next delivery skips the TCP (and TLS) handshake. A socket was checked when opened. */
+  private readonly agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT_PER_ENDPOINT, timeout: WEBHOOK_TIMEOUT_MS }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT_PER_ENDPOINT, timeout: WEBHOOK_TIMEOUT_MS }),
+  };
 
   constructor(
     private readonly database: Database,
@@ -94,6 +99,8 @@ export class WebhookDispatcher {
       await Promise.allSettled([...this.sending]);
       if (this.claiming) await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    this.agents['http:'].destroy();
+    this.agents['https:'].destroy();
   }
 
   /** Look for due deliveries now (a commit that queued some, a free slot, the poll). */
@@ -219,7 +226,7 @@ export class WebhookDispatcher {
           method: 'POST',
           headers: { ...headers, 'content-length': Buffer.byteLength(body).toString() },
           lookup: publicOnlyLookup(this.options.allowPrivate),
-          agent: false,
+          agent: target.protocol === 'https:' ? this.agents['https:'] : this.agents['http:'],
         },
         (response) => {
           const statusCode = response.statusCode ?? 0;
