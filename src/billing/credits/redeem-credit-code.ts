@@ -93,7 +93,7 @@ export async function redeemCreditCode(
       if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
       throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
     }
-    await announceBillingStatusIn(tx, organizationId, now);
+    await announceBillingStatusIn(tx, organizationId, now, { onlyFrom: ['NO_CREDIT_LEFT'] });
     return {
       creditCode: { ...code, redemptionCount: redeemed.redemptionCount },
       entry: redeemed.entry,

@@ -120,7 +120,7 @@ export async function addCreditCard(
     throw error;
   }
   if (!result.created) context.jobs.nudge();
-  else await announceBillingStatus(context, [organizationId]);
+  else await announceBillingStatus(context, [organizationId], { onlyFrom: ['NO_CREDIT_CARD'] });
   return result;
 }
 

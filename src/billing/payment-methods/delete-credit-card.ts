@@ -52,7 +52,7 @@ export async function deleteCreditCard(
       organizationId,
       data: { payment_method: presentCreditCard(viewCreditCard(card, now)), promoted_payment_method_id: promotedCreditCardId },
     });
-    await announceBillingStatusIn(tx, organizationId, now);
+    await announceBillingStatusIn(tx, organizationId, now, { onlyFrom: [null] });
     await enqueueDetachPaymentMethod(context, tx, { provider: card.provider, providerReference: card.providerReference });
     return { deleted: card, promotedCreditCardId };
   });

@@ -8,10 +8,29 @@ import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import type { Queryable } from '../../db/database.js';
 import { recordBillingEvent } from '../../events/billing-event.js';
+import type { BillingRestriction } from '../../domain/billing-status.js';
 import { loadBillingStatus } from './billing-standing.js';
 
+export interface AnnounceOptions {
+  /**
+   * The change can move the status only away from these restrictions (adding a card: from `NO_CREDIT_CARD`): when
+   * another one was announced, one cheap read skips the rest (hot paths). Unset: always compare.
+   */
+  onlyFrom?: ReadonlyArray<BillingRestriction | null>;
+}
+
+/** False when a status outside `onlyFrom` was announced: then the change cannot have moved it (one indexed read). */
+async function mayHaveMoved(db: Queryable, organizationId: string, onlyFrom: AnnounceOptions['onlyFrom']): Promise<boolean> {
+  if (!onlyFrom) return true;
+  const { rows } = await db.query<{ restriction: BillingRestriction | null }>(
+    sql`SELECT restriction FROM billing_status_announcements WHERE organization_id = ${organizationId}::uuid`,
+  );
+  return !rows[0] || onlyFrom.includes(rows[0].restriction);
+}
+
 /** In the caller's transaction: announces the organization's status if it changed. Returns whether it did. */
-export async function announceBillingStatusIn(tx: Queryable, organizationId: string, now: Date): Promise<boolean> {
+export async function announceBillingStatusIn(tx: Queryable, organizationId: string, now: Date, options: AnnounceOptions = {}): Promise<boolean> {
+  if (!(await mayHaveMoved(tx, organizationId, options.onlyFrom))) return false;
   // One announcer per organization at a time, so that two changes never announce the same status twice.
   await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended('billing-status:' || ${organizationId}::text, 0))`);
   const status = await loadBillingStatus(tx, organizationId, now);
@@ -38,9 +57,10 @@ export async function announceBillingStatusIn(tx: Queryable, organizationId: str
  * After a change that committed on its own (a single-statement write, a batch): announces in a transaction of its
  * own. A failure is logged, not thrown: the change stands, and the scheduled check announces the status later.
  */
-export async function announceBillingStatus(context: AppContext, organizationIds: Iterable<string>): Promise<void> {
+export async function announceBillingStatus(context: AppContext, organizationIds: Iterable<string>, options: AnnounceOptions = {}): Promise<void> {
   for (const organizationId of new Set(organizationIds)) {
     try {
+      if (!(await mayHaveMoved(context.database, organizationId, options.onlyFrom))) continue;
       await context.database.transaction((tx) => announceBillingStatusIn(tx, organizationId, context.clock.now()));
     } catch (error) {
       context.logger.warn({ err: error, organizationId }, 'billing status not announced; the scheduled check will');
