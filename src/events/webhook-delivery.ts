@@ -94,3 +94,13 @@ export async function requeueWebhookDelivery(db: Queryable, deliveryId: string):
   await db.query(sql`SELECT pg_notify(${deliveryWakeChannel}, '') WHERE ${rowCount}::int > 0`);
   return loadWebhookDelivery(db, deliveryId);
 }
+
+/** Events older than `olderThanDays` whose deliveries are all finished (or that had none) are forgotten, with them. */
+export async function purgeFinishedBillingEvents(db: Queryable, olderThanDays = 30): Promise<number> {
+  const { rowCount } = await db.query(
+    sql`DELETE FROM billing_events ev
+         WHERE ev.created_at < now() - make_interval(days => ${olderThanDays})
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.state IN ('pending', 'sending'))`,
+  );
+  return rowCount;
+}

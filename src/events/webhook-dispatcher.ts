@@ -281,7 +281,9 @@ export class WebhookDispatcher {
         sql`WITH failing AS (
               UPDATE webhook_endpoints e
                  SET failing_since = COALESCE(e.failing_since, now()),
-                     disabled = e.disabled OR COALESCE(e.failing_since, now()) <= now() - make_interval(secs => ${WEBHOOK_FAILING_DISABLE_MS / 1000})
+                     disabled = e.disabled OR COALESCE(e.failing_since, now()) <= now() - make_interval(secs => ${WEBHOOK_FAILING_DISABLE_MS / 1000}),
+                 updated_at = CASE WHEN NOT e.disabled AND COALESCE(e.failing_since, now()) <= now() - make_interval(secs => ${WEBHOOK_FAILING_DISABLE_MS / 1000})
+                                   THEN now() ELSE e.updated_at END
                 FROM (SELECT id, disabled FROM webhook_endpoints WHERE id = ${delivery.endpoint_id}::uuid FOR UPDATE) AS before
                WHERE e.id = before.id
               RETURNING e.id, e.failing_since, e.disabled AND NOT before.disabled AS newly_disabled

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkBillingStatuses } from '../../src/billing/status/billing-status-check.js';
+import { checkBillingStatuses, runBillingStatusCheck } from '../../src/billing/status/billing-status-check.js';
 import { recordBillingEvent } from '../../src/events/billing-event.js';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../fixtures/webhook-receiver.js';
 import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
@@ -197,6 +197,18 @@ describe('billing events from their causes', () => {
     await settle();
     assert.equal(receiver.received.filter((event) => event.data?.organization_id === org.id).length, 0);
     const { rows } = await app.database.query<{ count: bigint }>('SELECT count(*)::int8 AS count FROM billing_events WHERE organization_id = $1', [org.id]);
+    assert.equal(rows[0]!.count, 0n);
+  });
+
+  test('the scheduled check is a recurring job; it forgets finished events after 30 days', async () => {
+    await app.database.query(`UPDATE billing_events SET created_at = now() - interval '31 days' WHERE type = 'plan.changed'`);
+    await runBillingStatusCheck(app.app.context);
+    const { rows: jobs } = await app.database.query<{ singleton_key: string }>(
+      `SELECT singleton_key FROM jobs WHERE queue = 'events.billing-status-check' AND state = 'pending'`,
+    );
+    assert.equal(jobs.length, 1);
+    assert.match(jobs[0]!.singleton_key, /^billing-status-check:/);
+    const { rows } = await app.database.query<{ count: bigint }>(`SELECT count(*)::int8 AS count FROM billing_events WHERE type = 'plan.changed'`);
     assert.equal(rows[0]!.count, 0n);
   });
 });

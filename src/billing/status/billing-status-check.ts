@@ -7,6 +7,7 @@
 import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { awaitingPaymentStatuses } from '../../domain/invoice-status.js';
+import { purgeFinishedBillingEvents } from '../../events/webhook-delivery.js';
 import { billingStatusCheckQueue } from '../../jobs/queues.js';
 import { queueTimeFor } from '../invoices/billing-schedule.js';
 import { announceBillingStatusIn } from './billing-status-announcements.js';
@@ -52,9 +53,10 @@ export async function checkBillingStatuses(context: AppContext): Promise<number>
   }
 }
 
-/** The recurring job: check, then schedule the next one. */
+/** The recurring job: check, forget long-finished webhook events, then schedule the next one. */
 export async function runBillingStatusCheck(context: AppContext): Promise<number> {
   const announced = await checkBillingStatuses(context);
+  await purgeFinishedBillingEvents(context.database);
   await ensureBillingStatusCheckScheduled(context);
   return announced;
 }
