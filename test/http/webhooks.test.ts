@@ -130,6 +130,26 @@ describe('webhook endpoints', () => {
     assert.equal((await http(app, 'POST', '/admin/webhook-deliveries/00000000-0000-4000-8000-000000000000/retry', { headers: app.admin })).status, 404);
   });
 
+  test('one event has the same webhook-id at every endpoint that receives it', async () => {
+    const other = await startWebhookReceiver();
+    try {
+      const endpoint = await createEndpoint(other, ['billing_profile.updated']);
+      const org = await http(app, 'POST', '/admin/organizations', { headers: app.admin, body: { name: 'Twice told' } });
+      const put = await http(app, 'PUT', `/organization/${org.body.id}/billingInfo`, {
+        headers: app.admin,
+        body: { first_name: 'A', last_name: 'B', email: 'a@b.test', address: '1 Road', city: 'Rome', zip: '00100', country_code: 'IT' },
+      });
+      assert.equal(put.status, 200, put.text);
+      const [atOther] = await other.waitFor((event) => event.data?.organization_id === org.body.id);
+      const [atFirst] = await receiver.waitFor((event) => event.data?.organization_id === org.body.id && event.type === 'billing_profile.updated');
+      assert.equal(atOther!.id, atFirst!.id);
+      assert.match(atOther!.id, /^evt_[0-9a-f]{32}$/);
+      await http(app, 'DELETE', `/admin/webhook-endpoints/${endpoint}`, { headers: app.admin });
+    } finally {
+      await other.close();
+    }
+  });
+
   test('a disabled endpoint receives nothing', async () => {
     const quiet = await startWebhookReceiver();
     try {
