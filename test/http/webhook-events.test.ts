@@ -152,6 +152,8 @@ describe('billing events from their causes', () => {
     const voided = await http(app, 'POST', `/admin/invoices/${created.data.invoice.id}/void`, { headers: app.admin });
     assert.equal(voided.status, 200, voided.text);
     assert.equal((await eventOf(org, 'invoice.voided')).data.invoice.status, 'VOIDED');
+    const returned = await eventOf(org, 'credits.granted', 2);
+    assert.deepEqual([returned.data.source, returned.data.amount_in_cents, returned.data.balance_in_cents], ['invoice_voided', 500, 500]);
     assert.equal((await eventOf(org, 'billing_status.updated', 4)).data.is_valid, true, 'credits given back');
   });
 
