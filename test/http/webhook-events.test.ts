@@ -157,6 +157,16 @@ describe('billing events from their causes', () => {
     assert.equal((await eventOf(org, 'billing_status.updated', 4)).data.is_valid, true, 'credits given back');
   });
 
+  test("an operator changing a plan's kind moves its organizations' billing status", async () => {
+    await putPlan(app, 'HOOK_SWITCH', { monthly: 0, kind: 'credits' });
+    const org = await createBillingOrganization(app);
+    await changePlan(app, org, 'HOOK_SWITCH');
+    assert.equal((await eventOf(org, 'billing_status.updated')).data.restriction, 'NO_CREDIT_LEFT');
+    await putPlan(app, 'HOOK_SWITCH', { monthly: 0, kind: 'invoiced' });
+    const moved = await eventOf(org, 'billing_status.updated', 2);
+    assert.deepEqual([moved.data.is_valid, moved.data.restriction], [true, 'NO_CREDIT_CARD']);
+  });
+
   test('a profile patch through each of the four surfaces', async () => {
     const org = await createBillingOrganization(app);
     const info = await http(app, 'PUT', `/organization/${org.id}/billingInfo`, { headers: org.owner, body: acmeBillingInfo });
