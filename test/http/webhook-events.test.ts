@@ -122,6 +122,26 @@ describe('billing events from their causes', () => {
     assert.equal((await eventOf(org, 'billing_status.updated', 5)).data.restriction, 'NO_CREDIT_CARD');
   });
 
+  test('a successful charge after the billing run: invoice.paid', async () => {
+    at('2026-07-01T00:00:00Z');
+    await putPlan(app, 'HOOK_PAID', { monthly: 2900, kind: 'invoiced' });
+    const org = await createBillingOrganization(app);
+    await setBillingInfo(app, org, acmeBillingInfo);
+    const card = await http(app, 'POST', `/organization/${org.id}/creditCard`, {
+      headers: org.owner,
+      body: { number: '4242424242424242', cvv: '123', expiry_month: 12, expiry_year: 2030 },
+    });
+    assert.equal(card.status, 201, card.text);
+    await changePlan(app, org, 'HOOK_PAID');
+    at('2026-08-01T00:00:05Z');
+    await runBilling(app, '2026-08-01T00:00:05Z');
+    assert.equal((await eventOf(org, 'invoice.created')).data.invoice.status, 'PENDING');
+    await runJobs(app);
+    const paid = await eventOf(org, 'invoice.paid');
+    assert.equal(paid.data.invoice.status, 'PAID');
+    assert.deepEqual(paid.data.invoice, await getInvoice(app, org, paid.data.invoice.id));
+  });
+
   test('a credits plan: code redeemed, the last credits used by an invoice, the invoice voided', async () => {
     at('2026-05-01T00:00:00Z');
     await putPlan(app, 'HOOK_CREDITS', { monthly: 0, kind: 'credits' });
