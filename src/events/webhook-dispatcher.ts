@@ -260,16 +260,20 @@ export class WebhookDispatcher {
    */
   private async record(delivery: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
     const error = outcome.error?.slice(0, 500) ?? null;
-    await this.database.transaction(async (tx) => {
-      if (outcome.ok) {
-        await tx.query(
-          sql`UPDATE webhook_deliveries SET state = 'delivered', delivered_at = now(), locked_until = NULL,
+    if (outcome.ok) {
+      // One statement (atomic by itself): the common case costs one round trip.
+      await this.database.query(
+        sql`WITH delivered AS (
+              UPDATE webhook_deliveries SET state = 'delivered', delivered_at = now(), locked_until = NULL,
                      last_status_code = ${outcome.statusCode}::int, last_error = NULL
-               WHERE id = ${delivery.id}::uuid`,
-        );
-        await tx.query(sql`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ${delivery.endpoint_id}::uuid AND failing_since IS NOT NULL`);
-        return;
-      }
+               WHERE id = ${delivery.id}::uuid
+            )
+            UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ${delivery.endpoint_id}::uuid AND failing_since IS NOT NULL`,
+        { prepare: 'webhook_delivered' },
+      );
+      return;
+    }
+    await this.database.transaction(async (tx) => {
       const delayMs = webhookRetryDelayMs(delivery.attempts);
       await tx.query(
         sql`UPDATE webhook_deliveries SET state = ${delayMs === null ? 'failed' : 'pending'}, locked_until = NULL,
