@@ -14,3 +14,9 @@ export const invoiceEmailQueue = 'invoices.email';
 export const invoiceArchiveQueue = 'invoices.email-archive';
 /** Recurring: compare every organization's billing status with the one last announced (changes caused by time). */
 export const billingStatusCheckQueue = 'events.billing-status-check';
+/** After the default card changed: queue a charge of every unpaid invoice of the organization to the new card. */
+export const retryUnpaidInvoicesQueue = 'invoices.retry-on-new-default-card';
+/** Works one billing run (payload `runId`; singleton key `run:<id>`): requested by an operator or the monthly schedule. */
+export const billingRunExecutionQueue = 'invoices.billing-run.execute';
+/** Recurring, at the start of every period: the credit grants of plans that grant credits every period. */
+export const planCreditGrantQueue = 'credits.plan-grants';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkBillingStatuses, runBillingStatusCheck } from '../../src/billing/status/billing-status-check.js';
+import { checkBillingStatuses, ensureBillingStatusCheckScheduled, runBillingStatusCheck } from '../../src/billing/status/billing-status-check.js';
 import { recordBillingEvent } from '../../src/events/billing-event.js';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../fixtures/webhook-receiver.js';
 import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
@@ -235,6 +235,7 @@ describe('billing events from their causes', () => {
   test('the scheduled check is a recurring job; it forgets finished events after 30 days', async () => {
     await app.database.query(`UPDATE billing_events SET created_at = now() - interval '31 days' WHERE type = 'plan.changed'`);
     await runBillingStatusCheck(app.app.context);
+    await ensureBillingStatusCheckScheduled(app.app.context);
     const { rows: jobs } = await app.database.query<{ singleton_key: string }>(
       `SELECT singleton_key FROM jobs WHERE queue = 'events.billing-status-check' AND state = 'pending'`,
     );

@@ -29,6 +29,9 @@ export interface InvoiceBody {
   paid_at: string | null;
   subtotal_in_cents: number;
   credits_applied_in_cents: number;
+  payment_action_url: string | null;
+  refunded_in_cents: number;
+  dispute: { amount_in_cents: number; reason: string; opened_at: string } | null;
   lines?: InvoiceLineBody[];
 }
 
@@ -47,6 +50,12 @@ export function presentInvoice(invoice: Invoice, lines?: readonly Pick<InvoiceLi
     paid_at: invoice.paidAt?.toISOString() ?? null,
     subtotal_in_cents: toSafeInteger(invoice.subtotalMinor),
     credits_applied_in_cents: toSafeInteger(invoice.creditsAppliedMinor),
+    payment_action_url: invoice.status === 'PENDING' ? invoice.paymentActionUrl : null,
+    refunded_in_cents: toSafeInteger(invoice.refundedMinor),
+    dispute:
+      invoice.disputedAt === null
+        ? null
+        : { amount_in_cents: toSafeInteger(invoice.disputedMinor ?? 0n), reason: invoice.disputeReason ?? 'unknown', opened_at: invoice.disputedAt.toISOString() },
     ...(lines
       ? {
           lines: lines.map((line) => ({

@@ -106,5 +106,10 @@ export function issuedInvoice(values: {
     lastPaymentError: null,
     providerChargeReference: null,
     lastPaymentMethodId: null,
+    paymentActionUrl: null,
+    refundedMinor: 0n,
+    disputedMinor: null,
+    disputeReason: null,
+    disputedAt: null,
   };
 }

@@ -9,6 +9,7 @@ export interface CreditCardBody {
   last_digit: string;
   is_expired: boolean;
   brand: string;
+  is_default: boolean;
 }
 
 export function presentCreditCard(card: CreditCardView): CreditCardBody {
@@ -20,5 +21,6 @@ export function presentCreditCard(card: CreditCardView): CreditCardBody {
     last_digit: card.last4,
     is_expired: card.isExpired,
     brand: card.brand,
+    is_default: card.isDefault,
   };
 }

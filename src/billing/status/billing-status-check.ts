@@ -1,29 +1,35 @@
 /**
- * The scheduled billing-status check: an hourly recurring job (singleton key per hour of the business clock, like the
- * payment retry sweep) that announces statuses changed by time alone, such as an invoice passing seven days unpaid
- * or a card expiring. It looks only at organizations whose status time can move (unpaid invoices, cards) or that
+ * The scheduled billing-status check: an hourly recurring job on the business calendar (like the payment retry sweep)
+ * that announces statuses changed by time alone, such as an invoice passing seven days unpaid or a card expiring. It looks only at organizations whose status time can move (unpaid invoices, cards) or that
  * were never announced.
  */
 import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { awaitingPaymentStatuses } from '../../domain/invoice-status.js';
 import { purgeFinishedBillingEvents } from '../../events/webhook-delivery.js';
+import type { Occurrence, RecurringJob } from '../../jobs/job-queue.js';
 import { billingStatusCheckQueue } from '../../jobs/queues.js';
-import { queueTimeFor } from '../invoices/billing-schedule.js';
 import { announceBillingStatusIn } from './billing-status-announcements.js';
 
 const MS_PER_HOUR = 3_600_000;
 const PAGE_SIZE = 500;
 
+function checkOccurrence(after: Date): Occurrence {
+  const nextHour = new Date((Math.floor(after.getTime() / MS_PER_HOUR) + 1) * MS_PER_HOUR);
+  return { key: `billing-status-check:${nextHour.toISOString()}`, dueAt: nextHour, payload: {} };
+}
+
+/** Hourly on the business clock (it follows the test clock); after a jump of the clock, one check catches up. */
+export const hourlyBillingStatusCheck: RecurringJob = {
+  queue: billingStatusCheckQueue,
+  maxAttempts: 3,
+  first: (now) => checkOccurrence(now),
+  next: (_previousDueAt, now) => checkOccurrence(now),
+};
+
 /** Queues the next hourly check (idempotent: one job per hour). */
 export async function ensureBillingStatusCheckScheduled(context: AppContext): Promise<boolean> {
-  const now = context.clock.now();
-  const nextHour = new Date((Math.floor(now.getTime() / MS_PER_HOUR) + 1) * MS_PER_HOUR);
-  return context.jobs.enqueue(context.database, billingStatusCheckQueue, {}, {
-    singletonKey: `billing-status-check:${nextHour.toISOString()}`,
-    runAt: queueTimeFor(context.clock, nextHour),
-    maxAttempts: 3,
-  });
+  return context.jobs.scheduleOccurrence(context.database, hourlyBillingStatusCheck, hourlyBillingStatusCheck.first(context.clock.now()));
 }
 
 /** Compares (and announces) the candidates' statuses as of now; returns how many were announced. */
@@ -53,23 +59,17 @@ export async function checkBillingStatuses(context: AppContext): Promise<number>
   }
 }
 
-/** The recurring job: check, forget long-finished webhook events, then schedule the next one. */
+/** The recurring job: check, then forget long-finished webhook events (the queue schedules the next one). */
 export async function runBillingStatusCheck(context: AppContext): Promise<number> {
   const announced = await checkBillingStatuses(context);
   await purgeFinishedBillingEvents(context.database);
-  await ensureBillingStatusCheckScheduled(context);
   return announced;
 }
 
-/** The worker of the check; seeds the schedule once per process (not with the test clock, as the invoicing jobs). */
+/** The worker of the check (recurring: a started worker queues its first occurrence). */
 export function registerBillingStatusJobs(context: AppContext): void {
-  context.jobs.register(billingStatusCheckQueue, async () => {
+  context.jobs.registerRecurring(hourlyBillingStatusCheck, async () => {
     const announced = await runBillingStatusCheck(context);
     if (announced > 0) context.logger.info({ announced }, 'billing statuses announced by the scheduled check');
   });
-  if (!context.config.testClockEnabled) {
-    ensureBillingStatusCheckScheduled(context).catch((error: unknown) => {
-      context.logger.warn({ err: error }, 'could not schedule the billing status check; the next start tries again');
-    });
-  }
 }
