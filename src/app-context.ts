@@ -2,6 +2,7 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import type { Logger } from './logger.js';
 import type { Mailer } from './mail/mailer.js';
@@ -17,4 +18,6 @@ export interface AppContext {
   secrets: AppSecrets;
   payments: PaymentProvider;
   mailer: Mailer;
+  /** Delivers committed billing events to webhook endpoints. */
+  webhooks: WebhookDispatcher;
 }

@@ -7,10 +7,12 @@ import { openDatabase, type Database } from './db/database.js';
 import { runMigrations } from './db/migrate.js';
 import { followTestClockSetting } from './db/test-clock-setting.js';
 import { buildServer } from './http/server.js';
+import { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { registerCreditJobs } from './billing/credits/credit-jobs.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
+import { registerBillingStatusJobs } from './billing/status/billing-status-check.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
 import { createMailer } from './mail/create-mailer.js';
@@ -31,6 +33,8 @@ export interface CreateAppOptions {
   clock?: Clock;
   /** Start the polling job worker (off in tests, which run jobs explicitly). */
   startWorkers?: boolean;
+  /** Start the webhook delivery worker (by default with the job worker). */
+  startWebhookWorker?: boolean;
   announce?: (message: string) => void;
   payments?: PaymentProvider;
   mailer?: Mailer;
@@ -49,18 +53,23 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   const jobs = new JobQueue(database, logger, config.jobPollIntervalMs, { leaseSeconds: config.jobLeaseSeconds, clock, beforePoll: followTestClock });
   const payments = options.payments ?? createPaymentProvider(config, secrets, clock);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl ?? undefined, outboxDirectory: config.outboxDirectory, from: config.mailFrom });
-  const context: AppContext = { config, database, clock, jobs, logger, secrets, payments, mailer };
+  const webhooks = new WebhookDispatcher(database, logger, { allowPrivate: config.webhookAllowPrivate, pollIntervalMs: config.jobPollIntervalMs });
+  const context: AppContext = { config, database, clock, jobs, logger, secrets, payments, mailer, webhooks };
   // Every queue's worker, in every process (any process may run any job): registered here, where the app is composed.
   registerPaymentJobs(context);
   registerInvoiceJobs(context);
+  registerBillingStatusJobs(context);
   registerCreditJobs(context);
   const server = await buildServer(context);
-  if (options.startWorkers ?? config.runJobWorkers) jobs.start();
+  const startWorkers = options.startWorkers ?? config.runJobWorkers;
+  if (startWorkers) jobs.start();
+  if (options.startWebhookWorker ?? startWorkers) await webhooks.start();
   return {
     context,
     server,
     async close() {
       await jobs.stop();
+      await webhooks.stop();
       await server.close();
       if (!options.database) await database.close();
     },

@@ -37,6 +37,8 @@ export interface Config {
   /** Seconds a worker's claim holds a job; renewed while the job runs, so only a dead worker's job is taken over. */
   jobLeaseSeconds: number;
   runJobWorkers: boolean;
+  /** Webhook endpoints may be loopback, private or link-local addresses (tests, private networks). */
+  webhookAllowPrivate: boolean;
   /** The plan new organizations start on when none is named. */
   defaultPlan: string;
   seller: { name: string; addressLines: string[]; taxId: string | null; email: string | null };
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobPollIntervalMs: integer(env, 'BURSAR_JOB_POLL_MS', 1000, 10, 60_000),
     jobLeaseSeconds: integer(env, 'BURSAR_JOB_LEASE_SECONDS', 30, 1, 3600),
     runJobWorkers: env.BURSAR_JOB_WORKERS !== '0',
+    webhookAllowPrivate: env.BURSAR_WEBHOOK_ALLOW_PRIVATE === '1',
     defaultPlan: planCode(env, 'BURSAR_DEFAULT_PLAN', 'FREE'),
     seller: {
       name: optional(env, 'BURSAR_SELLER_NAME') ?? 'Bursar Platform',

@@ -45,6 +45,11 @@ export interface Database extends Queryable {
   poolUsage(): PoolUsage;
   /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` (sent by a transaction when it commits). Returns the way to stop
+   * listening. On a server the listener has a connection of its own, re-opened after a loss.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -142,6 +147,11 @@ class PgliteDatabase implements Database {
     });
   }
 
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    const unlisten = await this.mutex.run(() => this.client.listen(channel, () => onNotify()));
+    return () => this.mutex.run(() => unlisten());
+  }
+
   close(): Promise<void> {
     return this.mutex.run(async () => {
       try {
@@ -227,6 +237,42 @@ class PostgresDatabase implements Database {
 
   async execute(script: string): Promise<void> {
     await runOn(this.pool, statementOf(script));
+  }
+
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    let client: pg.Client | null = null;
+    let stopped = false;
+    let retry: NodeJS.Timeout | null = null;
+    const reconnect = (): void => {
+      if (stopped || retry) return;
+      retry = setTimeout(() => {
+        retry = null;
+        connect().catch(reconnect);
+      }, 1000);
+    };
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client(this.pool.options);
+      next.on('error', () => undefined);
+      next.on('notification', (message) => {
+        if (message.channel === channel) onNotify();
+      });
+      next.on('end', () => {
+        if (client !== next) return;
+        client = null;
+        reconnect();
+      });
+      client = next;
+      await next.connect();
+      await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      if (stopped) return void (await next.end());
+      onNotify(); // anything committed while no one listened
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
   }
 
   close(): Promise<void> {

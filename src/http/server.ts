@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import sql from 'sql-template-tag';
+import { webhooksDocument } from './webhook-events-doc.js';
 import { SettableClock } from '../clock.js';
 import { followTestClockSetting } from '../db/test-clock-setting.js';
 import type { AppContext } from '../app-context.js';
@@ -88,6 +89,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
         },
       },
       security: [{ bearerAuth: [] }, { ApiKeyAuth: [] }, { sessionCookie: [] }],
+      webhooks: webhooksDocument(),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -12,6 +12,8 @@ export const paymentRetrySweepQueue = 'invoices.payment-retry-sweep';
 export const invoiceEmailQueue = 'invoices.email';
 /** Build the ZIP of every invoice PDF of an organization and e-mail it (or a link to it). */
 export const invoiceArchiveQueue = 'invoices.email-archive';
+/** Recurring: compare every organization's billing status with the one last announced (changes caused by time). */
+export const billingStatusCheckQueue = 'events.billing-status-check';
 /** After the default card changed: queue a charge of every unpaid invoice of the organization to the new card. */
 export const retryUnpaidInvoicesQueue = 'invoices.retry-on-new-default-card';
 /** Works one billing run (payload `runId`; singleton key `run:<id>`): requested by an operator or the monthly schedule. */

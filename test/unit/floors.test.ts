@@ -14,7 +14,7 @@ const sourceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 const floors: ReadonlyArray<readonly string[]> = [
   ['domain', 'config', 'clock', 'errors', 'logger'],
   ['db', 'providers', 'mail', 'pdf', 'secrets'],
-  ['audit', 'jobs', 'rate-limits'],
+  ['audit', 'jobs', 'rate-limits', 'events'],
   ['billing', 'app-context'],
   ['http'],
   ['app', 'main', 'cli'],

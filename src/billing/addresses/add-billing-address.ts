@@ -16,6 +16,7 @@ import {
   type AddressValues,
   type BillingAddress,
 } from './billing-address.js';
+import { recordProfileUpdatedEvent } from '../profile/profile-events.js';
 
 export const BILLING_ADDRESS_CREATE = 'BILLING_ADDRESS_CREATE';
 
@@ -44,6 +45,7 @@ export async function addBillingAddress(
       type: BILLING_ADDRESS_CREATE,
       changes: { addressId: created.id, isDefault: created.isDefault, ...values },
     });
+    await recordProfileUpdatedEvent(tx, now, caller, organization.id, ['billing_addresses'], { address_id: created.id });
     if (makeDefault) await context.jobs.enqueue(tx, syncCustomerQueue, { organizationId: organization.id });
     return created;
   });

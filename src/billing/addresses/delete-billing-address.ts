@@ -6,6 +6,7 @@ import { syncCustomerQueue } from '../../jobs/queues.js';
 import type { Caller } from '../../domain/actor.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { bumpBillingVersion, deleteAddress, loadAddress, promoteNewestAddress, type BillingAddress } from './billing-address.js';
+import { recordProfileUpdatedEvent } from '../profile/profile-events.js';
 
 export const BILLING_ADDRESS_DELETE = 'BILLING_ADDRESS_DELETE';
 
@@ -31,6 +32,7 @@ export async function deleteBillingAddress(
       type: BILLING_ADDRESS_DELETE,
       changes: { addressId: address.id, wasDefault: address.isDefault, promotedAddressId },
     });
+    await recordProfileUpdatedEvent(tx, now, caller, organization.id, ['billing_addresses'], { address_id: address.id });
     if (address.isDefault) await context.jobs.enqueue(tx, syncCustomerQueue, { organizationId: organization.id });
     return { deleted: address, promotedAddressId };
   });

@@ -15,6 +15,7 @@ import {
   type AddressValues,
   type BillingAddress,
 } from './billing-address.js';
+import { recordProfileUpdatedEvent } from '../profile/profile-events.js';
 
 export const BILLING_ADDRESS_UPDATE = 'BILLING_ADDRESS_UPDATE';
 
@@ -66,6 +67,10 @@ export async function updateBillingAddress(
       organizationId: organization.id,
       type: BILLING_ADDRESS_UPDATE,
       changes: { addressId: current.id, ...changes },
+    });
+    await recordProfileUpdatedEvent(tx, now, caller, organization.id, ['billing_addresses'], {
+      address_id: current.id,
+      changed_address_fields: Object.keys(changes).sort(),
     });
     if (next.isDefault) await context.jobs.enqueue(tx, syncCustomerQueue, { organizationId: organization.id });
     return { address: next, changed: true };

@@ -1,6 +1,9 @@
 import sql, { raw, type Sql } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
+import { eventJson, insertBillingEvent } from '../../events/billing-event.js';
+import { toSafeInteger } from '../../domain/money.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 import type { Queryable } from '../../db/database.js';
 import { BillingError, invalidInput, isUniqueViolation } from '../../errors.js';
 import { creditCodeRefusal, normalizeCreditCode } from '../../domain/credit-code.js';
@@ -90,6 +93,7 @@ export async function redeemCreditCode(
       if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
       throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
     }
+    await announceBillingStatusIn(tx, organizationId, now, { onlyFrom: ['NO_CREDIT_LEFT'] });
     return {
       creditCode: { ...code, redemptionCount: redeemed.redemptionCount },
       entry: redeemed.entry,
@@ -176,6 +180,23 @@ async function writeRedemption(
     },
     raw('taken'),
   );
+  const balanceAfter = sql`((SELECT COALESCE(SUM(l.amount_minor), 0) FROM credit_ledger_entries l
+                  WHERE l.organization_id = ${organizationId}::uuid AND l.currency = ${code.currency}::text) + ${code.amountMinor}::int8)::int8`;
+  const grantedEvent = insertBillingEvent(
+    now,
+    {
+      type: 'credits.granted',
+      organizationId,
+      data: sql`${eventJson({
+        amount_in_cents: toSafeInteger(code.amountMinor),
+        currency: code.currency,
+        source: 'credit_code',
+        code: code.code,
+        ledger_entry_id: entry.id,
+      })}::jsonb || jsonb_build_object('balance_in_cents', ${balanceAfter})`,
+    },
+    raw('taken'),
+  );
   const { rows } = await tx.query<{ redemption_count: number; balance: bigint }>(
     sql`WITH taken AS (
           UPDATE credit_codes SET redemption_count = redemption_count + 1
@@ -191,10 +212,10 @@ async function writeRedemption(
           SELECT ${code.id}::uuid, ${organizationId}::uuid, ${entry.id}::uuid, ${now}::timestamptz FROM taken
         ), audit AS (
           ${audit}
+        ), granted_event AS (
+          ${grantedEvent}
         )
-        SELECT taken.redemption_count,
-               ((SELECT COALESCE(SUM(l.amount_minor), 0) FROM credit_ledger_entries l
-                  WHERE l.organization_id = ${organizationId}::uuid AND l.currency = ${code.currency}::text) + ${code.amountMinor}::int8)::int8 AS balance
+        SELECT taken.redemption_count, ${balanceAfter} AS balance
           FROM taken`,
     { prepare: 'write_credit_code_redemption' },
   );

@@ -17,6 +17,8 @@ import { PaymentProviderError } from '../../providers/payments/payment-provider.
 import { ensureProviderCustomer } from '../payment-methods/ensure-provider-customer.js';
 import { findInvoice } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
+import { recordInvoiceEvent } from './invoice-events.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 import { invoiceEmailJob } from './send-invoice-email.js';
 
 export const INVOICE_PAYMENT_ATTEMPT = 'INVOICE_PAYMENT_ATTEMPT';
@@ -183,6 +185,15 @@ async function recordAttempt(
       },
     });
     await recordInvoiceStatusChange(tx, caller, now, invoice, status, { paymentAttempt: payload.attempt });
+    if (result.kind === 'failed') {
+      await recordInvoiceEvent(tx, now, 'invoice.payment_failed', invoice.organizationId, invoice.id, {
+        attempt: payload.attempt,
+        failure_code: result.code,
+        failure_message: result.message,
+        next_payment_attempt_at: nextAttemptAt?.toISOString() ?? null,
+      });
+    }
+    await announceBillingStatusIn(tx, invoice.organizationId, now);
 
     const { organizationId, id: invoiceId } = invoice;
     const email = invoiceEmailJob(

@@ -5,12 +5,14 @@ import type { Caller } from '../../domain/actor.js';
 import type { InvoiceStatus } from '../../domain/invoice-status.js';
 import type { Invoice } from './invoice.js';
 import { discardInvoicePdf } from './invoice-pdf.js';
+import { invoiceStatusEventType, recordInvoiceEvent } from './invoice-events.js';
 
 export const INVOICE_STATUS_CHANGE = 'INVOICE_STATUS_CHANGE';
 
 /**
- * Audits `INVOICE_STATUS_CHANGE` with the old and new status and drops the stored PDF (it shows the old status;
- * the next need renders the new one). Nothing happens when the status stays the same.
+ * Audits `INVOICE_STATUS_CHANGE` with the old and new status, drops the stored PDF (it shows the old status; the
+ * next need renders the new one) and writes the `invoice.paid` / `invoice.voided` event (call it after the UPDATE:
+ * the event carries the invoice as it is now). Nothing happens when the status stays the same.
  */
 export async function recordInvoiceStatusChange(
   tx: Queryable,
@@ -27,4 +29,6 @@ export async function recordInvoiceStatusChange(
     type: INVOICE_STATUS_CHANGE,
     changes: { invoiceId: invoice.id, invoiceNumber: invoice.number, status: { old: invoice.status, new: newStatus }, ...details },
   });
+  const eventType = invoiceStatusEventType(newStatus);
+  if (eventType) await recordInvoiceEvent(tx, now, eventType, invoice.organizationId, invoice.id);
 }

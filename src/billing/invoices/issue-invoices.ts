@@ -28,10 +28,11 @@ import { chargeInvoiceJob } from './charge-invoice.js';
 import { readInvoicingBatch, type OrganizationToInvoice } from './read-invoicing-batch.js';
 import { invoiceEmailJob } from './send-invoice-email.js';
 import { writeInvoices, type InvoiceToWrite } from './write-invoices.js';
+import { announceBillingStatus } from '../status/billing-status-announcements.js';
 
 /** What happened to one organization of the batch; `failed` left it without invoice (a rerun retries it). */
 export type OrganizationInvoiceOutcome =
-  | { outcome: 'created'; invoiceId: string; number: string; status: InvoiceStatus; totalMinor: bigint }
+  | { outcome: 'created'; invoiceId: string; number: string; status: InvoiceStatus; totalMinor: bigint; depletesCredits?: boolean }
   /** The organization already has its invoice for this period (a rerun, or another worker got there first). */
   | { outcome: 'exists' }
   /** Nothing was charged in the period (free plan, trial, no usage): no invoice is issued. */
@@ -160,7 +161,11 @@ export async function issueInvoices(
   const ids = [...new Set(organizationIds)].sort();
   if (ids.length === 0) return new Map();
   try {
-    return await context.database.transaction((tx) => issueInvoicesInTransaction(context, caller, tx, ids, period));
+    const outcomes = await context.database.transaction((tx) => issueInvoicesInTransaction(context, caller, tx, ids, period));
+    // An invoice that used the last credits ends the organization's valid billing (credits plans).
+    const depleted = [...outcomes].filter(([, result]) => result.outcome === 'created' && result.depletesCredits).map(([id]) => id);
+    if (depleted.length > 0) await announceBillingStatus(context, depleted);
+    return outcomes;
   } catch (error) {
     if (ids.length === 1) {
       return new Map([[ids[0]!, error instanceof InvoiceAlreadyIssued ? { outcome: 'exists' } : { outcome: 'failed', error }]]);
@@ -210,7 +215,11 @@ async function issueInvoicesInTransaction(
   for (const draft of drafts) {
     try {
       const { id } = draft.organization;
-      invoices.push(invoiceOf(draft, balances.get(id) ?? 0n, withDefaultCard.has(id)));
+      const balance = balances.get(id) ?? 0n;
+      const invoice = invoiceOf(draft, balance, withDefaultCard.has(id));
+      const creditsApplied = invoice.composed.creditsAppliedMinor;
+      invoice.depletesCredits = creditsApplied > 0n && balance - creditsApplied <= 0n;
+      invoices.push(invoice);
     } catch (error) {
       outcomes.set(draft.organization.id, { outcome: 'failed', error });
     }
@@ -231,6 +240,7 @@ async function issueInvoicesInTransaction(
       number,
       status: invoice.status,
       totalMinor: invoice.composed.totalMinor,
+      depletesCredits: invoice.depletesCredits ?? false,
     });
   }
   return outcomes;

@@ -6,6 +6,7 @@ import { statusAfterOperatorAction } from '../../domain/invoice-status.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { loadInvoice, organizationOfInvoice, type Invoice } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 import { invoiceEmailJob } from './send-invoice-email.js';
 
 /** PAID from any unpaid status; a paid invoice stays as it is; a voided one cannot be paid (409). */
@@ -22,6 +23,7 @@ export async function markInvoicePaid(context: AppContext, caller: Caller, invoi
            WHERE organization_id = ${organizationId}::uuid AND id = ${invoiceId}::uuid`,
     );
     await recordInvoiceStatusChange(tx, caller, now, invoice, status, { reason: 'marked_paid' });
+    await announceBillingStatusIn(tx, organizationId, now);
     const email = invoiceEmailJob({ organizationId, invoiceId, kind: 'paid' });
     await context.jobs.enqueue(tx, email.queue, email.payload, email);
     return { invoice: { ...invoice, status, paidAt: now, nextPaymentAttemptAt: null }, changed: true };

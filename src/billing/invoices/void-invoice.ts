@@ -3,11 +3,14 @@ import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import type { Caller } from '../../domain/actor.js';
 import { statusAfterOperatorAction } from '../../domain/invoice-status.js';
-import { lockCreditBalance } from '../credits/credit-balance.js';
+import { getCreditBalance, lockCreditBalance } from '../credits/credit-balance.js';
+import { recordBillingEvent } from '../../events/billing-event.js';
+import { toSafeInteger } from '../../domain/money.js';
 import { appendLedgerEntry } from '../credits/credit-ledger.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { loadInvoice, organizationOfInvoice, type Invoice } from './invoice.js';
 import { recordInvoiceStatusChange } from './invoice-status-change.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 
 /**
  * VOIDED, with no further payment attempt; credits the invoice used are given back (an adjustment row of the
@@ -36,11 +39,23 @@ export async function voidInvoice(context: AppContext, caller: Caller, invoiceId
         description: `Invoice ${invoice.number} voided: credits returned`,
         createdAt: now,
       });
+      await recordBillingEvent(tx, now, {
+        type: 'credits.granted',
+        organizationId,
+        data: {
+          amount_in_cents: toSafeInteger(invoice.creditsAppliedMinor),
+          currency: invoice.currency,
+          source: 'invoice_voided',
+          invoice_id: invoice.id,
+          balance_in_cents: toSafeInteger(await getCreditBalance(tx, organizationId, invoice.currency)),
+        },
+      });
     }
     await recordInvoiceStatusChange(tx, caller, now, invoice, status, {
       reason: 'voided',
       ...(invoice.creditsAppliedMinor > 0n ? { creditsReturnedMinor: invoice.creditsAppliedMinor } : {}),
     });
+    await announceBillingStatusIn(tx, organizationId, now);
     return { ...invoice, status, voidedAt: now, nextPaymentAttemptAt: null };
   });
 }

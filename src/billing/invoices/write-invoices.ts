@@ -14,6 +14,7 @@ import { insertLedgerEntry } from '../credits/credit-ledger.js';
 import type { PlanKind } from '../plans/plan.js';
 import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
 import { insertInvoiceLines, type NewInvoiceLine } from './invoice-lines.js';
+import { insertIssuedInvoiceEvents, issuedInvoice } from './invoice-events.js';
 
 export const INVOICE_ISSUE = 'INVOICE_ISSUE';
 
@@ -29,6 +30,8 @@ export interface InvoiceToWrite {
   /** The cluster of each usage line, in order. */
   clusterIds: string[];
   billTo: BillToSnapshot;
+  /** The invoice uses the organization's last credits (`credits.depleted`). */
+  depletesCredits?: boolean;
 }
 
 /** The CTE of the invoices the statement wrote (`id`, `organization_id`, `number`): lines, credits and events follow it. */
@@ -83,6 +86,31 @@ function insertIssueEvents(caller: Caller, period: BillingPeriod, invoices: read
     },
     events,
   );
+}
+
+/** The webhook events of the invoices written (see `insertIssuedInvoiceEvents`). */
+function insertBillingEventsOf(period: BillingPeriod, seller: SellerSnapshot, invoices: readonly InvoiceToWrite[], now: Date): Sql {
+  const issued = invoices.map((invoice) => ({
+    invoice: issuedInvoice({
+      id: invoice.invoiceId,
+      organizationId: invoice.organizationId,
+      period,
+      planCode: invoice.plan.code,
+      planKind: invoice.plan.kind,
+      currency: invoice.currency,
+      status: invoice.status,
+      subtotalMinor: invoice.composed.subtotalMinor,
+      creditsAppliedMinor: invoice.composed.creditsAppliedMinor,
+      totalMinor: invoice.composed.totalMinor,
+      billTo: invoice.billTo,
+      seller,
+      issuedAt: now,
+      dueAt: addDays(now, UNPAID_INVOICE_GRACE_DAYS),
+    }),
+    lines: invoice.composed.lines,
+    depletesCredits: invoice.depletesCredits ?? false,
+  }));
+  return insertIssuedInvoiceEvents(issued, now, written);
 }
 
 function invoiceLines(invoices: readonly InvoiceToWrite[]): NewInvoiceLine[] {
@@ -153,6 +181,8 @@ export async function writeInvoices(
           ${insertInvoiceCreditUse(invoices, now)} RETURNING 1
         ), issue_events AS (
           ${insertIssueEvents(caller, period, invoices, now)} RETURNING 1
+        ), billing_events AS (
+          ${insertBillingEventsOf(period, seller, invoices, now)} RETURNING 1
         )
         SELECT id, number FROM ${written}`,
     { prepare: 'write_invoices' },

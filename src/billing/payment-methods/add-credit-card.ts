@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import sql, { empty, raw } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
+import { insertBillingEvent } from '../../events/billing-event.js';
 import type { Queryable } from '../../db/database.js';
 import { validateCardDetails } from '../../domain/card.js';
 import { conflict, invalidInput, notFound, type FieldError } from '../../errors.js';
@@ -31,6 +32,8 @@ import {
 } from './credit-card.js';
 import { enqueueDetachPaymentMethod, type DetachPaymentMethodPayload } from './detach-payment-method.js';
 import { createProviderCustomer } from './ensure-provider-customer.js';
+import { presentCreditCard } from './credit-card-body.js';
+import { announceBillingStatus } from '../status/billing-status-announcements.js';
 import { defaultCardFailureOf, lastChargeFailed, replaceFailingDefaultCard } from './set-default-credit-card.js';
 import { insertUnpaidInvoicesRetry } from './unpaid-invoices-retry.js';
 import type { Nullable } from '../../domain/present.js';
@@ -145,6 +148,7 @@ export async function addCreditCard(
   }
   // A job may wait: the detach of a duplicate, or the retry of unpaid invoices on a new default card.
   if (!result.created || result.card.isDefault) context.jobs.nudge();
+  if (result.created) await announceBillingStatus(context, [organizationId], { onlyFrom: ['NO_CREDIT_CARD'] });
   return result;
 }
 
@@ -246,6 +250,15 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
     },
     raw('inserted'),
   );
+  const attachedEvent = insertBillingEvent(
+    card.createdAt,
+    {
+      type: 'payment_method.attached',
+      organizationId: card.organizationId,
+      data: { payment_method: presentCreditCard(viewCreditCard(card, card.createdAt)) },
+    },
+    raw('inserted'),
+  );
   const detachPayload: DetachPaymentMethodPayload = { provider: card.provider, providerReference: card.providerReference };
   const trusted = caller.actor.type !== 'user'; // tokens, operators, the system: checked without a membership
 
@@ -273,6 +286,8 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
           ${insertUnpaidInvoicesRetry(card.organizationId, raw('inserted_default'))}
         ), audit AS (
           ${audit}
+        ), attached_event AS (
+          ${attachedEvent}
         ), duplicate AS (
           SELECT 1 FROM same, allowed
         ), detach AS (

@@ -3,7 +3,10 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Caller } from '../../domain/actor.js';
 import { enterOrganization } from '../organizations/organization-access.js';
-import { loadCreditCard, PAYMENT_METHOD_REMOVE, type CreditCard } from './credit-card.js';
+import { loadCreditCard, PAYMENT_METHOD_REMOVE, viewCreditCard, type CreditCard } from './credit-card.js';
+import { presentCreditCard } from './credit-card-body.js';
+import { recordBillingEvent } from '../../events/billing-event.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 import { enqueueDetachPaymentMethod } from './detach-payment-method.js';
 import { insertUnpaidInvoicesRetry } from './unpaid-invoices-retry.js';
 
@@ -46,6 +49,12 @@ export async function deleteCreditCard(
         promotedCreditCardId,
       },
     });
+    await recordBillingEvent(tx, now, {
+      type: 'payment_method.detached',
+      organizationId,
+      data: { payment_method: presentCreditCard(viewCreditCard(card, now)), promoted_payment_method_id: promotedCreditCardId },
+    });
+    await announceBillingStatusIn(tx, organizationId, now, { onlyFrom: [null] });
     await enqueueDetachPaymentMethod(context, tx, { provider: card.provider, providerReference: card.providerReference });
     return { deleted: card, promotedCreditCardId };
   });

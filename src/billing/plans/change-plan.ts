@@ -1,5 +1,7 @@
 import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
+import { recordBillingEvent } from '../../events/billing-event.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
 import type { Caller } from '../../domain/actor.js';
@@ -85,6 +87,18 @@ export async function changePlan(context: AppContext, caller: Caller, input: { o
     }
     await recordAuditEvent(tx, caller, now, { organizationId: current.id, type: PLAN_CHANGE, changes });
     await grantPlanCredits(tx, caller, next, plan, now);
+    await recordBillingEvent(tx, now, {
+      type: 'plan.changed',
+      organizationId: current.id,
+      data: {
+        plan: plan.code,
+        previous_plan: current.plan,
+        plan_kind: plan.kind,
+        currency: plan.currency,
+        trial_ends_at: trialEndsAt?.toISOString() ?? null,
+      },
+    });
+    await announceBillingStatusIn(tx, current.id, now);
     return next;
   });
   const status = await loadBillingStatus(context.database, organization.id, now);

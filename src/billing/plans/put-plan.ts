@@ -1,3 +1,4 @@
+import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent, type AuditChanges } from '../../audit/record-audit-event.js';
 import { isKnownCurrency } from '../../domain/money.js';
@@ -6,6 +7,7 @@ import type { Caller } from '../../domain/actor.js';
 import { requireOperator } from '../organizations/organization-access.js';
 import { creditGrantModes, findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan } from './plan.js';
 import { planHasSubscriptions } from './plan-subscriptions.js';
+import { announceBillingStatus } from '../status/billing-status-announcements.js';
 
 export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt' | 'creditGrantMinor' | 'creditGrantMode'> &
   Partial<Pick<Plan, 'creditGrantMinor' | 'creditGrantMode'>>;
@@ -41,7 +43,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
   if (errors.length > 0) throw invalidInput(errors);
 
   const now = context.clock.now();
-  return context.database.transaction(async (tx) => {
+  const result = await context.database.transaction(async (tx) => {
     // Serialises concurrent PUTs of one code (the row may not exist yet, so a row lock is not enough).
     await lockPlanCode(tx, input.code);
     const current = await findPlan(tx, input.code);
@@ -75,8 +77,14 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
     }
     await updatePlan(tx, next);
     await recordAuditEvent(tx, caller, now, { organizationId: null, type: PLAN_UPDATE, changes: { code: next.code, ...changes } });
-    return { plan: next, created: false };
+    return { plan: next, created: false, kindChanged: changes.kind !== undefined };
   });
+  // Another kind of plan is judged by another rule: its organizations' billing status may have moved.
+  if ('kindChanged' in result && result.kindChanged) {
+    const { rows } = await context.database.query<{ id: string }>(sql`SELECT id FROM organizations WHERE plan = ${input.code}`);
+    await announceBillingStatus(context, rows.map((row) => row.id));
+  }
+  return { plan: result.plan, created: result.created };
 }
 
 function diffPlan(current: Plan, next: Plan): AuditChanges {

@@ -10,6 +10,7 @@ import { newBillingAddressId, upsertDefaultAddress } from '../addresses/billing-
 import { resolveOrganizationTarget, type OrganizationTarget } from '../organizations/active-organization.js';
 import { enterOrganization, type OrganizationRef, type Permission } from '../organizations/organization-access.js';
 import { addressFields, enterBillingProfile, profileFields, upsertProfileRow, type BillingProfile, type ProfilePatch } from './billing-profile.js';
+import { insertProfileUpdatedEvent } from './profile-events.js';
 import { normalizeProfilePatch, validateOrganizationName, validateSlug } from './validate-profile.js';
 
 /** The organization's own name and slug: undefined leaves one as it is; neither can be cleared (null is refused). */
@@ -162,6 +163,8 @@ async function writeProfile(
          ${insertAuditEvent(caller, now, { organizationId: next.organizationId, type: BILLING_DETAILS_UPDATE, changes }, bumped)}
        ), job AS (
          ${insertJob(syncCustomerQueue, { organizationId: next.organizationId }, {}, bumped)}
+       ), profile_event AS (
+         ${insertProfileUpdatedEvent(now, caller, next.organizationId, Object.keys(changes), bumped)}
        )
        SELECT billing_version FROM bumped`,
       { prepare: addressChanged ? 'write_billing_profile_and_address' : 'write_billing_profile' },

@@ -6,6 +6,7 @@
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { addCreditCard, type AddCreditCardResult } from '../../../billing/payment-methods/add-credit-card.js';
 import type { CreditCardView } from '../../../billing/payment-methods/credit-card.js';
+import { presentCreditCard } from '../../../billing/payment-methods/credit-card-body.js';
 import { deleteCreditCard } from '../../../billing/payment-methods/delete-credit-card.js';
 import { listCreditCards } from '../../../billing/payment-methods/list-credit-cards.js';
 import { setDefaultCreditCard } from '../../../billing/payment-methods/set-default-credit-card.js';
@@ -54,16 +55,7 @@ const CreditCardParams = Type.Object({
 });
 
 function toCreditCard(card: CreditCardView): Static<typeof CreditCard> {
-  return {
-    id: card.id,
-    created_at: card.createdAt.toISOString(),
-    expiry_month: card.expiryMonth,
-    expiry_year: card.expiryYear,
-    last_digit: card.last4,
-    is_expired: card.isExpired,
-    brand: card.brand,
-    is_default: card.isDefault,
-  };
+  return presentCreditCard(card);
 }
 
 export const creditCardRoutes: FastifyPluginAsyncTypebox = async (app) => {

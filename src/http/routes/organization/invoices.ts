@@ -4,11 +4,11 @@ import type { FastifyRequest } from 'fastify';
 import { createInvoiceDownloadLink } from '../../../billing/invoices/create-invoice-download-link.js';
 import { getInvoice } from '../../../billing/invoices/get-invoice.js';
 import type { Invoice } from '../../../billing/invoices/invoice.js';
+import { presentInvoice } from '../../../billing/invoices/invoice-body.js';
 import type { InvoiceLineRecord } from '../../../billing/invoices/invoice-lines.js';
 import { listInvoices } from '../../../billing/invoices/list-invoices.js';
 import { requestInvoiceArchive } from '../../../billing/invoices/request-invoice-archive.js';
 import { invoiceStatuses, type InvoiceStatus } from '../../../domain/invoice-status.js';
-import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
@@ -79,38 +79,7 @@ const InvoiceParams = Type.Object({
 const Link = Type.Object({ url: Type.String({ description: 'Signed link to the invoice PDF; it expires' }) }, { title: 'Link' });
 
 export function toInvoiceBody(invoice: Invoice, lines?: InvoiceLineRecord[]): Static<typeof InvoiceSchema> {
-  return {
-    id: invoice.id,
-    created_at: invoice.issuedAt.toISOString(),
-    status: invoice.status,
-    total_in_cents: toSafeInteger(invoice.totalMinor),
-    total: toMajorUnitsNumber(invoice.totalMinor, invoice.currency),
-    currency_code: invoice.currency,
-    number: invoice.number,
-    period_start: invoice.periodStart.toISOString(),
-    period_end: invoice.periodEnd.toISOString(),
-    due_at: invoice.dueAt?.toISOString() ?? null,
-    paid_at: invoice.paidAt?.toISOString() ?? null,
-    subtotal_in_cents: toSafeInteger(invoice.subtotalMinor),
-    credits_applied_in_cents: toSafeInteger(invoice.creditsAppliedMinor),
-    payment_action_url: invoice.status === 'PENDING' ? invoice.paymentActionUrl : null,
-    refunded_in_cents: toSafeInteger(invoice.refundedMinor),
-    dispute:
-      invoice.disputedAt === null
-        ? null
-        : { amount_in_cents: toSafeInteger(invoice.disputedMinor ?? 0n), reason: invoice.disputeReason ?? 'unknown', opened_at: invoice.disputedAt.toISOString() },
-    ...(lines
-      ? {
-          lines: lines.map((line) => ({
-            kind: line.kind,
-            description: line.description,
-            quantity: line.quantity,
-            amount_in_cents: toSafeInteger(line.amountMinor),
-            amount: toMajorUnitsNumber(line.amountMinor, invoice.currency),
-          })),
-        }
-      : {}),
-  };
+  return presentInvoice(invoice, lines);
 }
 
 /** Scheme and host the caller used: the base of links when BURSAR_PUBLIC_URL is not set. */
