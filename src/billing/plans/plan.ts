@@ -13,6 +13,8 @@ export interface Plan {
   currency: string;
   kind: PlanKind;
   trialDays: number;
+  /** Organizations may switch to it themselves on the billing page. */
+  selectable: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -27,11 +29,12 @@ interface PlanRow {
   currency: string;
   kind: PlanKind;
   trial_days: number;
+  selectable: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
-const planColumns: Sql = raw('code, name, monthly_price_minor, currency, kind, trial_days, created_at, updated_at');
+const planColumns: Sql = raw('code, name, monthly_price_minor, currency, kind, trial_days, selectable, created_at, updated_at');
 
 function toPlan(row: PlanRow): Plan {
   return {
@@ -41,6 +44,7 @@ function toPlan(row: PlanRow): Plan {
     currency: row.currency,
     kind: row.kind,
     trialDays: row.trial_days,
+    selectable: row.selectable,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -62,7 +66,7 @@ export async function insertPlan(tx: Queryable, plan: Plan): Promise<void> {
   await tx.query(
     sql`INSERT INTO plans (${planColumns})
         VALUES (${plan.code}, ${plan.name}, ${plan.monthlyPriceMinor}::int8, ${plan.currency}, ${plan.kind}, ${plan.trialDays}::int4,
-                ${plan.createdAt}::timestamptz, ${plan.updatedAt}::timestamptz)`,
+                ${plan.selectable}::boolean, ${plan.createdAt}::timestamptz, ${plan.updatedAt}::timestamptz)`,
   );
 }
 
@@ -70,7 +74,8 @@ export async function insertPlan(tx: Queryable, plan: Plan): Promise<void> {
 export async function updatePlan(tx: Queryable, plan: Plan): Promise<void> {
   await tx.query(
     sql`UPDATE plans SET name = ${plan.name}, monthly_price_minor = ${plan.monthlyPriceMinor}::int8, currency = ${plan.currency},
-                         kind = ${plan.kind}, trial_days = ${plan.trialDays}::int4, updated_at = ${plan.updatedAt}::timestamptz
+                         kind = ${plan.kind}, trial_days = ${plan.trialDays}::int4,
+                         selectable = ${plan.selectable}::boolean, updated_at = ${plan.updatedAt}::timestamptz
          WHERE code = ${plan.code}`,
   );
 }

@@ -7,7 +7,8 @@ import { requireOperator } from '../organizations/organization-access.js';
 import { findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan } from './plan.js';
 import { planHasSubscriptions } from './plan-subscriptions.js';
 
-export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt'>;
+/** `selectable` left out keeps the plan's current flag (false for a new plan). */
+export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt' | 'selectable'> & { selectable?: boolean };
 
 export const PLAN_CREATE = 'PLAN_CREATE';
 export const PLAN_UPDATE = 'PLAN_UPDATE';
@@ -44,6 +45,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
       currency: input.currency,
       kind: input.kind,
       trialDays: input.trialDays,
+      selectable: input.selectable ?? current?.selectable ?? false,
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
     };
@@ -52,7 +54,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
       await recordAuditEvent(tx, caller, now, {
         organizationId: null,
         type: PLAN_CREATE,
-        changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays },
+        changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays, selectable: next.selectable },
       });
       return { plan: next, created: true };
     }
@@ -70,7 +72,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
 
 function diffPlan(current: Plan, next: Plan): AuditChanges {
   const changes: AuditChanges = {};
-  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays'] as const) {
+  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays', 'selectable'] as const) {
     if (current[field] !== next[field]) changes[field] = { old: current[field], new: next[field] };
   }
   return changes;

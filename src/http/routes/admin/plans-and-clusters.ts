@@ -37,6 +37,7 @@ const PlanSchema = Type.Object(
     currency: Type.String(),
     kind: PlanKind,
     trial_days: Type.Integer(),
+    selectable: Type.Boolean({ description: "Organizations may switch to this plan themselves on the billing page" }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -50,6 +51,9 @@ const PlanRequest = Type.Object(
     currency: Type.String({ pattern: '^[A-Z]{3}$', examples: ['USD'] }),
     kind: PlanKind,
     trial_days: Type.Integer({ minimum: 0, maximum: 365 }),
+    selectable: Type.Optional(
+      Type.Boolean({ description: 'Organizations may switch to this plan themselves on the billing page; left out: unchanged (false for a new plan)' }),
+    ),
   },
   { title: 'PlanRequest', additionalProperties: false },
 );
@@ -113,6 +117,7 @@ function toPlanJson(plan: Plan): Static<typeof PlanSchema> {
     currency: plan.currency,
     kind: plan.kind,
     trial_days: plan.trialDays,
+    selectable: plan.selectable,
     created_at: plan.createdAt.toISOString(),
     updated_at: plan.updatedAt.toISOString(),
   };
@@ -160,6 +165,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         currency: body.currency,
         kind: body.kind,
         trialDays: body.trial_days,
+        selectable: body.selectable,
       });
       return reply.status(created ? 201 : 200).send(toPlanJson(plan));
     },
