@@ -24,6 +24,8 @@ export interface Config {
   paymentProvider: 'sandbox' | 'stripe';
   stripeSecretKey: string | null;
   stripeApiBaseUrl: string | null;
+  /** The publishable key Stripe.js uses in the billing page's card form (PAYMENT_PROVIDER=stripe). */
+  stripePublishableKey: string | null;
   smtpUrl: string | null;
   mailFrom: string;
   outboxDirectory: string;
@@ -99,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     paymentProvider,
     stripeSecretKey,
     stripeApiBaseUrl: optional(env, 'STRIPE_API_BASE_URL'),
+    stripePublishableKey: optional(env, 'STRIPE_PUBLISHABLE_KEY'),
     smtpUrl: optional(env, 'SMTP_URL'),
     mailFrom: optional(env, 'MAIL_FROM') ?? 'Bursar Billing <billing@bursar.local>',
     outboxDirectory: path.resolve(optional(env, 'BURSAR_OUTBOX_DIR') ?? path.join(dataDirectory, 'outbox')),

@@ -8,6 +8,7 @@ import { invoiceDocumentRoutes } from './invoice-documents.js';
 import { usageReportDocumentRoutes } from './usage-report-documents.js';
 import { limitDocumentDownloads } from '../document-download-limit.js';
 import { defineSurface } from '../surface.js';
+import { portalRoutes } from '../portal/portal-routes.js';
 import { renderDefaultProblem } from './organization-billing-errors.js';
 
 const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -23,4 +24,5 @@ export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(billingAddressesSurface);
   await app.register(adminSurface);
   await app.register(defineSurface('documents', renderDefaultProblem, documentRoutes));
+  await app.register(portalRoutes, { prefix: '/portal' });
 };
