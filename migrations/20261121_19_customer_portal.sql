@@ -20,3 +20,7 @@ CREATE TABLE portal_sessions (
   CHECK ((link_used_at IS NULL) = (session_token_hash IS NULL))
 );
 CREATE INDEX portal_sessions_by_organization ON portal_sessions (organization_id, created_at DESC);
+
+-- A portal session's actions are audited as actor `portal` (with the platform's user id when the link named one).
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_actor_type_check;
+ALTER TABLE audit_events ADD CONSTRAINT audit_events_actor_type_check CHECK (actor_type IN ('user', 'token', 'operator', 'system', 'portal'));

@@ -7,7 +7,7 @@ export function layout(input: { title: string; organizationName?: string; return
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${input.title}</title>
 <link rel="stylesheet" href="/portal/assets/portal.css">
 ${(input.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
@@ -35,7 +35,7 @@ export function messagePage(input: { title: string; message: string; returnUrl: 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${input.title}</title>
 <link rel="stylesheet" href="/portal/assets/portal.css">
 </head>
