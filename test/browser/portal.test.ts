@@ -118,6 +118,7 @@ describe('the billing page in Chromium', () => {
     await screenshot(page, 'billing-1280');
     await page.setViewportSize({ width: 375, height: 800 });
     await screenshot(page, 'billing-375');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'billing-375-top.png') });
     // Nothing overflows sideways on a phone.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than a 375px screen`);

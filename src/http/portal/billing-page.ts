@@ -132,8 +132,8 @@ class PageForms {
         }>`;
     return html`<div class="field">
       <label for="${id}">${label}${options.required ? '' : html` <span class="hint">(optional)</span>`}</label>
-      ${options.hint ? html`<p class="hint" id="${id}-hint">${options.hint}</p>` : ''}
       ${control}
+      ${options.hint ? html`<p class="hint" id="${id}-hint">${options.hint}</p>` : ''}
       ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
     </div>`;
   }
