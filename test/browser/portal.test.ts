@@ -116,6 +116,7 @@ describe('the billing page in Chromium', () => {
     assert.match(await page.locator('#plan').innerText(), /Startup/);
     assert.match(await page.locator('#plan').innerText(), /Mar 1, 2026/);
     await screenshot(page, 'billing-1280');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'billing-1280-top.png') });
     await page.setViewportSize({ width: 375, height: 800 });
     await screenshot(page, 'billing-375');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'billing-375-top.png') });
