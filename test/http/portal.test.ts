@@ -174,4 +174,44 @@ describe('the billing page', () => {
     assert.equal(change.actor_type, 'portal');
     assert.equal(change.surface, 'portal');
   });
+
+  it('adds an address, makes it the default and deletes the other, through the seed 003 use cases', async () => {
+    const session = await signIn();
+    const incomplete = await post(`/portal/${org.id}/addresses`, session, { _csrf: session.csrf, name: 'HQ', company: '', address_line_1: '', city: 'Berlin', state: 'BE', postal_code: '10115', country: 'DE' });
+    assert.equal(incomplete.status, 400);
+    const form = await incomplete.text();
+    assert.match(form, /id="address-company-error">Fill in this field\./);
+    assert.match(form, /id="address-city"[^>]*value="Berlin"/);
+    const added = await post(`/portal/${org.id}/addresses`, session, {
+      _csrf: session.csrf, name: 'HQ', company: 'Acme GmbH', address_line_1: 'Unter den Linden 1', address_line_2: '', city: 'Berlin', state: 'BE', postal_code: '10115', country: 'DE',
+    });
+    assert.equal(added.status, 303, await added.text());
+    const listed = await http(app, 'GET', `/organizations/${org.id}/billing-addresses`, { headers: org.owner });
+    const addresses: any[] = listed.body.data.billing_addresses;
+    const hq = addresses.find((address) => address.name === 'HQ');
+    assert.ok(hq && !hq.is_default);
+    const previous = addresses.find((address) => address.is_default);
+    const madeDefault = await post(`/portal/${org.id}/addresses/${hq.id}/default`, session, { _csrf: session.csrf });
+    assert.equal(madeDefault.status, 303, (await madeDefault.text()).match(/<p class="(form-error|field-error)[^<]*|<h1>[^<]*|<p>[^<]*/g)?.join());
+    const deleted = await post(`/portal/${org.id}/addresses/${previous.id}/delete`, session, { _csrf: session.csrf });
+    assert.equal(deleted.status, 303, (await deleted.text()).match(/<p class="(form-error|field-error)[^<]*|<h1>[^<]*/g)?.join());
+    const after = await http(app, 'GET', `/organizations/${org.id}/billing-addresses`, { headers: org.owner });
+    assert.deepEqual(after.body.data.billing_addresses.map((address: any) => [address.name, address.is_default]), [['HQ', true]]);
+  });
+
+  it('downloads a usage report for the days chosen, and e-mails the invoices', async () => {
+    app.clock.set(new Date('2032-06-15T12:00:00Z'));
+    const session = await signIn();
+    const report = await post(`/portal/${org.id}/usage-report`, session, { _csrf: session.csrf, from: '2032-06-01', to: '2032-06-14' });
+    assert.equal(report.status, 303);
+    const csv = await fetch(report.headers.get('location')!);
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get('content-type') ?? '', /text\/csv/);
+    const backwards = await post(`/portal/${org.id}/usage-report`, session, { _csrf: session.csrf, from: '2032-06-10', to: '2032-06-01' });
+    assert.equal(backwards.status, 422);
+    assert.match(await backwards.text(), /id="usage-report-to-error">This must be after from\./);
+    const emailed = await post(`/portal/${org.id}/invoices/email`, session, { _csrf: session.csrf });
+    assert.equal(emailed.status, 303);
+    assert.equal(emailed.headers.get('location'), `/portal/${org.id}?done=invoices-emailed#invoices`);
+  });
 });

@@ -44,7 +44,9 @@ const text = (maxLength: number) => Type.String({ maxLength });
 const filled = (maxLength: number) => Type.String({ minLength: 1, maxLength });
 const formBody = <T extends Record<string, TSchema>>(fields: T) => Type.Object({ _csrf: Type.String({ maxLength: 128 }), ...fields });
 const EmptyForm = formBody({});
-const IdParams = (name: string) => Type.Object({ organizationId: Type.String({ maxLength: 64 }), [name]: Type.String({ format: 'uuid' }) });
+const IdParams = (name: string, id = Type.String({ format: 'uuid' })) => Type.Object({ organizationId: Type.String({ maxLength: 64 }), [name]: id });
+// Billing address ids are seed 003's text ids (`billing_…`), not UUIDs.
+const AddressParams = IdParams('addressId', Type.String({ minLength: 1, maxLength: 255 }));
 
 const portalAuth = { auth: 'portal' as const };
 const orNull = (value: string | undefined): string | null => (value === undefined || value.trim() === '' ? null : value);
@@ -177,7 +179,12 @@ export const portalRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The link a platform hands its customer (the token is in the query string, which request logs leave out).
   app.get(
     '/enter',
-    { schema: { ...hidden, querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }) }, config: { auth: 'public' } },
+    {
+      schema: { ...hidden, querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 200 })) }) },
+      config: { auth: 'public' },
+      // A HEAD (a link checker, a chat preview) must not use up the link.
+      exposeHeadRoute: false,
+    },
     async (request, reply) => {
       const opened = await openPortalLink(request.bursar, request.query.token ?? '');
       if (opened.outcome === 'opened') {
@@ -300,7 +307,7 @@ export const portalRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/:organizationId/addresses/:addressId/default',
-    { schema: { ...hidden, params: IdParams('addressId'), body: EmptyForm }, config: portalAuth },
+    { schema: { ...hidden, params: AddressParams, body: EmptyForm }, config: portalAuth },
     async (request, reply) => {
       const { organizationId, addressId } = request.params as { organizationId: string; addressId: string };
       await updateBillingAddress(request.bursar, callerOf(request), { organizationId, addressId, values: {}, isDefault: true });
@@ -310,7 +317,7 @@ export const portalRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/:organizationId/addresses/:addressId/delete',
-    { schema: { ...hidden, params: IdParams('addressId'), body: EmptyForm }, config: portalAuth },
+    { schema: { ...hidden, params: AddressParams, body: EmptyForm }, config: portalAuth },
     async (request, reply) => {
       const { organizationId, addressId } = request.params as { organizationId: string; addressId: string };
       await deleteBillingAddress(request.bursar, callerOf(request), { organizationId, addressId });
