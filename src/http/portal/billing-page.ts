@@ -77,6 +77,12 @@ class PageForms {
     readonly base: string,
   ) {}
 
+  /** A problem of a list's buttons (make default, delete), shown above the list. */
+  listError(form: string): Html | string {
+    const message = this.state(form)?.formError;
+    return message ? html`<p class="form-error" role="alert" id="${form}-error">${message}</p>` : '';
+  }
+
   private state(form: string): FormState | null {
     return this.input.formState?.form === form ? this.input.formState : null;
   }
@@ -273,6 +279,7 @@ function cardsSection(page: PageForms, overview: BillingOverview): Html {
   const { cards } = overview;
   return html`<section class="card" id="cards" aria-labelledby="cards-title">
     <h2 id="cards-title">Payment cards</h2>
+    ${page.listError('card-actions')}
     ${
       cards.length === 0
         ? html`<p class="empty">No card yet.</p>`
@@ -338,6 +345,7 @@ function addressesSection(page: PageForms, overview: BillingOverview): Html {
   const { addresses } = overview;
   return html`<section class="card" id="addresses" aria-labelledby="addresses-title">
     <h2 id="addresses-title">Billing addresses</h2>
+    ${page.listError('address-actions')}
     ${
       addresses.length === 0
         ? html`<p class="empty">No address yet.</p>`

@@ -3,7 +3,7 @@ import type { Problem, ProblemField } from '../problem.js';
 import { billingInfoFieldNames } from '../routes/organization/billing-info.js';
 import type { FormState } from './billing-page.js';
 
-export type FormName = 'details' | 'address' | 'card' | 'credit-code' | 'plan' | 'email-invoices' | 'usage-report';
+export type FormName = 'details' | 'address' | 'address-actions' | 'card' | 'card-actions' | 'credit-code' | 'plan' | 'email-invoices' | 'usage-report';
 
 interface FormSpec {
   name: FormName;
@@ -38,6 +38,9 @@ const forms: Record<FormName, FormSpec> = {
     primaryField: null,
     secret: ['number', 'cvv', 'token'],
   },
+  // The buttons of each listed address or card (make default, delete): their problems show above the list.
+  'address-actions': { name: 'address-actions', fields: [], domainNames: {}, primaryField: null, secret: [] },
+  'card-actions': { name: 'card-actions', fields: [], domainNames: {}, primaryField: null, secret: [] },
   'credit-code': { name: 'credit-code', fields: ['code'], domainNames: {}, primaryField: 'code', secret: [] },
   plan: { name: 'plan', fields: ['plan'], domainNames: {}, primaryField: null, secret: [] },
   'email-invoices': { name: 'email-invoices', fields: [], domainNames: {}, primaryField: null, secret: [] },

@@ -307,7 +307,7 @@ export const portalRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/:organizationId/addresses/:addressId/default',
-    { schema: { ...hidden, params: AddressParams, body: EmptyForm }, config: portalAuth },
+    { schema: { ...hidden, params: AddressParams, body: EmptyForm }, config: { ...portalAuth, portalForm: 'address-actions' } },
     async (request, reply) => {
       const { organizationId, addressId } = request.params as { organizationId: string; addressId: string };
       await updateBillingAddress(request.bursar, callerOf(request), { organizationId, addressId, values: {}, isDefault: true });
@@ -317,7 +317,7 @@ export const portalRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/:organizationId/addresses/:addressId/delete',
-    { schema: { ...hidden, params: AddressParams, body: EmptyForm }, config: portalAuth },
+    { schema: { ...hidden, params: AddressParams, body: EmptyForm }, config: { ...portalAuth, portalForm: 'address-actions' } },
     async (request, reply) => {
       const { organizationId, addressId } = request.params as { organizationId: string; addressId: string };
       await deleteBillingAddress(request.bursar, callerOf(request), { organizationId, addressId });
@@ -359,7 +359,7 @@ export const portalRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/:organizationId/cards/:creditCardId/delete',
-    { schema: { ...hidden, params: IdParams('creditCardId'), body: EmptyForm }, config: portalAuth },
+    { schema: { ...hidden, params: IdParams('creditCardId'), body: EmptyForm }, config: { ...portalAuth, portalForm: 'card-actions' } },
     async (request, reply) => {
       const { organizationId, creditCardId } = request.params as { organizationId: string; creditCardId: string };
       await deleteCreditCard(request.bursar, callerOf(request), { organizationId, creditCardId });
