@@ -302,10 +302,10 @@ function cardsSection(page: PageForms, overview: BillingOverview): Html {
 }
 
 function sandboxCardForm(page: PageForms): Html {
-  const months: Array<[string, string]> = Array.from({ length: 12 }, (_, index) => {
-    const month = String(index + 1).padStart(2, '0');
-    return [String(index + 1), month];
-  });
+  const months: Array<[string, string]> = [
+    ['', 'Month'],
+    ...Array.from({ length: 12 }, (_, index): [string, string] => [String(index + 1), String(index + 1).padStart(2, '0')]),
+  ];
   return page.form(
     'card',
     '/cards',
