@@ -4,11 +4,12 @@ import { isKnownCurrency } from '../../domain/money.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
 import { requireOperator } from '../organizations/organization-access.js';
-import { findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan } from './plan.js';
+import { creditGrantModes, findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan } from './plan.js';
 import { planHasSubscriptions } from './plan-subscriptions.js';
 
 /** `selectable` left out keeps the plan's current flag (false for a new plan). */
-export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt' | 'selectable'> & { selectable?: boolean };
+export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt' | 'creditGrantMinor' | 'creditGrantMode' | 'selectable'> &
+  Partial<Pick<Plan, 'creditGrantMinor' | 'creditGrantMode' | 'selectable'>>;
 
 export const PLAN_CREATE = 'PLAN_CREATE';
 export const PLAN_UPDATE = 'PLAN_UPDATE';
@@ -31,6 +32,13 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
   if (!Number.isInteger(input.trialDays) || input.trialDays < 0 || input.trialDays > MAX_TRIAL_DAYS) {
     errors.push({ field: 'trialDays', reason: 'range', message: `must be a whole number from 0 to ${MAX_TRIAL_DAYS}` });
   }
+  const creditGrantMinor = input.creditGrantMinor ?? 0n;
+  const creditGrantMode = input.creditGrantMode ?? 'once';
+  if (creditGrantMinor < 0n) errors.push({ field: 'creditGrantMinor', reason: 'minimum', message: 'must not be negative' });
+  if (creditGrantMinor > 0n && input.kind !== 'credits') {
+    errors.push({ field: 'creditGrantMinor', reason: 'credits_plan_only', message: 'only a credits plan grants credits' });
+  }
+  if (!creditGrantModes.includes(creditGrantMode)) errors.push({ field: 'creditGrantMode', reason: 'enum', message: 'must be "once" or "every_period"' });
   if (errors.length > 0) throw invalidInput(errors);
 
   const now = context.clock.now();
@@ -45,6 +53,8 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
       currency: input.currency,
       kind: input.kind,
       trialDays: input.trialDays,
+      creditGrantMinor,
+      creditGrantMode,
       selectable: input.selectable ?? current?.selectable ?? false,
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
@@ -54,7 +64,8 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
       await recordAuditEvent(tx, caller, now, {
         organizationId: null,
         type: PLAN_CREATE,
-        changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays, selectable: next.selectable },
+        changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays,
+                   creditGrantMinor: next.creditGrantMinor, creditGrantMode: next.creditGrantMode, selectable: next.selectable },
       });
       return { plan: next, created: true };
     }
@@ -72,7 +83,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
 
 function diffPlan(current: Plan, next: Plan): AuditChanges {
   const changes: AuditChanges = {};
-  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays', 'selectable'] as const) {
+  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays', 'creditGrantMinor', 'creditGrantMode', 'selectable'] as const) {
     if (current[field] !== next[field]) changes[field] = { old: current[field], new: next[field] };
   }
   return changes;

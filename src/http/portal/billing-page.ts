@@ -290,6 +290,7 @@ function cardsSection(page: PageForms, overview: BillingOverview): Html {
                 card.isExpired ? html` <strong>(expired)</strong>` : ''
               }${card.isDefault ? html` <span class="badge">Default</span>` : ''}</span>
               <span class="row-actions">
+                ${card.isDefault ? '' : page.action(`/cards/${card.id}/default`, 'Make default', `Make ${name} the default card`)}
                 ${page.action(`/cards/${card.id}/delete`, 'Delete', `Delete ${name}`, 'danger')}
               </span>
             </li>`;

@@ -14,6 +14,7 @@ import { createInvoiceDownloadLink } from '../../billing/invoices/create-invoice
 import { requestInvoiceArchive } from '../../billing/invoices/request-invoice-archive.js';
 import { addCreditCard } from '../../billing/payment-methods/add-credit-card.js';
 import { deleteCreditCard } from '../../billing/payment-methods/delete-credit-card.js';
+import { setDefaultCreditCard } from '../../billing/payment-methods/set-default-credit-card.js';
 import { changePlan } from '../../billing/plans/change-plan.js';
 import { getBillingOverview } from '../../billing/portal/get-billing-overview.js';
 import { openPortalLink } from '../../billing/portal/open-portal-link.js';
@@ -354,6 +355,17 @@ export const portalRoutes: FastifyPluginAsyncTypebox = async (app) => {
         expiryYear: year !== undefined && year < 100 ? 2000 + year : year,
       });
       return back(reply, request.params.organizationId, 'card-added', 'cards');
+    },
+  );
+
+  app.post(
+    '/:organizationId/cards/:creditCardId/default',
+    { schema: { ...hidden, params: IdParams('creditCardId'), body: EmptyForm }, config: { ...portalAuth, portalForm: 'card-actions' } },
+    async (request, reply) => {
+      const { organizationId, creditCardId } = request.params as { organizationId: string; creditCardId: string };
+      // The same use case as POST …/creditCard/{id}/default: an unpaid invoice is charged to the new default.
+      await setDefaultCreditCard(request.bursar, callerOf(request), organizationId, creditCardId);
+      return back(reply, organizationId, 'card-default', 'cards');
     },
   );
 
