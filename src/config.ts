@@ -26,6 +26,8 @@ export interface Config {
   paymentProvider: 'sandbox' | 'stripe';
   stripeSecretKey: string | null;
   stripeApiBaseUrl: string | null;
+  /** The publishable key Stripe.js uses in the billing page's card form (PAYMENT_PROVIDER=stripe). */
+  stripePublishableKey: string | null;
   /** Signing secret of the Stripe webhook endpoint (`whsec_…`): POST /webhooks/stripe verifies every event with it. */
   stripeWebhookSecret: string | null;
   smtpUrl: string | null;
@@ -136,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     paymentProvider,
     stripeSecretKey,
     stripeApiBaseUrl: optional(env, 'STRIPE_API_BASE_URL'),
+    stripePublishableKey: optional(env, 'STRIPE_PUBLISHABLE_KEY'),
     stripeWebhookSecret: optional(env, 'STRIPE_WEBHOOK_SECRET'),
     smtpUrl: optional(env, 'SMTP_URL'),
     mailFrom: optional(env, 'MAIL_FROM') ?? 'Bursar Billing <billing@bursar.local>',

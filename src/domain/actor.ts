@@ -5,6 +5,11 @@ export type Role = (typeof roles)[number];
 export type Actor =
   | { type: 'user'; userId: string; activeOrganizationId: string | null; sessionId: string | null; issuedAt: Date | null }
   | { type: 'token'; tokenId: string; organizationId: string; role: Role }
+  /**
+   * A customer on the billing page through a portal link: billing-manager rights in that one organization, audited
+   * as `portal` with the platform's user id when the link named one.
+   */
+  | { type: 'portal'; sessionId: string; organizationId: string; userId: string | null }
   | { type: 'operator' }
   | { type: 'system' };
 
@@ -21,6 +26,8 @@ export function actorId(actor: Actor): string | null {
       return actor.userId;
     case 'token':
       return actor.tokenId;
+    case 'portal':
+      return actor.userId;
     default:
       return null;
   }

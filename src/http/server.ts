@@ -15,13 +15,14 @@ import { hashesEqual, sha256Hex } from '../secrets.js';
 import { Authenticator } from './authenticate.js';
 import { narrowDateTimeFormat } from './date-time-format.js';
 import { Metrics } from './metrics.js';
+import { authenticatePortal } from './portal/portal-auth.js';
 import { ignoreContentTypeOfEmptyBodies } from './empty-bodies.js';
 import { refuseUnstorableStrings } from './storable-strings.js';
 import { sendProblem } from './surface.js';
 import { renderDefaultProblem } from './routes/organization-billing-errors.js';
 import { registerRoutes } from './routes/index.js';
 
-export type AuthMode = 'public' | 'operator' | 'user' | 'metrics';
+export type AuthMode = 'public' | 'operator' | 'user' | 'metrics' | 'portal';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,7 +35,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * Who may call the route: anyone, operators only, any authenticated caller (checked further by the core), or
-     * operators and the holder of the metrics token.
+     * operators and the holder of the metrics token, or the billing page's own credentials (a portal session cookie
+     * or the user's `__session` JWT).
      */
     auth?: AuthMode;
   }
@@ -68,6 +70,7 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
   app.decorateRequest('surface', 'default');
   app.decorateRequest('bursar', null as never);
   app.decorateRequest('errorCode', null);
+  app.decorateRequest('portal', null);
 
   // Bodies are JSON only: anything else is a 415, not a string for the schema to puzzle over.
   app.removeContentTypeParser('text/plain');
@@ -108,6 +111,10 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
     const routeUrl = request.routeOptions.url ?? '';
     const mode = request.routeOptions.config.auth ?? (routeUrl === '/docs' || routeUrl.startsWith('/docs/') ? 'public' : 'user');
     if (mode === 'public') return;
+    if (mode === 'portal') {
+      request.actor = await authenticatePortal(request, authenticator);
+      return;
+    }
     const bearer = /^bearer\s+(\S+)$/i.exec(request.headers.authorization?.trim() ?? '')?.[1];
     if (mode === 'metrics' && metricsTokenHash !== null && bearer !== undefined && hashesEqual(sha256Hex(bearer), metricsTokenHash)) return;
     request.actor = await authenticator.authenticateFrom(request.ip, {

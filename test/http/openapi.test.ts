@@ -57,7 +57,8 @@ const profileOperations: Array<[method: string, path: string, operationId: strin
 ];
 
 /** Routes that are deliberately left out of the document. */
-const undocumented = /^\/(docs|openapi\.json|healthz|readyz|metrics)(?![\w-])/;
+// The billing page (/portal) answers HTML to browsers, not the API: it is not part of the OpenAPI document.
+const undocumented = /^\/(docs|openapi\.json|healthz|readyz|metrics|portal)(?![\w-])/;
 
 /** Every (method, path) the server serves, read from Fastify's route tree; HEAD (automatic for GET) left out. */
 function servedRoutes(): Array<{ method: string; path: string }> {

@@ -113,6 +113,9 @@ export function checkAccess(actor: Actor, organizationId: string, memberRole: Ro
   let role: Role | undefined;
   if (actor.type === 'token') {
     if (actor.organizationId === organizationId) role = actor.role;
+  } else if (actor.type === 'portal') {
+    // A portal session acts as a billing manager of its own organization, and is nobody anywhere else.
+    if (actor.organizationId === organizationId) role = 'billing';
   } else {
     role = memberRole;
   }

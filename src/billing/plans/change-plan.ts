@@ -38,7 +38,11 @@ const detailWords: Record<InvoicedPlanDetail, string> = {
  * transaction. The same plan again changes nothing. An invoiced plan needs the billing details an invoice carries.
  * The answer carries the deployment restriction of the billing status as it stands after the change.
  */
-export async function changePlan(context: AppContext, caller: Caller, input: { organizationId: string; plan: string }): Promise<ChangedPlanView> {
+export async function changePlan(
+  context: AppContext,
+  caller: Caller,
+  input: { organizationId: string; plan: string; /** The billing page offers only the plans the operator marked selectable. */ selectableOnly?: boolean },
+): Promise<ChangedPlanView> {
   const now = context.clock.now();
   const organization = await context.database.transaction(async (tx) => {
     // Locked: a plan change takes its turn with every other change of the organization's billing data.
@@ -52,6 +56,9 @@ export async function changePlan(context: AppContext, caller: Caller, input: { o
       throw invalidInput([{ field: 'plan', reason: 'unknown_plan', message: 'is not a plan of the catalogue' }], 'unknown_plan');
     }
     if (plan.code === current.plan) return current;
+    if (input.selectableOnly && !plan.selectable) {
+      throw invalidInput([{ field: 'plan', reason: 'not_selectable', message: 'is not one of the plans you can choose' }], 'plan_not_selectable');
+    }
 
     if (plan.kind === 'invoiced') {
       const missing = missingDetailsForInvoicedPlan(await loadBillingProfile(tx, current.id));

@@ -20,6 +20,8 @@ export interface Plan {
   /** Credits granted to organizations on the plan (credits plans; 0: none), in minor units of its currency. */
   creditGrantMinor: bigint;
   creditGrantMode: CreditGrantMode;
+  /** Organizations may switch to it themselves on the billing page. */
+  selectable: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -36,11 +38,14 @@ interface PlanRow {
   trial_days: number;
   credit_grant_minor: bigint;
   credit_grant_mode: CreditGrantMode;
+  selectable: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
-const planColumns: Sql = raw('code, name, monthly_price_minor, currency, kind, trial_days, credit_grant_minor, credit_grant_mode, created_at, updated_at');
+const planColumns: Sql = raw(
+  'code, name, monthly_price_minor, currency, kind, trial_days, credit_grant_minor, credit_grant_mode, selectable, created_at, updated_at',
+);
 
 function toPlan(row: PlanRow): Plan {
   return {
@@ -52,6 +57,7 @@ function toPlan(row: PlanRow): Plan {
     trialDays: row.trial_days,
     creditGrantMinor: row.credit_grant_minor,
     creditGrantMode: row.credit_grant_mode,
+    selectable: row.selectable,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -73,7 +79,8 @@ export async function insertPlan(tx: Queryable, plan: Plan): Promise<void> {
   await tx.query(
     sql`INSERT INTO plans (${planColumns})
         VALUES (${plan.code}, ${plan.name}, ${plan.monthlyPriceMinor}::int8, ${plan.currency}, ${plan.kind}, ${plan.trialDays}::int4,
-                ${plan.creditGrantMinor}::int8, ${plan.creditGrantMode}, ${plan.createdAt}::timestamptz, ${plan.updatedAt}::timestamptz)`,
+                ${plan.creditGrantMinor}::int8, ${plan.creditGrantMode}, ${plan.selectable}::boolean, ${plan.createdAt}::timestamptz,
+                ${plan.updatedAt}::timestamptz)`,
   );
 }
 
@@ -82,7 +89,8 @@ export async function updatePlan(tx: Queryable, plan: Plan): Promise<void> {
   await tx.query(
     sql`UPDATE plans SET name = ${plan.name}, monthly_price_minor = ${plan.monthlyPriceMinor}::int8, currency = ${plan.currency},
                          kind = ${plan.kind}, trial_days = ${plan.trialDays}::int4,
-                         credit_grant_minor = ${plan.creditGrantMinor}::int8, credit_grant_mode = ${plan.creditGrantMode}, updated_at = ${plan.updatedAt}::timestamptz
+                         credit_grant_minor = ${plan.creditGrantMinor}::int8, credit_grant_mode = ${plan.creditGrantMode},
+                         selectable = ${plan.selectable}::boolean, updated_at = ${plan.updatedAt}::timestamptz
          WHERE code = ${plan.code}`,
   );
 }

@@ -9,8 +9,9 @@ import { creditGrantModes, findPlan, insertPlan, lockPlanCode, planCodePattern, 
 import { planHasSubscriptions } from './plan-subscriptions.js';
 import { announceBillingStatus } from '../status/billing-status-announcements.js';
 
-export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt' | 'creditGrantMinor' | 'creditGrantMode'> &
-  Partial<Pick<Plan, 'creditGrantMinor' | 'creditGrantMode'>>;
+/** `selectable` left out keeps the plan's current flag (false for a new plan). */
+export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt' | 'creditGrantMinor' | 'creditGrantMode' | 'selectable'> &
+  Partial<Pick<Plan, 'creditGrantMinor' | 'creditGrantMode' | 'selectable'>>;
 
 export const PLAN_CREATE = 'PLAN_CREATE';
 export const PLAN_UPDATE = 'PLAN_UPDATE';
@@ -56,6 +57,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
       trialDays: input.trialDays,
       creditGrantMinor,
       creditGrantMode,
+      selectable: input.selectable ?? current?.selectable ?? false,
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
     };
@@ -65,7 +67,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
         organizationId: null,
         type: PLAN_CREATE,
         changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays,
-                   creditGrantMinor: next.creditGrantMinor, creditGrantMode: next.creditGrantMode },
+                   creditGrantMinor: next.creditGrantMinor, creditGrantMode: next.creditGrantMode, selectable: next.selectable },
       });
       return { plan: next, created: true };
     }
@@ -89,7 +91,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
 
 function diffPlan(current: Plan, next: Plan): AuditChanges {
   const changes: AuditChanges = {};
-  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays', 'creditGrantMinor', 'creditGrantMode'] as const) {
+  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays', 'creditGrantMinor', 'creditGrantMode', 'selectable'] as const) {
     if (current[field] !== next[field]) changes[field] = { old: current[field], new: next[field] };
   }
   return changes;

@@ -9,6 +9,7 @@ import { usageReportDocumentRoutes } from './usage-report-documents.js';
 import { providerEventRoutes } from './provider-events.js';
 import { limitDocumentDownloads } from '../document-download-limit.js';
 import { defineSurface } from '../surface.js';
+import { portalRoutes } from '../portal/portal-routes.js';
 import { renderDefaultProblem } from './organization-billing-errors.js';
 
 const documentRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -25,4 +26,5 @@ export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(adminSurface);
   await app.register(defineSurface('documents', renderDefaultProblem, documentRoutes));
   await app.register(defineSurface('provider_events', renderDefaultProblem, providerEventRoutes));
+  await app.register(portalRoutes, { prefix: '/portal' });
 };

@@ -14,6 +14,8 @@ const adminFieldNames: Record<string, string> = {
   activeFrom: 'active_from',
   activeUntil: 'active_until',
   asOf: 'as_of',
+  returnUrl: 'return_url',
+  userId: 'user_id',
 };
 
 export const renderAdminProblem = defaultProblemRenderer(adminFieldNames);

@@ -7,6 +7,7 @@ import { adminJobRoutes } from './jobs.js';
 import { adminOrganizationRoutes } from './organizations.js';
 import { adminPlanAndClusterRoutes } from './plans-and-clusters.js';
 import { adminWebhookRoutes } from './webhooks.js';
+import { adminPortalSessionRoutes } from './portal-sessions.js';
 
 export const adminSurface = defineSurface('admin', renderAdminProblem, async (app) => {
   await app.register(adminOrganizationRoutes);
@@ -15,4 +16,5 @@ export const adminSurface = defineSurface('admin', renderAdminProblem, async (ap
   await app.register(adminBillingRunRoutes);
   await app.register(adminJobRoutes);
   await app.register(adminWebhookRoutes);
+  await app.register(adminPortalSessionRoutes);
 });

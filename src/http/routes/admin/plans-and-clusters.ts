@@ -43,6 +43,7 @@ const PlanSchema = Type.Object(
     trial_days: Type.Integer(),
     credit_grant_in_cents: Type.Integer({ description: 'Credits granted to organizations on the plan (credits plans), in minor units' }),
     credit_grant_mode: CreditGrantMode,
+    selectable: Type.Boolean({ description: "Organizations may switch to this plan themselves on the billing page" }),
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -60,6 +61,9 @@ const PlanRequest = Type.Object(
       MinorUnits('Credits granted to organizations on this credits plan, in minor units (sign-up credit); default 0, none'),
     ),
     credit_grant_mode: Type.Optional(CreditGrantMode),
+    selectable: Type.Optional(
+      Type.Boolean({ description: 'Organizations may switch to this plan themselves on the billing page; left out: unchanged (false for a new plan)' }),
+    ),
   },
   { title: 'PlanRequest', additionalProperties: false },
 );
@@ -143,6 +147,7 @@ function toPlanJson(plan: Plan): Static<typeof PlanSchema> {
     trial_days: plan.trialDays,
     credit_grant_in_cents: toSafeInteger(plan.creditGrantMinor),
     credit_grant_mode: plan.creditGrantMode,
+    selectable: plan.selectable,
     created_at: plan.createdAt.toISOString(),
     updated_at: plan.updatedAt.toISOString(),
   };
@@ -192,6 +197,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         trialDays: body.trial_days,
         creditGrantMinor: body.credit_grant_in_cents === undefined ? undefined : BigInt(body.credit_grant_in_cents),
         creditGrantMode: body.credit_grant_mode,
+        selectable: body.selectable,
       });
       return reply.status(created ? 201 : 200).send(toPlanJson(plan));
     },
