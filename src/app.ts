@@ -9,6 +9,7 @@ import { buildServer } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
+import { refreshSellerFromSettings } from './billing/seller/seller.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
 import { createMailer } from './mail/create-mailer.js';
@@ -41,6 +42,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const secrets = await loadSecrets(database, config, options.announce ?? ((message) => console.log(message)));
   const clock = options.clock ?? (config.testClockEnabled ? new SettableClock() : systemClock);
+  // The seller follows the BURSAR_SELLER_* settings until an operator sets it through the API.
+  await refreshSellerFromSettings(database, config.seller, clock.now());
   const jobs = new JobQueue(database, logger, config.jobPollIntervalMs);
   const payments = options.payments ?? createPaymentProvider(config, secrets, clock);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl ?? undefined, outboxDirectory: config.outboxDirectory, from: config.mailFrom });

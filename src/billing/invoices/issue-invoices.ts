@@ -16,10 +16,13 @@ import type { AppContext } from '../../app-context.js';
 import type { Queryable } from '../../db/database.js';
 import type { Caller } from '../../domain/actor.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
+import { clusterLineParts, nodeHoursQuantity } from '../../domain/invoice-line-parts.js';
 import { composeInvoice } from '../../domain/invoice-math.js';
 import { statusAtIssue, type InvoiceStatus } from '../../domain/invoice-status.js';
-import type { ClusterPeriodCharge } from '../costs/cluster-charges.js';
+import type { PlanFeeLine } from '../../domain/proration.js';
+import { clusterPeriodInput, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
+import { loadSeller } from '../seller/seller.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
 import { chargeInvoiceJob } from './charge-invoice.js';
 import { readInvoicingBatch, type OrganizationToInvoice } from './read-invoicing-batch.js';
@@ -42,10 +45,11 @@ function nodes(count: number): string {
   return count === 1 ? '1 node' : `${count} nodes`;
 }
 
-const nodeHours = new Intl.NumberFormat('en-US');
-
-/** The quantity column holds the node-hours; the description says what they are and any clamping. */
-function usageLine(item: ClusterPeriodCharge): { description: string; quantity: string; amountMinor: bigint } {
+/**
+ * The quantity column holds the node-hours at the hourly price; the description says what they are and any clamping,
+ * and the parts (fixed part, usage, cap or minimum) show how the amount is made when it is more than usage alone.
+ */
+function usageLine(item: ClusterPeriodCharge, period: BillingPeriod) {
   const { cluster, charge } = item;
   const bound = charge.cappedAtMax
     ? `, capped at its maximum of ${nodes(cluster.pricing.maxNodes)}`
@@ -54,15 +58,22 @@ function usageLine(item: ClusterPeriodCharge): { description: string; quantity: 
       : '';
   return {
     description: `Cluster ${cluster.name} (node-hours${bound})`,
-    quantity: nodeHours.format(item.usedNodeHours),
+    quantity: nodeHoursQuantity(item.usedNodeHours),
+    unitPriceMinor: cluster.pricing.hourlyPricePerNodeMinor,
+    parts: clusterLineParts({ ...clusterPeriodInput(cluster, period), usedNodeHours: item.usedNodeHours }, charge),
     amountMinor: charge.amountMinor,
   };
+}
+
+/** A plan line: the share of the period on the plan at its monthly price. */
+function planLine(line: PlanFeeLine) {
+  return { description: line.description, quantity: line.quantity, unitPriceMinor: line.monthlyPriceMinor, amountMinor: line.amountMinor };
 }
 
 /** An organization with something to bill, before credits and numbering. */
 interface InvoiceDraft {
   organization: OrganizationToInvoice;
-  planLines: Array<{ description: string; amountMinor: bigint }>;
+  planLines: PlanFeeLine[];
   billedClusters: ClusterPeriodCharge[];
 }
 
@@ -80,14 +91,14 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
   return { organization, planLines, billedClusters };
 }
 
-function invoiceOf(draft: InvoiceDraft, creditBalance: bigint): InvoiceToWrite {
+function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, period: BillingPeriod): InvoiceToWrite {
   const { organization, planLines, billedClusters } = draft;
   const { currency, plan } = organization;
   const applyCredits = plan.kind === 'credits';
   const composed = composeInvoice({
     currency,
-    planLines,
-    usageLines: billedClusters.map(usageLine),
+    planLines: planLines.map(planLine),
+    usageLines: billedClusters.map((item) => usageLine(item, period)),
     availableCreditMinor: applyCredits ? creditBalance : 0n,
     applyCredits,
   });
@@ -182,16 +193,18 @@ async function issueInvoicesInTransaction(
   const invoices: InvoiceToWrite[] = [];
   for (const draft of drafts) {
     try {
-      invoices.push(invoiceOf(draft, balances.get(draft.organization.id) ?? 0n));
+      invoices.push(invoiceOf(draft, balances.get(draft.organization.id) ?? 0n, period));
     } catch (error) {
       outcomes.set(draft.organization.id, { outcome: 'failed', error });
     }
   }
   if (invoices.length === 0) return outcomes;
 
-  // The jobs before the numbers: from the counter update on, every statement holds the counter row.
+  // The seller and the jobs before the numbers: from the counter update on, every statement holds the counter row.
+  const seller = await loadSeller(tx);
   await context.jobs.enqueueMany(tx, invoices.map(followUpJob));
-  const numbers = await writeInvoices(tx, caller, period, sellerSnapshot(context.config), invoices, context.clock.now());
+  const issuer = { seller: sellerSnapshot(seller), numberPrefix: seller.invoiceNumberPrefix };
+  const numbers = await writeInvoices(tx, caller, period, issuer, invoices, context.clock.now());
   for (const invoice of invoices) {
     const number = numbers.get(invoice.invoiceId);
     if (number === undefined) throw new InvoiceAlreadyIssued();
