@@ -145,15 +145,14 @@ export async function lockSeller(tx: Queryable): Promise<Seller> {
 }
 
 /**
- * What an invoice needs from the seller and is not set: a legal document names its issuer's address, country and
- * contact. Start-up warns while this is not empty.
+ * What an invoice needs from the seller and is still a default: a legal document names its issuer, its address,
+ * country and contact. Start-up warns while this is not empty. (The settings' address is free lines, so city and
+ * postal code are not asked for separately.)
  */
 export function missingSellerFields(seller: SellerIdentity): string[] {
   const missing: string[] = [];
   if (seller.name === PLACEHOLDER_SELLER_NAME) missing.push('name');
-  if (seller.addressLine1 === null) missing.push('address_line_1');
-  if (seller.city === null) missing.push('city');
-  if (seller.postalCode === null) missing.push('postal_code');
+  if (seller.addressLine1 === null) missing.push('address');
   if (seller.country === null) missing.push('country');
   if (seller.email === null) missing.push('email');
   return missing;
