@@ -17,12 +17,9 @@ CREATE TABLE seller_identity (
   updated_at timestamptz NOT NULL
 );
 
--- The rest of what the invoice document shows, frozen at issue like its lines and snapshots.
-ALTER TABLE invoices
-  ADD COLUMN payment_terms text,
-  ADD COLUMN tax_minor bigint NOT NULL DEFAULT 0,
-  ADD COLUMN tax_lines jsonb NOT NULL DEFAULT '[]',
-  ADD COLUMN reverse_charge boolean NOT NULL DEFAULT false;
+-- The rest of what the invoice document shows, frozen at issue like its lines and snapshots (its tax lines and
+-- reverse-charge flag are added with tax rates, in the next migration).
+ALTER TABLE invoices ADD COLUMN payment_terms text;
 
 -- A line's unit price, and the parts a line is made of (a cluster's fixed part, its usage, a cap), in minor units.
 ALTER TABLE invoice_lines

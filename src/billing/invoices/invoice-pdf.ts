@@ -55,8 +55,9 @@ export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
       parts: line.parts,
     })),
     subtotalMinor: invoice.subtotalMinor,
-    taxLines: invoice.taxLines.map((line) => ({ ...line })),
-    reverseCharge: invoice.reverseCharge,
+    // Tax (issue 12) fills these from the invoice's frozen tax lines and reverse-charge flag.
+    taxLines: [],
+    reverseCharge: false,
     creditsAppliedMinor: invoice.creditsAppliedMinor,
     totalMinor: invoice.totalMinor,
   };

@@ -35,15 +35,6 @@ export interface SellerSnapshot {
   email: string | null;
 }
 
-/** One tax rate applied to an invoice: its base and its amount, frozen at issue. */
-export interface InvoiceTaxLine {
-  name: string;
-  /** Exact decimal string: "20", "8.875". */
-  percentage: string;
-  taxableMinor: bigint;
-  taxMinor: bigint;
-}
-
 export interface Invoice {
   id: string;
   organizationId: string;
@@ -57,11 +48,6 @@ export interface Invoice {
   currency: string;
   status: InvoiceStatus;
   subtotalMinor: bigint;
-  /** Σ taxLines' tax; 0 when no tax applies (or before tax existed). */
-  taxMinor: bigint;
-  taxLines: InvoiceTaxLine[];
-  /** The customer accounts for the VAT (EU reverse charge): the document says so. */
-  reverseCharge: boolean;
   creditsAppliedMinor: bigint;
   totalMinor: bigint;
   billTo: BillToSnapshot;
@@ -95,9 +81,6 @@ interface InvoiceRow {
   currency: string;
   status: InvoiceStatus;
   subtotal_minor: bigint;
-  tax_minor: bigint;
-  tax_lines: unknown;
-  reverse_charge: boolean;
   credits_applied_minor: bigint;
   total_minor: bigint;
   bill_to: unknown;
@@ -115,8 +98,7 @@ interface InvoiceRow {
 }
 
 const invoiceColumns = raw(`id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
-  status, subtotal_minor, tax_minor, tax_lines, reverse_charge, credits_applied_minor, total_minor, bill_to, seller, payment_terms,
-  issued_at, due_at, paid_at, voided_at,
+  status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, payment_terms, issued_at, due_at, paid_at, voided_at,
   payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id`);
 
 function stringOrNull(value: unknown): string | null {
@@ -151,33 +133,6 @@ function toSeller(value: unknown): SellerSnapshot {
   };
 }
 
-function minorUnits(value: unknown): bigint {
-  return typeof value === 'string' && /^-?\d+$/.test(value) ? BigInt(value) : 0n;
-}
-
-/** jsonb tax lines: `[{ name, percentage, taxable_minor, tax_minor }]`, minor units as strings (see `taxLinesJson`). */
-function toTaxLines(value: unknown): InvoiceTaxLine[] {
-  if (!Array.isArray(value)) return [];
-  return value.map((line: unknown) => ({
-    name: stringOrNull(fieldOf(line, 'name')) ?? '',
-    percentage: stringOrNull(fieldOf(line, 'percentage')) ?? '0',
-    taxableMinor: minorUnits(fieldOf(line, 'taxable_minor')),
-    taxMinor: minorUnits(fieldOf(line, 'tax_minor')),
-  }));
-}
-
-/** How tax lines are stored (the inverse of `toTaxLines`). */
-export function taxLinesJson(lines: readonly InvoiceTaxLine[]): string {
-  return JSON.stringify(
-    lines.map((line) => ({
-      name: line.name,
-      percentage: line.percentage,
-      taxable_minor: line.taxableMinor.toString(),
-      tax_minor: line.taxMinor.toString(),
-    })),
-  );
-}
-
 function toInvoice(row: InvoiceRow): Invoice {
   return {
     id: row.id,
@@ -191,9 +146,6 @@ function toInvoice(row: InvoiceRow): Invoice {
     currency: row.currency,
     status: row.status,
     subtotalMinor: row.subtotal_minor,
-    taxMinor: row.tax_minor,
-    taxLines: toTaxLines(row.tax_lines),
-    reverseCharge: row.reverse_charge,
     creditsAppliedMinor: row.credits_applied_minor,
     totalMinor: row.total_minor,
     billTo: toBillTo(row.bill_to),

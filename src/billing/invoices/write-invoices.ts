@@ -12,7 +12,7 @@ import type { ComposedInvoice } from '../../domain/invoice-math.js';
 import type { InvoiceStatus } from '../../domain/invoice-status.js';
 import { paymentTerms } from '../../domain/payment-terms.js';
 import type { PlanKind } from '../plans/plan.js';
-import { taxLinesJson, type BillToSnapshot, type InvoiceTaxLine, type SellerSnapshot } from './invoice.js';
+import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
 import { insertInvoiceLines, type NewInvoiceLine } from './invoice-lines.js';
 
 export const INVOICE_ISSUE = 'INVOICE_ISSUE';
@@ -29,8 +29,6 @@ export interface InvoiceToWrite {
   /** The cluster of each usage line, in order. */
   clusterIds: string[];
   billTo: BillToSnapshot;
-  /** The tax lines and reverse-charge flag decided at issue (none: no tax). `composed` totals already include the tax. */
-  tax?: { lines: InvoiceTaxLine[]; reverseCharge: boolean };
 }
 
 /** Who issues a batch, read once per batch from the seller settings and frozen into each invoice. */
@@ -122,9 +120,6 @@ export async function writeInvoices(
   const nextPaymentAttemptAt = column((invoice) => (invoice.status === 'PENDING' ? at : null));
   // Frozen with the invoice: what its document shows besides the lines.
   const terms = column((invoice) => paymentTerms(invoice.plan.kind, UNPAID_INVOICE_GRACE_DAYS));
-  const taxLines = column((invoice) => invoice.tax?.lines ?? []);
-  const taxMinor = taxLines.map((lines) => lines.reduce((sum, line) => sum + line.taxMinor, 0n).toString());
-  const reverseCharge = column((invoice) => invoice.tax?.reverseCharge ?? false);
   const { rows } = await tx.query<{ id: string; number: string }>(
     sql`WITH counter AS (
           UPDATE invoice_number_counter SET last_number = last_number + ${count}::int8 WHERE singleton RETURNING last_number
@@ -138,21 +133,20 @@ export async function writeInvoices(
                         ${column((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
                         ${column((invoice) => invoice.composed.totalMinor.toString())}::text[],
                         ${column((invoice) => JSON.stringify(invoice.billTo))}::text[], ${paidAt}::timestamptz[],
-                        ${nextPaymentAttemptAt}::timestamptz[], ${terms}::text[], ${taxMinor}::text[],
-                        ${taxLines.map(taxLinesJson)}::text[], ${reverseCharge}::boolean[])
+                        ${nextPaymentAttemptAt}::timestamptz[], ${terms}::text[])
                    WITH ORDINALITY AS item(id, organization_id, plan_code, plan_kind, currency, status, subtotal_minor,
                                            credits_applied_minor, total_minor, bill_to, paid_at, next_payment_attempt_at,
-                                           payment_terms, tax_minor, tax_lines, reverse_charge, ordinality)
+                                           payment_terms, ordinality)
         ), ${written} AS (
           INSERT INTO invoices (id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
                                 status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at,
-                                paid_at, next_payment_attempt_at, created_at, payment_terms, tax_minor, tax_lines, reverse_charge)
+                                paid_at, next_payment_attempt_at, created_at, payment_terms)
           SELECT id, organization_id,
                  ${issuer.numberPrefix}::text || repeat('0', greatest(0, 6 - length(sequence_number::text))) || sequence_number::text,
                  sequence_number, ${period.start}::timestamptz, ${period.end}::timestamptz, plan_code, plan_kind, currency, status,
                  subtotal_minor::int8, credits_applied_minor::int8, total_minor::int8, bill_to::jsonb, ${JSON.stringify(issuer.seller)}::jsonb,
                  ${now}::timestamptz, ${addDays(now, UNPAID_INVOICE_GRACE_DAYS)}::timestamptz, paid_at, next_payment_attempt_at,
-                 ${now}::timestamptz, payment_terms, tax_minor::int8, tax_lines::jsonb, reverse_charge
+                 ${now}::timestamptz, payment_terms
             FROM numbered
            ORDER BY sequence_number
           ON CONFLICT (organization_id, period_start) DO NOTHING
