@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { PDFParse } from 'pdf-parse';
 import { formatAmountWithCode } from '../../src/domain/money.js';
 import { REVERSE_CHARGE_MENTION, type InvoiceDocument } from '../../src/pdf/invoice-document.js';
@@ -243,6 +243,21 @@ describe('renderInvoicePdf', () => {
     assert.ok(first.equals(second), 'two renderings differ');
     const other = await renderInvoicePdf(baseDocument({ number: 'INV-000043' }));
     assert.ok(!first.equals(other));
+  });
+
+  it('renders the same bytes whatever the wall clock says (dates and document id come from the document)', async () => {
+    const renderAt = async (now: string): Promise<Buffer> => {
+      mock.timers.enable({ apis: ['Date'], now: new Date(now) });
+      try {
+        return await renderInvoicePdf(baseDocument());
+      } finally {
+        mock.timers.reset();
+      }
+    };
+    const early = await renderAt('2024-05-01T09:30:00Z');
+    const late = await renderAt('2031-12-31T23:59:59Z');
+    assert.ok(early.equals(late), 'the PDF depends on the wall clock');
+    assert.ok(early.toString('latin1').includes('(D:20240501093000Z)'), 'the PDF dates are the issue date');
   });
 
   it('replaces characters Helvetica cannot show instead of failing', async () => {
