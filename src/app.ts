@@ -5,8 +5,10 @@ import { SettableClock, systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { runMigrations } from './db/migrate.js';
+import { followTestClockSetting } from './db/test-clock-setting.js';
 import { buildServer } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
+import { registerCreditJobs } from './billing/credits/credit-jobs.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
 import { refreshSellerFromSettings } from './billing/seller/seller.js';
@@ -42,15 +44,19 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const secrets = await loadSecrets(database, config, options.announce ?? ((message) => console.log(message)));
   const clock = options.clock ?? (config.testClockEnabled ? new SettableClock() : systemClock);
+  // The test clock follows its setting in the database (set by any process, kept across restarts).
+  const followTestClock = config.testClockEnabled && clock instanceof SettableClock ? () => followTestClockSetting(database, clock) : async () => undefined;
+  await followTestClock();
   // The seller follows the BURSAR_SELLER_* settings until an operator sets it through the API.
   await refreshSellerFromSettings(database, config.seller, clock.now());
-  const jobs = new JobQueue(database, logger, config.jobPollIntervalMs);
+  const jobs = new JobQueue(database, logger, config.jobPollIntervalMs, { leaseSeconds: config.jobLeaseSeconds, clock, beforePoll: followTestClock });
   const payments = options.payments ?? createPaymentProvider(config, secrets, clock);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl ?? undefined, outboxDirectory: config.outboxDirectory, from: config.mailFrom });
   const context: AppContext = { config, database, clock, jobs, logger, secrets, payments, mailer };
   // Every queue's worker, in every process (any process may run any job): registered here, where the app is composed.
   registerPaymentJobs(context);
   registerInvoiceJobs(context);
+  registerCreditJobs(context);
   const server = await buildServer(context);
   if (options.startWorkers ?? config.runJobWorkers) jobs.start();
   return {

@@ -1,4 +1,5 @@
 import type { InvoiceLinePart } from './invoice-line-parts.js';
+import { applyCredits } from './credit-application.js';
 import { isKnownCurrency } from './money.js';
 
 /** Invoice totals. Every amount is integer minor units of the invoice currency. */
@@ -63,10 +64,7 @@ export function composeInvoice(input: ComposeInvoiceInput): ComposedInvoice {
     subtotalMinor += line.amountMinor;
   }
 
-  let creditsAppliedMinor = 0n;
-  if (input.applyCredits && input.availableCreditMinor > 0n && subtotalMinor > 0n) {
-    creditsAppliedMinor = input.availableCreditMinor < subtotalMinor ? input.availableCreditMinor : subtotalMinor;
-  }
+  const { creditsAppliedMinor } = applyCredits(subtotalMinor, input.applyCredits ? input.availableCreditMinor : 0n);
   if (creditsAppliedMinor > 0n) {
     lines.push({ kind: 'credit', description: CREDITS_APPLIED_DESCRIPTION, quantity: null, amountMinor: -creditsAppliedMinor });
   }

@@ -12,3 +12,9 @@ export const paymentRetrySweepQueue = 'invoices.payment-retry-sweep';
 export const invoiceEmailQueue = 'invoices.email';
 /** Build the ZIP of every invoice PDF of an organization and e-mail it (or a link to it). */
 export const invoiceArchiveQueue = 'invoices.email-archive';
+/** After the default card changed: queue a charge of every unpaid invoice of the organization to the new card. */
+export const retryUnpaidInvoicesQueue = 'invoices.retry-on-new-default-card';
+/** Works one billing run (payload `runId`; singleton key `run:<id>`): requested by an operator or the monthly schedule. */
+export const billingRunExecutionQueue = 'invoices.billing-run.execute';
+/** Recurring, at the start of every period: the credit grants of plans that grant credits every period. */
+export const planCreditGrantQueue = 'credits.plan-grants';

@@ -97,6 +97,11 @@ describe('toInvoiceDocument', () => {
       lastPaymentError: null,
       providerChargeReference: null,
       lastPaymentMethodId: null,
+      paymentActionUrl: null,
+      refundedMinor: 0n,
+      disputedMinor: null,
+      disputeReason: null,
+      disputedAt: null,
       lines: [
         { position: 1, kind: 'usage', description: 'Cluster a (node-hours)', quantity: '12', unitPriceMinor: 100n, amountMinor: 1200n, parts: [], clusterId: null },
         { position: 2, kind: 'credit', description: 'Credits applied', quantity: null, unitPriceMinor: null, amountMinor: -1200n, parts: [], clusterId: null },
