@@ -39,7 +39,9 @@ export function clusterLineParts(input: ClusterPeriodInput & { usedNodeHours: bi
   if (input.pricing.fixedMonthlyMinor > 0n) {
     const from = input.activeFrom > input.periodStart ? input.activeFrom : input.periodStart;
     const to = input.activeUntil !== null && input.activeUntil < input.periodEnd ? input.activeUntil : input.periodEnd;
-    const portion = periodPortion(input.periodStart, input.periodEnd, from, to);
+    // Charged the whole fixed price (a span a few seconds short rounds to it): labelled as the whole period.
+    const whole = charge.fixedMinor === input.pricing.fixedMonthlyMinor;
+    const portion = whole ? periodPortion(input.periodStart, input.periodEnd, input.periodStart, input.periodEnd) : periodPortion(input.periodStart, input.periodEnd, from, to);
     parts.push({
       description: `Fixed part (${portion.label})`,
       quantity: portion.quantity,

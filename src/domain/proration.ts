@@ -129,10 +129,12 @@ export function planFeeLines(input: { periodStart: Date; periodEnd: Date; segmen
 
     const from = new Date(fromMs);
     const to = new Date(toMs);
-    const portion = periodPortion(input.periodStart, input.periodEnd, from, to);
-    const amountMinor = portion.full
+    const share = periodPortion(input.periodStart, input.periodEnd, from, to);
+    const amountMinor = share.full
       ? segment.monthlyPriceMinor
       : prorate(segment.monthlyPriceMinor, secondsBetween(from, to), periodSeconds);
+    // A span a few seconds short of the period costs the whole price once rounded: it is labelled as the whole period.
+    const portion = amountMinor === segment.monthlyPriceMinor ? periodPortion(input.periodStart, input.periodEnd, input.periodStart, input.periodEnd) : share;
     lines.push({
       description: `Plan ${segment.planName} (${portion.label})`,
       planCode: segment.planCode,

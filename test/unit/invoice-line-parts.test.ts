@@ -40,6 +40,11 @@ describe('periodPortion', () => {
     assert.equal(part!.description, 'Plan Pro (Jan 19 – Jan 31, 2026, prorated)');
     assert.equal(part!.quantity, '13 of 31 days');
     assert.equal(part!.amountMinor, 4152n);
+    // A few seconds short of the month rounds to the whole price: labelled as the whole month, not prorated.
+    const [almost] = planFeeLines({ periodStart: january.start, periodEnd: january.end, segments: [{ ...segment, from: new Date('2026-01-01T00:00:04Z'), to: january.end }] });
+    assert.equal(almost!.amountMinor, 9900n);
+    assert.equal(almost!.description, 'Plan Pro (January 2026)');
+    assert.equal(almost!.quantity, '1 month');
   });
 });
 
