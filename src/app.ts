@@ -13,6 +13,7 @@ import { registerCreditJobs } from './billing/credits/credit-jobs.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
 import { registerBillingStatusJobs } from './billing/status/billing-status-check.js';
+import { refreshSellerFromSettings } from './billing/seller/seller.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
 import { createMailer } from './mail/create-mailer.js';
@@ -50,6 +51,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // The test clock follows its setting in the database (set by any process, kept across restarts).
   const followTestClock = config.testClockEnabled && clock instanceof SettableClock ? () => followTestClockSetting(database, clock) : async () => undefined;
   await followTestClock();
+  // The seller follows the BURSAR_SELLER_* settings until an operator sets it through the API.
+  await refreshSellerFromSettings(database, config.seller, clock.now());
   const jobs = new JobQueue(database, logger, config.jobPollIntervalMs, { leaseSeconds: config.jobLeaseSeconds, clock, beforePoll: followTestClock });
   const payments = options.payments ?? createPaymentProvider(config, secrets, clock);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl ?? undefined, outboxDirectory: config.outboxDirectory, from: config.mailFrom });

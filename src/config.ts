@@ -43,7 +43,15 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** The plan new organizations start on when none is named. */
   defaultPlan: string;
-  seller: { name: string; addressLines: string[]; taxId: string | null; email: string | null };
+  /** The seller's starting value (see src/billing/seller/seller.ts): the database row follows it until an operator sets it. */
+  seller: {
+    name: string;
+    addressLines: string[];
+    country: string | null;
+    taxId: string | null;
+    email: string | null;
+    invoiceNumberPrefix: string;
+  };
   maxAttachmentBytes: number;
   rateLimits: {
     /** Failed credit-code redemptions per organization. */
@@ -92,6 +100,25 @@ function planCode(env: NodeJS.ProcessEnv, name: string, fallback: string): strin
 function optional(env: NodeJS.ProcessEnv, name: string): string | null {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+/** Letters, digits and `-_./`, at most 20: what an invoice number may start with (default `INV-`). */
+export const invoiceNumberPrefixPattern = /^[A-Za-z0-9._/-]{0,20}$/;
+
+function invoiceNumberPrefix(env: NodeJS.ProcessEnv): string {
+  const raw = env.BURSAR_INVOICE_NUMBER_PREFIX;
+  if (raw === undefined) return 'INV-';
+  if (!invoiceNumberPrefixPattern.test(raw)) {
+    throw new ConfigError(`BURSAR_INVOICE_NUMBER_PREFIX must be at most 20 letters, digits or "-_./", got "${raw}"`);
+  }
+  return raw;
+}
+
+function sellerCountry(env: NodeJS.ProcessEnv): string | null {
+  const raw = optional(env, 'BURSAR_SELLER_COUNTRY');
+  if (raw === null) return null;
+  if (!/^[A-Za-z]{2}$/.test(raw)) throw new ConfigError(`BURSAR_SELLER_COUNTRY must be an ISO 3166-1 alpha-2 code, got "${raw}"`);
+  return raw.toUpperCase();
 }
 
 /** An optional setting that must be an absolute http(s) URL (it is put in e-mails as a link). */
@@ -153,8 +180,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seller: {
       name: optional(env, 'BURSAR_SELLER_NAME') ?? 'Bursar Platform',
       addressLines: (optional(env, 'BURSAR_SELLER_ADDRESS') ?? '').split('|').map((line) => line.trim()).filter(Boolean),
+      country: sellerCountry(env),
       taxId: optional(env, 'BURSAR_SELLER_TAX_ID'),
       email: optional(env, 'BURSAR_SELLER_EMAIL'),
+      invoiceNumberPrefix: invoiceNumberPrefix(env),
     },
     maxAttachmentBytes: integer(env, 'BURSAR_MAX_ATTACHMENT_BYTES', 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     rateLimits: {

@@ -1,5 +1,6 @@
 /** Process entry: configuration → database → migrations → server → job workers. */
 import { createApp } from './app.js';
+import { loadSeller, missingSellerFields } from './billing/seller/seller.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirectoryInUseError } from './db/data-directory-lock.js';
 
@@ -25,6 +26,12 @@ try {
   const app = await createApp(config);
   const address = await app.server.listen({ port: config.port, host: config.host });
   for (const line of startupSummary(config, address.replace('0.0.0.0', 'localhost'))) console.log(line);
+  const missingSeller = missingSellerFields(await loadSeller(app.context.database));
+  if (missingSeller.length > 0) {
+    const warning = `WARNING: invoices are issued with the default seller identity (not set: ${missingSeller.join(', ')}); set it with PUT /admin/seller.`;
+    console.log(warning);
+    app.context.logger.warn({ missingSellerFields: missingSeller }, 'the seller identity printed on invoices is incomplete');
+  }
   const shutdown = async (signal: string) => {
     app.context.logger.info({ signal }, 'shutting down');
     await app.close();

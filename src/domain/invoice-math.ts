@@ -1,3 +1,4 @@
+import type { InvoiceLinePart } from './invoice-line-parts.js';
 import { applyCredits } from './credit-application.js';
 import { isKnownCurrency } from './money.js';
 
@@ -9,13 +10,20 @@ export interface InvoiceLine {
   kind: InvoiceLineKind;
   description: string;
   quantity: string | null;
+  /** The price of one unit of `quantity` (a plan's monthly price, a node-hour's price); null when none applies. */
+  unitPriceMinor?: bigint | null;
+  /** What the amount is made of (a cluster's fixed part, usage and cap); empty when quantity × unit price says it. */
+  parts?: InvoiceLinePart[];
   amountMinor: bigint;
 }
 
+/** What a plan or usage line brings besides its description and amount. */
+type LineDetails = Pick<InvoiceLine, 'unitPriceMinor' | 'parts'>;
+
 export interface ComposeInvoiceInput {
   currency: string;
-  planLines: Array<{ description: string; amountMinor: bigint }>;
-  usageLines: Array<{ description: string; quantity: string | null; amountMinor: bigint }>;
+  planLines: Array<{ description: string; quantity?: string | null; amountMinor: bigint } & LineDetails>;
+  usageLines: Array<{ description: string; quantity: string | null; amountMinor: bigint } & LineDetails>;
   availableCreditMinor: bigint;
   applyCredits: boolean;
 }
@@ -25,6 +33,13 @@ export interface ComposedInvoice {
   subtotalMinor: bigint;
   creditsAppliedMinor: bigint;
   totalMinor: bigint;
+}
+
+function detailsOf(line: LineDetails): LineDetails {
+  return {
+    ...(line.unitPriceMinor !== undefined ? { unitPriceMinor: line.unitPriceMinor } : {}),
+    ...(line.parts !== undefined ? { parts: line.parts } : {}),
+  };
 }
 
 export const CREDITS_APPLIED_DESCRIPTION = 'Credits applied';
@@ -41,11 +56,11 @@ export function composeInvoice(input: ComposeInvoiceInput): ComposedInvoice {
   const lines: InvoiceLine[] = [];
   let subtotalMinor = 0n;
   for (const line of input.planLines) {
-    lines.push({ kind: 'plan', description: line.description, quantity: null, amountMinor: line.amountMinor });
+    lines.push({ kind: 'plan', description: line.description, quantity: line.quantity ?? null, amountMinor: line.amountMinor, ...detailsOf(line) });
     subtotalMinor += line.amountMinor;
   }
   for (const line of input.usageLines) {
-    lines.push({ kind: 'usage', description: line.description, quantity: line.quantity, amountMinor: line.amountMinor });
+    lines.push({ kind: 'usage', description: line.description, quantity: line.quantity, amountMinor: line.amountMinor, ...detailsOf(line) });
     subtotalMinor += line.amountMinor;
   }
 

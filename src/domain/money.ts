@@ -85,3 +85,15 @@ export function divideRounded(numerator: bigint, denominator: bigint): bigint {
   const quotient = (n * 2n + d) / (2n * d);
   return negative ? -quotient : quotient;
 }
+
+/**
+ * "1,234.56 USD", "150,000 JPY", "12.345 BHD", "-5.00 USD": the amount with its ISO 4217 code, as documents print it
+ * (a symbol alone is ambiguous: $ is also CAD, AUD, …). Exact digits, no floats, no locale data.
+ */
+export function formatAmountWithCode(amountMinor: bigint, currency: string): string {
+  const decimal = toDecimalString(amountMinor, currency);
+  const negative = decimal.startsWith('-');
+  const [whole = '0', fraction] = (negative ? decimal.slice(1) : decimal).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${negative ? '-' : ''}${grouped}${fraction === undefined ? '' : `.${fraction}`} ${currency}`;
+}

@@ -27,6 +27,10 @@ export interface PlanFeeLine {
   description: string;
   planCode: string;
   amountMinor: bigint;
+  /** The plan's price for a whole period: the line's unit price. */
+  monthlyPriceMinor: bigint;
+  /** '1 month' for a whole period, '13 of 31 days' for part of one. */
+  quantity: string;
   /** The segment clipped to the period: inclusive. */
   from: Date;
   /** The segment clipped to the period: exclusive. */
@@ -60,6 +64,49 @@ function dayRangeLabel(fromMs: number, toMs: number): string {
   return `${firstDay} – ${lastDay}, ${lastYear}`;
 }
 
+/** How much of a billing period a span covers, in words a document shows. */
+export interface PeriodPortion {
+  /** The span covers the whole period (to the second): it costs the whole price and is not labelled prorated. */
+  full: boolean;
+  /** 'November 2026' for a whole calendar month; 'Nov 1 – Nov 15, 2026, prorated' for part of the period. */
+  label: string;
+  /** '1 month' (or '1 period' when the period is not a calendar month); '15 of 30 days' for part of it. */
+  quantity: string;
+}
+
+const dayCount = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+/** Days of `ms` milliseconds, up to two decimals: 13, 12.5, 0.04. */
+function days(ms: number): string {
+  return dayCount.format(ms / 86_400_000);
+}
+
+/**
+ * The portion of [periodStart, periodEnd) that [from, to) covers (both already clipped to the period). Proration
+ * counts whole seconds: a span missing less than a second of the period (an organization created a few
+ * milliseconds after midnight) is the whole period, billed and labelled as such.
+ */
+export function periodPortion(periodStart: Date, periodEnd: Date, from: Date, to: Date): PeriodPortion {
+  const periodStartMs = msOf(periodStart, 'periodStart');
+  const periodEndMs = msOf(periodEnd, 'periodEnd');
+  const fromMs = msOf(from, 'from');
+  const toMs = msOf(to, 'to');
+  const full = periodEndMs - periodStartMs - (toMs - fromMs) < 1000;
+  if (full) {
+    const month = isWholeUtcMonth(periodStartMs, periodEndMs);
+    return {
+      full,
+      label: month ? monthFormat.format(periodStart) : dayRangeLabel(periodStartMs, periodEndMs),
+      quantity: month ? '1 month' : '1 period',
+    };
+  }
+  return {
+    full,
+    label: `${dayRangeLabel(fromMs, toMs)}, prorated`,
+    quantity: `${days(toMs - fromMs)} of ${days(periodEndMs - periodStartMs)} days`,
+  };
+}
+
 /**
  * One fee line per plan segment, in input order: each segment is clipped to [periodStart, periodEnd)
  * and its monthly price prorated by the share of the period (in whole seconds) it was active.
@@ -82,18 +129,21 @@ export function planFeeLines(input: { periodStart: Date; periodEnd: Date; segmen
 
     const from = new Date(fromMs);
     const to = new Date(toMs);
-    // Proration counts whole seconds: a segment missing less than a second of the period (an organization created
-    // a few milliseconds after midnight) is a full period, billed and labelled as such.
-    const full = periodEndMs - periodStartMs - (toMs - fromMs) < 1000;
-    const amountMinor = full
+    const share = periodPortion(input.periodStart, input.periodEnd, from, to);
+    const amountMinor = share.full
       ? segment.monthlyPriceMinor
       : prorate(segment.monthlyPriceMinor, secondsBetween(from, to), periodSeconds);
-    const when = full
-      ? isWholeUtcMonth(periodStartMs, periodEndMs)
-        ? monthFormat.format(input.periodStart)
-        : dayRangeLabel(periodStartMs, periodEndMs)
-      : `${dayRangeLabel(fromMs, toMs)}, prorated`;
-    lines.push({ description: `Plan ${segment.planName} (${when})`, planCode: segment.planCode, amountMinor, from, to });
+    // A span a few seconds short of the period costs the whole price once rounded: it is labelled as the whole period.
+    const portion = amountMinor === segment.monthlyPriceMinor ? periodPortion(input.periodStart, input.periodEnd, input.periodStart, input.periodEnd) : share;
+    lines.push({
+      description: `Plan ${segment.planName} (${portion.label})`,
+      planCode: segment.planCode,
+      amountMinor,
+      monthlyPriceMinor: segment.monthlyPriceMinor,
+      quantity: portion.quantity,
+      from,
+      to,
+    });
   }
   return lines;
 }

@@ -1,14 +1,14 @@
 import PDFDocument from 'pdfkit';
-import { formatMoney } from '../domain/money.js';
-import type { InvoiceDocument } from './invoice-document.js';
+import { formatAmountWithCode } from '../domain/money.js';
+import { REVERSE_CHARGE_MENTION, type DocumentLinePart, type InvoiceDocument } from './invoice-document.js';
 
 /**
- * Renders an invoice as an A4 PDF with pdfkit's built-in Helvetica fonts (no font files).
+ * Renders an invoice (or a credit note) as an A4 PDF with pdfkit's built-in Helvetica fonts (no font files).
  *
  * Deterministic: the same document renders the same bytes. pdfkit derives the trailer /ID from an
- * MD5 of the info dictionary, and we pin `CreationDate` to the issue date, so nothing depends on
- * the wall clock or on randomness. (Content streams are deflated by zlib, which is deterministic
- * for a given zlib build.)
+ * MD5 of the info dictionary, which holds only the document's number, kind, seller and issue date
+ * (`CreationDate` and `ModDate` pinned to it), so nothing depends on the wall clock or on randomness.
+ * (Content streams are deflated by zlib, which is deterministic for a given zlib build.)
  *
  * Helvetica is a standard Type 1 font with WinAnsi encoding: characters it cannot show are
  * replaced with '?' (see `toWinAnsi`) so rendering never fails on user-supplied names.
@@ -28,13 +28,18 @@ const TEXT_COLOR = '#1a1a1a';
 const MUTED_COLOR = '#6b6b6b';
 const RULE_COLOR = '#d0d0d0';
 
-/** Table columns: description (wraps), quantity and amount (right-aligned). */
+/** Table columns: description (wraps), quantity, unit price and amount (right-aligned). */
 const COL_DESCRIPTION_X = MARGIN;
-const COL_DESCRIPTION_WIDTH = 300;
-const COL_QUANTITY_X = 360;
-const COL_QUANTITY_WIDTH = 70;
-const COL_AMOUNT_X = 435;
+const COL_DESCRIPTION_WIDTH = 215;
+const COL_QUANTITY_X = 270;
+const COL_QUANTITY_WIDTH = 75;
+const COL_UNIT_PRICE_X = 350;
+const COL_UNIT_PRICE_WIDTH = 85;
+const COL_AMOUNT_X = 440;
 const COL_AMOUNT_WIDTH = CONTENT_RIGHT - COL_AMOUNT_X;
+/** Parts of a line are indented under it, in a smaller muted type. */
+const PART_INDENT = 12;
+const PART_SIZE = 8.5;
 const ROW_PADDING = 5;
 const BODY_SIZE = 9.5;
 /** About 25 wrapped lines in the description column: a row always fits on a page. */
@@ -75,28 +80,30 @@ function formatDate(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** PAID → "Paid", NOT_PAID → "Not paid". */
-function formatStatus(status: string): string {
-  const words = status.trim().replace(/_+/g, ' ').toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
 function nonEmpty(value: string | null | undefined): value is string {
   return value != null && value.trim() !== '';
 }
 
+function cappedDescription(description: string): string {
+  // A row must fit on one page (pdfkit would otherwise break inside it): cap pathological descriptions.
+  return description.length > MAX_DESCRIPTION_LENGTH ? `${description.slice(0, MAX_DESCRIPTION_LENGTH)}\u2026` : description;
+}
+
 export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
+  const creditNote = doc.kind === 'credit_note';
+  const title = creditNote ? 'Credit note' : 'Invoice';
   const pdf = new PDFDocument({
     size: PAGE_SIZE,
     margin: MARGIN,
     bufferPages: true, // to write "Page i of n" footers once the page count is known
     pdfVersion: '1.4',
     info: {
-      Title: toWinAnsi(`Invoice ${doc.number}`),
+      Title: toWinAnsi(`${title} ${doc.number}`),
       Author: toWinAnsi(doc.seller.name),
       Producer: 'Bursar',
       Creator: 'Bursar',
       CreationDate: doc.issuedAt,
+      ModDate: doc.issuedAt,
     },
   });
 
@@ -107,7 +114,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
     pdf.on('error', reject);
   });
 
-  const money = (amountMinor: bigint): string => toWinAnsi(formatMoney(amountMinor, doc.currency));
+  const money = (amountMinor: bigint): string => formatAmountWithCode(amountMinor, doc.currency);
   const text = (
     value: string,
     x: number,
@@ -123,23 +130,34 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
     pdf.text(safe, x, y, { width, align: options.align ?? 'left' });
     return pdf.heightOfString(safe, { width });
   };
+  const heightOf = (value: string, width: number, size = BODY_SIZE, font = FONT): number => {
+    pdf.font(font).fontSize(size);
+    return pdf.heightOfString(toWinAnsi(value), { width });
+  };
   const rule = (y: number, color = RULE_COLOR, x1 = MARGIN, x2 = CONTENT_RIGHT): void => {
     pdf.moveTo(x1, y).lineTo(x2, y).lineWidth(0.5).strokeColor(color).stroke();
   };
+  const newPage = (): number => {
+    pdf.addPage();
+    return MARGIN;
+  };
 
-  // ---- Header: title and invoice facts ----
-  text('Invoice', MARGIN, MARGIN, { font: FONT_BOLD, size: 24 });
-  const facts: Array<[string, string]> = [
-    ['Invoice number', doc.number],
-    ['Issue date', formatDate(doc.issuedAt)],
-    ['Billing period', `${formatDate(doc.periodStart)} to ${formatDate(doc.periodEnd)}`],
-    ['Due date', doc.dueAt ? formatDate(doc.dueAt) : '-'],
-    ['Status', formatStatus(doc.status)],
-  ];
+  // ---- Header: title and document facts ----
+  text(title, MARGIN, MARGIN, { font: FONT_BOLD, size: 24, width: 200 });
+  const facts: Array<[string, string]> = [[creditNote ? 'Credit note number' : 'Invoice number', doc.number]];
+  if (creditNote && nonEmpty(doc.refersToNumber)) facts.push(['Refers to invoice', doc.refersToNumber]);
+  facts.push(['Issue date', formatDate(doc.issuedAt)]);
+  if (doc.periodStart !== null && doc.periodEnd !== null) {
+    facts.push(['Billing period', `${formatDate(doc.periodStart)} to ${formatDate(doc.periodEnd)}`]);
+  }
+  if (doc.dueAt !== null) facts.push(['Due date', formatDate(doc.dueAt)]);
+  facts.push(['Currency', doc.currency]);
+  const factsLabelX = 300;
+  const factsValueX = 400;
   let factsY = MARGIN + 2;
   for (const [label, value] of facts) {
-    text(label, 320, factsY, { width: 90, color: MUTED_COLOR });
-    const height = text(value, 410, factsY, { width: CONTENT_RIGHT - 410, font: FONT_BOLD });
+    text(label, factsLabelX, factsY, { width: factsValueX - factsLabelX - 5, color: MUTED_COLOR });
+    const height = text(value, factsValueX, factsY, { width: CONTENT_RIGHT - factsValueX, font: FONT_BOLD });
     factsY += Math.max(height, 12) + 2;
   }
 
@@ -147,14 +165,16 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   const partiesY = Math.max(factsY, MARGIN + 40) + 24;
   const blockWidth = 230;
 
+  const seller = doc.seller;
   let sellerY = partiesY;
   sellerY += text('From', MARGIN, sellerY, { width: blockWidth, color: MUTED_COLOR, size: 8.5 }) + 3;
-  sellerY += text(doc.seller.name, MARGIN, sellerY, { width: blockWidth, font: FONT_BOLD });
-  for (const line of doc.seller.addressLines.filter(nonEmpty)) sellerY += text(line, MARGIN, sellerY, { width: blockWidth });
-  if (nonEmpty(doc.seller.taxId)) sellerY += text(`VAT: ${doc.seller.taxId}`, MARGIN, sellerY, { width: blockWidth });
-  if (nonEmpty(doc.seller.email)) sellerY += text(doc.seller.email, MARGIN, sellerY, { width: blockWidth });
+  sellerY += text(seller.name, MARGIN, sellerY, { width: blockWidth, font: FONT_BOLD });
+  for (const line of seller.addressLines.filter(nonEmpty)) sellerY += text(line, MARGIN, sellerY, { width: blockWidth });
+  if (nonEmpty(seller.country)) sellerY += text(seller.country, MARGIN, sellerY, { width: blockWidth });
+  if (nonEmpty(seller.taxId)) sellerY += text(`Tax ID: ${seller.taxId}`, MARGIN, sellerY, { width: blockWidth });
+  if (nonEmpty(seller.email)) sellerY += text(seller.email, MARGIN, sellerY, { width: blockWidth });
 
-  const billX = 320;
+  const billX = factsLabelX;
   const billWidth = CONTENT_RIGHT - billX;
   const billTo = doc.billTo;
   const billAddress = billTo.addressLines.filter(nonEmpty);
@@ -170,72 +190,101 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   if (showEmail) billY += text(billTo.email!, billX, billY, { width: billWidth, font: FONT_BOLD });
   for (const line of billAddress) billY += text(line, billX, billY, { width: billWidth });
   if (nonEmpty(billTo.country)) billY += text(billTo.country, billX, billY, { width: billWidth });
-  if (nonEmpty(billTo.taxId)) billY += text(`VAT: ${billTo.taxId}`, billX, billY, { width: billWidth });
+  if (nonEmpty(billTo.taxId)) billY += text(`Tax ID: ${billTo.taxId}`, billX, billY, { width: billWidth });
 
   // ---- Lines table ----
   const tableHeader = (y: number): number => {
-    text('Description', COL_DESCRIPTION_X, y, { width: COL_DESCRIPTION_WIDTH, font: FONT_BOLD, size: 8.5, color: MUTED_COLOR });
-    text('Quantity', COL_QUANTITY_X, y, { width: COL_QUANTITY_WIDTH, align: 'right', font: FONT_BOLD, size: 8.5, color: MUTED_COLOR });
-    text('Amount', COL_AMOUNT_X, y, { width: COL_AMOUNT_WIDTH, align: 'right', font: FONT_BOLD, size: 8.5, color: MUTED_COLOR });
+    const header = { font: FONT_BOLD, size: 8.5, color: MUTED_COLOR };
+    text('Description', COL_DESCRIPTION_X, y, { ...header, width: COL_DESCRIPTION_WIDTH });
+    text('Quantity', COL_QUANTITY_X, y, { ...header, width: COL_QUANTITY_WIDTH, align: 'right' });
+    text('Unit price', COL_UNIT_PRICE_X, y, { ...header, width: COL_UNIT_PRICE_WIDTH, align: 'right' });
+    text('Amount', COL_AMOUNT_X, y, { ...header, width: COL_AMOUNT_WIDTH, align: 'right' });
     const bottom = y + 14;
     rule(bottom, TEXT_COLOR);
     return bottom + ROW_PADDING;
   };
-  const newPage = (): number => {
-    pdf.addPage();
-    return MARGIN;
+
+  /**
+   * One row (a line, or a part indented under its line); returns its height without padding. A line with parts
+   * shows its amount only: its parts carry the quantities and unit prices that make it.
+   */
+  const row = (y: number, line: DocumentLinePart, part: boolean, measureOnly: boolean, hasParts = false): number => {
+    const indent = part ? PART_INDENT : 0;
+    const size = part ? PART_SIZE : BODY_SIZE;
+    const color = part ? MUTED_COLOR : TEXT_COLOR;
+    const cells: Array<[string, number, number, 'left' | 'right']> = [
+      [cappedDescription(line.description), COL_DESCRIPTION_X + indent, COL_DESCRIPTION_WIDTH - indent, 'left'],
+      [nonEmpty(line.quantity) && !hasParts ? line.quantity : '', COL_QUANTITY_X, COL_QUANTITY_WIDTH, 'right'],
+      [line.unitPriceMinor == null || hasParts ? '' : money(line.unitPriceMinor), COL_UNIT_PRICE_X, COL_UNIT_PRICE_WIDTH, 'right'],
+      [money(line.amountMinor), COL_AMOUNT_X, COL_AMOUNT_WIDTH, 'right'],
+    ];
+    pdf.font(FONT).fontSize(size);
+    const lineHeight = pdf.currentLineHeight(true);
+    let height = lineHeight;
+    for (const [value, x, width, align] of cells) {
+      if (value === '') continue;
+      height = Math.max(height, measureOnly ? heightOf(value, width, size) : text(value, x, y, { width, align, size, color }));
+    }
+    return height;
   };
 
   let y = tableHeader(Math.max(sellerY, billY) + 30);
-  pdf.font(FONT).fontSize(BODY_SIZE);
-  const lineHeight = pdf.currentLineHeight(true);
   for (const line of doc.lines) {
-    // A row must fit on one page (pdfkit would otherwise break inside it): cap pathological descriptions.
-    const description =
-      line.description.length > MAX_DESCRIPTION_LENGTH
-        ? `${line.description.slice(0, MAX_DESCRIPTION_LENGTH)}\u2026`
-        : line.description;
-    const quantity = nonEmpty(line.quantity) ? toWinAnsi(line.quantity) : '';
-    const amount = money(line.amountMinor);
-    pdf.font(FONT).fontSize(BODY_SIZE);
-    const contentHeight = Math.max(
-      lineHeight,
-      pdf.heightOfString(toWinAnsi(description), { width: COL_DESCRIPTION_WIDTH }),
-      quantity ? pdf.heightOfString(quantity, { width: COL_QUANTITY_WIDTH }) : 0,
-      pdf.heightOfString(amount, { width: COL_AMOUNT_WIDTH }),
-    );
-    const rowHeight = contentHeight + 2 * ROW_PADDING;
-    if (y + rowHeight > CONTENT_BOTTOM - 20) y = tableHeader(newPage());
-    text(description, COL_DESCRIPTION_X, y, { width: COL_DESCRIPTION_WIDTH });
-    if (quantity) text(quantity, COL_QUANTITY_X, y, { width: COL_QUANTITY_WIDTH, align: 'right' });
-    text(amount, COL_AMOUNT_X, y, { width: COL_AMOUNT_WIDTH, align: 'right' });
-    y += rowHeight - ROW_PADDING;
+    const parts = line.parts ?? [];
+    // A line and its parts stay on one page.
+    const hasParts = parts.length > 0;
+    const heights = [row(0, line, false, true, hasParts), ...parts.map((part) => row(0, part, true, true))];
+    const blockHeight = heights.reduce((sum, height) => sum + height + 2, 0) + 2 * ROW_PADDING;
+    if (y + blockHeight > CONTENT_BOTTOM - 20) y = tableHeader(newPage());
+    y += row(y, line, false, false, hasParts) + 2;
+    for (const part of parts) y += row(y, part, true, false) + 2;
+    y += ROW_PADDING - 2;
     rule(y);
     y += ROW_PADDING;
   }
 
-  // ---- Totals ----
-  const totalsHeight = 3 * (lineHeight + 6) + 12;
+  // ---- Totals: subtotal, one row per tax rate with its base, credits, total ----
+  const totals: Array<{ label: string; value: string; strong?: boolean }> = [{ label: 'Subtotal', value: money(doc.subtotalMinor) }];
+  for (const tax of doc.taxLines) {
+    totals.push({ label: `${tax.name} ${tax.percentage}% on ${money(tax.taxableMinor)}`, value: money(tax.taxMinor) });
+  }
+  if (doc.taxLines.length > 1) {
+    totals.push({ label: 'Total tax', value: money(doc.taxLines.reduce((sum, tax) => sum + tax.taxMinor, 0n)) });
+  }
+  if (doc.creditsAppliedMinor !== 0n) {
+    const credits = doc.creditsAppliedMinor < 0n ? doc.creditsAppliedMinor : -doc.creditsAppliedMinor;
+    totals.push({ label: 'Credits applied', value: money(credits) });
+  }
+  totals.push({ label: creditNote ? 'Total credited' : 'Total', value: money(doc.totalMinor), strong: true });
+
+  const labelX = 230;
+  const labelWidth = COL_AMOUNT_X - labelX - 10;
+  const totalsHeight = totals.reduce((sum, total) => sum + heightOf(total.label, labelWidth) + 6, 0) + 12;
   if (y + 10 + totalsHeight > CONTENT_BOTTOM - 20) y = newPage();
   y += 10;
-  const labelX = 300;
-  const labelWidth = COL_AMOUNT_X - labelX - 10;
-  const credits = doc.creditsAppliedMinor < 0n ? doc.creditsAppliedMinor : -doc.creditsAppliedMinor;
-  const totals: Array<[string, string, boolean]> = [
-    ['Subtotal', money(doc.subtotalMinor), false],
-    ['Credits applied', money(credits), false],
-    ['Total', money(doc.totalMinor), true],
-  ];
-  for (const [label, value, strong] of totals) {
-    if (strong) {
+  for (const total of totals) {
+    if (total.strong) {
       rule(y - 3, TEXT_COLOR, labelX, CONTENT_RIGHT);
       y += 3;
     }
-    const size = strong ? 11 : BODY_SIZE;
-    const font = strong ? FONT_BOLD : FONT;
-    text(label, labelX, y, { width: labelWidth, align: 'right', font, size });
-    const height = text(value, COL_AMOUNT_X, y, { width: COL_AMOUNT_WIDTH, align: 'right', font, size });
-    y += height + 6;
+    const size = total.strong ? 11 : BODY_SIZE;
+    const font = total.strong ? FONT_BOLD : FONT;
+    const labelHeight = text(total.label, labelX, y, { width: labelWidth, align: 'right', font, size });
+    const valueHeight = text(total.value, COL_AMOUNT_X, y, { width: COL_AMOUNT_WIDTH, align: 'right', font, size });
+    y += Math.max(labelHeight, valueHeight) + 6;
+  }
+
+  // ---- Notes: reverse charge, credit note reason, payment terms ----
+  const notes: string[] = [];
+  if (doc.reverseCharge) notes.push(REVERSE_CHARGE_MENTION);
+  if (creditNote && nonEmpty(doc.reason)) notes.push(`Reason: ${doc.reason}`);
+  if (nonEmpty(doc.paymentTerms)) notes.push(`Payment terms: ${doc.paymentTerms}`);
+  const notesWidth = CONTENT_RIGHT - MARGIN;
+  y += 14;
+  for (const note of notes) {
+    const height = heightOf(note, notesWidth);
+    if (y + height > CONTENT_BOTTOM - 20) y = newPage();
+    y += text(note, MARGIN, y, { width: notesWidth }) + 6;
   }
 
   // ---- Footer on every page ----

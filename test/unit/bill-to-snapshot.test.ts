@@ -86,7 +86,8 @@ describe('toInvoiceDocument', () => {
       creditsAppliedMinor: 1200n,
       totalMinor: 0n,
       billTo: billToSnapshot(profile()),
-      seller: { name: 'Bursar', addressLines: ['1 Main St'], taxId: null, email: null },
+      seller: { name: 'Bursar', addressLines: ['1 Main St'], country: 'FR', countryName: 'France', taxId: null, email: null },
+      paymentTerms: 'Paid from the credit balance at issue.',
       issuedAt: new Date('2026-11-01T00:00:05Z'),
       dueAt: null,
       paidAt: new Date('2026-11-01T00:00:05Z'),
@@ -102,15 +103,18 @@ describe('toInvoiceDocument', () => {
       disputeReason: null,
       disputedAt: null,
       lines: [
-        { position: 1, kind: 'usage', description: 'Cluster a (node-hours)', quantity: '12', amountMinor: 1200n, clusterId: null },
-        { position: 2, kind: 'credit', description: 'Credits applied', quantity: null, amountMinor: -1200n, clusterId: null },
+        { position: 1, kind: 'usage', description: 'Cluster a (node-hours)', quantity: '12', unitPriceMinor: 100n, amountMinor: 1200n, parts: [], clusterId: null },
+        { position: 2, kind: 'credit', description: 'Credits applied', quantity: null, unitPriceMinor: null, amountMinor: -1200n, parts: [], clusterId: null },
       ],
     };
     const doc = toInvoiceDocument(invoice);
-    assert.equal(doc.periodEnd.toISOString(), '2026-10-31T23:59:59.999Z');
+    assert.equal(doc.periodEnd?.toISOString(), '2026-10-31T23:59:59.999Z');
+    assert.equal(doc.seller.country, 'France');
+    assert.equal(doc.paymentTerms, 'Paid from the credit balance at issue.');
+    assert.equal('status' in doc, false, 'the document never carries a payment status');
     assert.equal(doc.billTo.country, 'France');
     assert.equal(doc.currency, 'JPY');
-    assert.deepEqual(doc.lines.map((line) => line.amountMinor), [1200n, -1200n]);
+    assert.deepEqual(doc.lines.map((line) => line.amountMinor), [1200n], 'credits are shown with the totals, not as a line');
     assert.equal(doc.creditsAppliedMinor, 1200n);
     assert.equal(doc.totalMinor, 0n);
   });

@@ -1,9 +1,9 @@
 /** The bill-to and seller blocks copied into an invoice when it is issued. */
-import type { Config } from '../../config.js';
 import { countryNameFromCode, joinContactName, normalizeCountryCode } from '../../domain/billing-profile.js';
 import type { ProfileValues } from '../profile/billing-profile.js';
 import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
 import { presentTrimmed } from '../../domain/present.js';
+import type { SellerIdentity } from '../seller/seller.js';
 
 /** What the bill-to block is made of: the profile's contact, e-mail and VAT id, and its default address. */
 export type BillToFields = Pick<
@@ -35,11 +35,19 @@ export function billToSnapshot(profile: BillToFields): BillToSnapshot {
   };
 }
 
-export function sellerSnapshot(config: Config): SellerSnapshot {
+/** The seller's postal lines as the bill-to's: street lines, "postal code city", state; the country beside them. */
+export function sellerSnapshot(seller: SellerIdentity): SellerSnapshot {
+  const cityLine = [presentTrimmed(seller.postalCode), presentTrimmed(seller.city)].filter((part) => part !== null).join(' ');
+  const addressLines = [presentTrimmed(seller.addressLine1), presentTrimmed(seller.addressLine2), presentTrimmed(cityLine), presentTrimmed(seller.state)].filter(
+    (line): line is string => line !== null,
+  );
+  const country = seller.country === null ? null : normalizeCountryCode(seller.country);
   return {
-    name: config.seller.name,
-    addressLines: [...config.seller.addressLines],
-    taxId: config.seller.taxId,
-    email: config.seller.email,
+    name: seller.name,
+    addressLines,
+    country,
+    countryName: country === null ? null : countryNameFromCode(country),
+    taxId: presentTrimmed(seller.taxId),
+    email: presentTrimmed(seller.email),
   };
 }

@@ -35,7 +35,7 @@ export interface InvoiceBody {
   lines?: InvoiceLineBody[];
 }
 
-export function presentInvoice(invoice: Invoice, lines?: readonly Pick<InvoiceLineRecord, 'kind' | 'description' | 'quantity' | 'amountMinor'>[]): InvoiceBody {
+export function presentInvoice(invoice: Invoice, lines?: readonly Pick<InvoiceLineRecord, 'kind' | 'description' | 'quantity' | 'unitPriceMinor' | 'amountMinor'>[]): InvoiceBody {
   return {
     id: invoice.id,
     created_at: invoice.issuedAt.toISOString(),
@@ -62,6 +62,7 @@ export function presentInvoice(invoice: Invoice, lines?: readonly Pick<InvoiceLi
             kind: line.kind,
             description: line.description,
             quantity: line.quantity,
+            unit_price_in_cents: line.unitPriceMinor === null ? null : toSafeInteger(line.unitPriceMinor),
             amount_in_cents: toSafeInteger(line.amountMinor),
             amount: toMajorUnitsNumber(line.amountMinor, invoice.currency),
           })),

@@ -80,6 +80,7 @@ export function issuedInvoice(values: {
   seller: Invoice['seller'];
   issuedAt: Date;
   dueAt: Date;
+  paymentTerms: string | null;
 }): Invoice {
   return {
     id: values.id,
@@ -111,5 +112,6 @@ export function issuedInvoice(values: {
     disputedMinor: null,
     disputeReason: null,
     disputedAt: null,
+    paymentTerms: values.paymentTerms,
   };
 }

@@ -1,14 +1,19 @@
 /** The `invoice_lines` table: the lines of an issued invoice, in order, frozen at issue like the invoice itself. */
 import sql, { raw, type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
+import type { InvoiceLinePart } from '../../domain/invoice-line-parts.js';
 import type { InvoiceLine, InvoiceLineKind } from '../../domain/invoice-math.js';
+import { fieldOf } from '../../jobs/job-payload.js';
 
 export interface InvoiceLineRecord {
   position: number;
   kind: InvoiceLineKind;
   description: string;
   quantity: string | null;
+  unitPriceMinor: bigint | null;
   amountMinor: bigint;
+  /** What the amount is made of; empty when quantity × unit price says it. */
+  parts: InvoiceLinePart[];
   clusterId: string | null;
 }
 
@@ -17,11 +22,49 @@ interface InvoiceLineRow {
   kind: InvoiceLineKind;
   description: string;
   quantity: string | null;
+  unit_price_minor: bigint | null;
   amount_minor: bigint;
+  parts: unknown;
   cluster_id: string | null;
 }
 
-const invoiceLineColumns = raw('position, kind, description, quantity, amount_minor, cluster_id');
+const invoiceLineColumns = raw('position, kind, description, quantity, unit_price_minor, amount_minor, parts, cluster_id');
+
+/** jsonb parts carry minor units as strings (JSON numbers cannot hold every bigint). */
+interface StoredPart {
+  description: string;
+  quantity: string | null;
+  unit_price_minor: string | null;
+  amount_minor: string;
+}
+
+function toStoredParts(parts: readonly InvoiceLinePart[] | undefined): string {
+  const stored: StoredPart[] = (parts ?? []).map((part) => ({
+    description: part.description,
+    quantity: part.quantity,
+    unit_price_minor: part.unitPriceMinor === null ? null : part.unitPriceMinor.toString(),
+    amount_minor: part.amountMinor.toString(),
+  }));
+  return JSON.stringify(stored);
+}
+
+function minorOrNull(value: unknown): bigint | null {
+  return typeof value === 'string' && /^-?\d+$/.test(value) ? BigInt(value) : null;
+}
+
+function fromStoredParts(value: unknown): InvoiceLinePart[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((part: unknown) => {
+    const description = fieldOf(part, 'description');
+    const quantity = fieldOf(part, 'quantity');
+    return {
+      description: typeof description === 'string' ? description : '',
+      quantity: typeof quantity === 'string' ? quantity : null,
+      unitPriceMinor: minorOrNull(fieldOf(part, 'unit_price_minor')),
+      amountMinor: minorOrNull(fieldOf(part, 'amount_minor')) ?? 0n,
+    };
+  });
+}
 
 function toInvoiceLine(row: InvoiceLineRow): InvoiceLineRecord {
   return {
@@ -29,7 +72,9 @@ function toInvoiceLine(row: InvoiceLineRow): InvoiceLineRecord {
     kind: row.kind,
     description: row.description,
     quantity: row.quantity,
+    unitPriceMinor: row.unit_price_minor,
     amountMinor: row.amount_minor,
+    parts: fromStoredParts(row.parts),
     clusterId: row.cluster_id,
   };
 }
@@ -55,13 +100,17 @@ export interface NewInvoiceLine extends InvoiceLine {
  * statement with an `id` column). Arrays carry bigints as text: the drivers convert top-level bigints only.
  */
 export function insertInvoiceLines(lines: readonly NewInvoiceLine[], written: Sql): Sql {
-  return sql`INSERT INTO invoice_lines (invoice_id, position, organization_id, kind, description, quantity, amount_minor, cluster_id)
+  return sql`INSERT INTO invoice_lines (invoice_id, position, organization_id, kind, description, quantity, unit_price_minor,
+                                       amount_minor, parts, cluster_id)
     SELECT line.invoice_id, line.position, line.organization_id, line.kind, line.description, line.quantity,
-           line.amount_minor::int8, line.cluster_id
+           line.unit_price_minor::int8, line.amount_minor::int8, line.parts::jsonb, line.cluster_id
       FROM unnest(${lines.map((line) => line.invoiceId)}::uuid[], ${lines.map((line) => line.organizationId)}::uuid[],
                   ${lines.map((line) => line.position)}::int[], ${lines.map((line) => line.kind)}::text[],
                   ${lines.map((line) => line.description)}::text[], ${lines.map((line) => line.quantity)}::text[],
-                  ${lines.map((line) => line.amountMinor.toString())}::text[], ${lines.map((line) => line.clusterId)}::uuid[])
-             AS line(invoice_id, organization_id, position, kind, description, quantity, amount_minor, cluster_id)
+                  ${lines.map((line) => line.unitPriceMinor?.toString() ?? null)}::text[],
+                  ${lines.map((line) => line.amountMinor.toString())}::text[], ${lines.map((line) => toStoredParts(line.parts))}::text[],
+                  ${lines.map((line) => line.clusterId)}::uuid[])
+             AS line(invoice_id, organization_id, position, kind, description, quantity, unit_price_minor, amount_minor, parts,
+                     cluster_id)
       JOIN ${written} ON ${written}.id = line.invoice_id`;
 }

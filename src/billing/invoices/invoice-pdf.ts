@@ -1,11 +1,13 @@
 /**
- * The PDF of an invoice: rendered at first need, stored in `invoice_documents` with its SHA-256, and served byte
- * for byte afterwards. The PDF shows the invoice's status, so a status change deletes the stored document (in the
- * transaction of the change) and the next need renders the new one.
+ * The PDF of an invoice: one document per invoice, rendered at first need from what was frozen at issue (its lines,
+ * the seller and bill-to snapshots, totals, tax lines, due date and payment terms; never its payment status), stored
+ * in `invoice_documents` with its SHA-256, and served byte for byte afterwards: the e-mail attachment, the signed
+ * link and the archive entry are the same bytes before and after the invoice is paid. Rendering is deterministic,
+ * so two processes rendering it at once produce the same bytes too.
  */
 import { createHash } from 'node:crypto';
 import sql from 'sql-template-tag';
-import type { Database, Queryable } from '../../db/database.js';
+import type { Database } from '../../db/database.js';
 import type { InvoiceDocument } from '../../pdf/invoice-document.js';
 import { renderInvoicePdf } from '../../pdf/render-invoice-pdf.js';
 import { loadInvoiceWithLines, type InvoiceWithLines } from './invoice.js';
@@ -17,18 +19,25 @@ export interface StoredInvoicePdf {
   sha256: string;
 }
 
-/** What the PDF shows: the snapshot blocks, lines and totals of the invoice in its own currency. */
+/** What the PDF shows: the frozen parts of the invoice only (nothing that changes after issue, such as its status). */
 export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
   return {
+    kind: 'invoice',
     number: invoice.number,
     issuedAt: invoice.issuedAt,
     periodStart: invoice.periodStart,
     // The period is stored with an exclusive end; a document shows its last day.
     periodEnd: new Date(invoice.periodEnd.getTime() - 1),
     dueAt: invoice.dueAt,
-    status: invoice.status,
+    paymentTerms: invoice.paymentTerms,
     currency: invoice.currency,
-    seller: { ...invoice.seller },
+    seller: {
+      name: invoice.seller.name,
+      addressLines: invoice.seller.addressLines,
+      country: invoice.seller.countryName ?? invoice.seller.country,
+      taxId: invoice.seller.taxId,
+      email: invoice.seller.email,
+    },
     billTo: {
       company: invoice.billTo.company,
       contactName: invoice.billTo.contactName,
@@ -37,8 +46,18 @@ export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
       country: invoice.billTo.countryName ?? invoice.billTo.country,
       taxId: invoice.billTo.taxId,
     },
-    lines: invoice.lines.map((line) => ({ description: line.description, quantity: line.quantity, amountMinor: line.amountMinor })),
+    // The table holds what is charged and sums to the subtotal; credits are a payment, shown with the totals.
+    lines: invoice.lines.filter((line) => line.kind !== 'credit').map((line) => ({
+      description: line.description,
+      quantity: line.quantity,
+      unitPriceMinor: line.unitPriceMinor,
+      amountMinor: line.amountMinor,
+      parts: line.parts,
+    })),
     subtotalMinor: invoice.subtotalMinor,
+    // Tax (issue 12) fills these from the invoice's frozen tax lines and reverse-charge flag.
+    taxLines: [],
+    reverseCharge: false,
     creditsAppliedMinor: invoice.creditsAppliedMinor,
     totalMinor: invoice.totalMinor,
   };
@@ -69,35 +88,19 @@ async function findStored(database: Database, organizationId: string, invoiceId:
 
 /** The stored PDF, rendering and storing it first when there is none. Throws not_found for an unknown invoice. */
 export async function getInvoicePdf(database: Database, organizationId: string, invoiceId: string, renderedAt: Date): Promise<StoredInvoicePdf> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const stored = await findStored(database, organizationId, invoiceId);
-    if (stored) return stored;
-
-    // Rendering happens outside any transaction; the row is written only if the status it shows is still current.
-    const invoice = await loadInvoiceWithLines(database, organizationId, invoiceId);
-    const pdf = await renderInvoicePdf(toInvoiceDocument(invoice));
-    const sha256 = createHash('sha256').update(pdf).digest('hex');
-    const kept = await database.transaction(async (tx) => {
-      const { rows } = await tx.query<{ status: string }>(
-        sql`SELECT status FROM invoices WHERE organization_id = ${organizationId}::uuid AND id = ${invoiceId}::uuid FOR SHARE`,
-      );
-      if (rows[0]?.status !== invoice.status) return false;
-      await tx.query(
-        sql`INSERT INTO invoice_documents (invoice_id, organization_id, pdf, sha256, rendered_at)
-            VALUES (${invoiceId}::uuid, ${organizationId}::uuid, ${pdf}, ${sha256}, ${renderedAt}::timestamptz)
-            ON CONFLICT (invoice_id) DO NOTHING`,
-      );
-      return true;
-    });
-    if (!kept) continue; // the status changed while rendering: render the current one
-    // Another process may have stored its rendering first; serve what is stored so every reader gets the same bytes.
-    const winner = await findStored(database, organizationId, invoiceId);
-    if (winner) return winner;
-  }
-  throw new Error(`invoice ${invoiceId}: the status kept changing while its PDF was rendered`);
-}
-
-/** In the transaction of a status change: the stored PDF shows the old status. */
-export async function discardInvoicePdf(tx: Queryable, organizationId: string, invoiceId: string): Promise<void> {
-  await tx.query(sql`DELETE FROM invoice_documents WHERE organization_id = ${organizationId}::uuid AND invoice_id = ${invoiceId}::uuid`);
+  const stored = await findStored(database, organizationId, invoiceId);
+  if (stored) return stored;
+  // Rendering happens outside any transaction, from data that never changes after issue.
+  const invoice = await loadInvoiceWithLines(database, organizationId, invoiceId);
+  const pdf = await renderInvoicePdf(toInvoiceDocument(invoice));
+  const sha256 = createHash('sha256').update(pdf).digest('hex');
+  await database.query(
+    sql`INSERT INTO invoice_documents (invoice_id, organization_id, pdf, sha256, rendered_at)
+        VALUES (${invoiceId}::uuid, ${organizationId}::uuid, ${pdf}, ${sha256}, ${renderedAt}::timestamptz)
+        ON CONFLICT (invoice_id) DO NOTHING`,
+  );
+  // Another process may have stored its rendering first; serve what is stored so every reader gets the same bytes.
+  const winner = await findStored(database, organizationId, invoiceId);
+  if (!winner) throw new Error(`invoice ${invoiceId}: its PDF was not stored`);
+  return winner;
 }

@@ -4,15 +4,14 @@ import type { Queryable } from '../../db/database.js';
 import type { Caller } from '../../domain/actor.js';
 import type { InvoiceStatus } from '../../domain/invoice-status.js';
 import type { Invoice } from './invoice.js';
-import { discardInvoicePdf } from './invoice-pdf.js';
 import { invoiceStatusEventType, recordInvoiceEvent } from './invoice-events.js';
 
 export const INVOICE_STATUS_CHANGE = 'INVOICE_STATUS_CHANGE';
 
 /**
- * Audits `INVOICE_STATUS_CHANGE` with the old and new status, drops the stored PDF (it shows the old status; the
- * next need renders the new one) and writes the `invoice.paid` / `invoice.voided` event (call it after the UPDATE:
- * the event carries the invoice as it is now). Nothing happens when the status stays the same.
+ * Audits `INVOICE_STATUS_CHANGE` with the old and new status and writes the `invoice.paid` / `invoice.voided` event
+ * (call it after the UPDATE: the event carries the invoice as it is now). The invoice's document does not change: it
+ * never shows the status. Nothing happens when the status stays the same.
  */
 export async function recordInvoiceStatusChange(
   tx: Queryable,
@@ -23,7 +22,6 @@ export async function recordInvoiceStatusChange(
   details: Record<string, unknown> = {},
 ): Promise<void> {
   if (invoice.status === newStatus) return;
-  await discardInvoicePdf(tx, invoice.organizationId, invoice.id);
   await recordAuditEvent(tx, caller, now, {
     organizationId: invoice.organizationId,
     type: INVOICE_STATUS_CHANGE,

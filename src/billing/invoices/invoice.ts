@@ -23,9 +23,14 @@ export interface BillToSnapshot {
   taxId: string | null;
 }
 
+/** Who issued the invoice, as the seller settings were when it was issued. */
 export interface SellerSnapshot {
   name: string;
+  /** Street lines, then "postal code city", then the state. */
   addressLines: string[];
+  /** ISO 3166-1 alpha-2, and its English name for documents (null on invoices issued before the seller had one). */
+  country: string | null;
+  countryName: string | null;
   taxId: string | null;
   email: string | null;
 }
@@ -47,6 +52,8 @@ export interface Invoice {
   totalMinor: bigint;
   billTo: BillToSnapshot;
   seller: SellerSnapshot;
+  /** What the document says about paying it (null on invoices issued before terms were stated). */
+  paymentTerms: string | null;
   issuedAt: Date;
   dueAt: Date | null;
   paidAt: Date | null;
@@ -86,6 +93,7 @@ interface InvoiceRow {
   total_minor: bigint;
   bill_to: unknown;
   seller: unknown;
+  payment_terms: string | null;
   issued_at: Date;
   due_at: Date | null;
   paid_at: Date | null;
@@ -103,7 +111,7 @@ interface InvoiceRow {
 }
 
 const invoiceColumns = raw(`id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
-  status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at, paid_at, voided_at,
+  status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, payment_terms, issued_at, due_at, paid_at, voided_at,
   payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id,
   payment_action_url, refunded_minor, disputed_minor, dispute_reason, disputed_at`);
 
@@ -132,6 +140,8 @@ function toSeller(value: unknown): SellerSnapshot {
   return {
     name: stringOrNull(fieldOf(value, 'name')) ?? '',
     addressLines: stringList(fieldOf(value, 'addressLines')),
+    country: stringOrNull(fieldOf(value, 'country')),
+    countryName: stringOrNull(fieldOf(value, 'countryName')),
     taxId: stringOrNull(fieldOf(value, 'taxId')),
     email: stringOrNull(fieldOf(value, 'email')),
   };
@@ -154,6 +164,7 @@ function toInvoice(row: InvoiceRow): Invoice {
     totalMinor: row.total_minor,
     billTo: toBillTo(row.bill_to),
     seller: toSeller(row.seller),
+    paymentTerms: row.payment_terms,
     issuedAt: row.issued_at,
     dueAt: row.due_at,
     paidAt: row.paid_at,

@@ -17,12 +17,15 @@ import type { AppContext } from '../../app-context.js';
 import type { Queryable } from '../../db/database.js';
 import type { Caller } from '../../domain/actor.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
+import { clusterLineParts, nodeHoursQuantity } from '../../domain/invoice-line-parts.js';
 import { composeInvoice } from '../../domain/invoice-math.js';
 import { statusAtIssue, type InvoiceStatus } from '../../domain/invoice-status.js';
-import type { ClusterPeriodCharge } from '../costs/cluster-charges.js';
+import type { PlanFeeLine } from '../../domain/proration.js';
+import { clusterPeriodInput, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
 import { markLateUsageBilled, type LateUsageCharge } from '../costs/late-usage.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
 import { organizationsWithDefaultCard } from '../payment-methods/credit-card.js';
+import { loadSeller } from '../seller/seller.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
 import { chargeInvoiceJob } from './charge-invoice.js';
 import { readInvoicingBatch, type OrganizationToInvoice } from './read-invoicing-batch.js';
@@ -46,10 +49,11 @@ function nodes(count: number): string {
   return count === 1 ? '1 node' : `${count} nodes`;
 }
 
-const nodeHours = new Intl.NumberFormat('en-US');
-
-/** The quantity column holds the node-hours; the description says what they are and any clamping. */
-function usageLine(item: ClusterPeriodCharge): { description: string; quantity: string; amountMinor: bigint } {
+/**
+ * The quantity column holds the node-hours at the hourly price; the description says what they are and any clamping,
+ * and the parts (fixed part, usage, cap or minimum) show how the amount is made when it is more than usage alone.
+ */
+function usageLine(item: ClusterPeriodCharge, period: BillingPeriod) {
   const { cluster, charge } = item;
   const bound = charge.cappedAtMax
     ? `, capped at its maximum of ${nodes(cluster.pricing.maxNodes)}`
@@ -58,9 +62,16 @@ function usageLine(item: ClusterPeriodCharge): { description: string; quantity: 
       : '';
   return {
     description: `Cluster ${cluster.name} (node-hours${bound})`,
-    quantity: nodeHours.format(item.usedNodeHours),
+    quantity: nodeHoursQuantity(item.usedNodeHours),
+    unitPriceMinor: cluster.pricing.hourlyPricePerNodeMinor,
+    parts: clusterLineParts({ ...clusterPeriodInput(cluster, period), usedNodeHours: item.usedNodeHours }, charge),
     amountMinor: charge.amountMinor,
   };
+}
+
+/** A plan line: the share of the period on the plan at its monthly price. */
+function planLine(line: PlanFeeLine) {
+  return { description: line.description, quantity: line.quantity, unitPriceMinor: line.monthlyPriceMinor, amountMinor: line.amountMinor };
 }
 
 const monthName = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', year: 'numeric' });
@@ -70,7 +81,7 @@ function lateUsageLine(item: LateUsageCharge): { description: string; quantity: 
   const bound = item.cappedAtMax ? `, capped at its maximum for ${monthName.format(item.period.start)}` : '';
   return {
     description: `Late usage of ${monthName.format(item.period.start)}: cluster ${item.cluster.name} (node-hours${bound})`,
-    quantity: nodeHours.format(item.lateNodeHours),
+    quantity: nodeHoursQuantity(item.lateNodeHours),
     amountMinor: item.amountMinor,
   };
 }
@@ -78,7 +89,7 @@ function lateUsageLine(item: LateUsageCharge): { description: string; quantity: 
 /** An organization with something to bill, before credits and numbering. */
 interface InvoiceDraft {
   organization: OrganizationToInvoice;
-  planLines: Array<{ description: string; amountMinor: bigint }>;
+  planLines: PlanFeeLine[];
   billedClusters: ClusterPeriodCharge[];
   billedLateUsage: LateUsageCharge[];
 }
@@ -102,13 +113,13 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
  * The credit balance pays first, whatever the plan; what is left goes to the card for an invoiced plan, and for a
  * credits plan only when it has a default card (otherwise it is owed).
  */
-function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: boolean): InvoiceToWrite {
+function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: boolean, period: BillingPeriod): InvoiceToWrite {
   const { organization, planLines, billedClusters, billedLateUsage } = draft;
   const { currency, plan } = organization;
   const composed = composeInvoice({
     currency,
-    planLines,
-    usageLines: [...billedClusters.map(usageLine), ...billedLateUsage.map(lateUsageLine)],
+    planLines: planLines.map(planLine),
+    usageLines: [...billedClusters.map((item) => usageLine(item, period)), ...billedLateUsage.map(lateUsageLine)],
     availableCreditMinor: creditBalance,
     applyCredits: true,
   });
@@ -216,7 +227,7 @@ async function issueInvoicesInTransaction(
     try {
       const { id } = draft.organization;
       const balance = balances.get(id) ?? 0n;
-      const invoice = invoiceOf(draft, balance, withDefaultCard.has(id));
+      const invoice = invoiceOf(draft, balance, withDefaultCard.has(id), period);
       const creditsApplied = invoice.composed.creditsAppliedMinor;
       invoice.depletesCredits = creditsApplied > 0n && balance - creditsApplied <= 0n;
       invoices.push(invoice);
@@ -226,11 +237,13 @@ async function issueInvoicesInTransaction(
   }
   if (invoices.length === 0) return outcomes;
 
-  // The jobs before the numbers: from the counter update on, every statement holds the counter row.
+  // The seller and the jobs before the numbers: from the counter update on, every statement holds the counter row.
+  const seller = await loadSeller(tx);
   await context.jobs.enqueueMany(tx, invoices.map(followUpJob));
   const withLateUsage = new Set(drafts.filter((draft) => draft.organization.lateUsageCharges.length > 0).map((draft) => draft.organization.id));
   await markLateUsageBilled(tx, invoices.filter((invoice) => withLateUsage.has(invoice.organizationId)), period);
-  const numbers = await writeInvoices(tx, caller, period, sellerSnapshot(context.config), invoices, context.clock.now());
+  const issuer = { seller: sellerSnapshot(seller), numberPrefix: seller.invoiceNumberPrefix };
+  const numbers = await writeInvoices(tx, caller, period, issuer, invoices, context.clock.now());
   for (const invoice of invoices) {
     const number = numbers.get(invoice.invoiceId);
     if (number === undefined) throw new InvoiceAlreadyIssued();

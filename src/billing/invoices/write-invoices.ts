@@ -10,6 +10,7 @@ import { addDays, type BillingPeriod } from '../../domain/billing-period.js';
 import { UNPAID_INVOICE_GRACE_DAYS } from '../../domain/billing-status.js';
 import type { ComposedInvoice } from '../../domain/invoice-math.js';
 import type { InvoiceStatus } from '../../domain/invoice-status.js';
+import { paymentTerms } from '../../domain/payment-terms.js';
 import { insertLedgerEntry } from '../credits/credit-ledger.js';
 import type { PlanKind } from '../plans/plan.js';
 import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
@@ -32,6 +33,13 @@ export interface InvoiceToWrite {
   billTo: BillToSnapshot;
   /** The invoice uses the organization's last credits (`credits.depleted`). */
   depletesCredits?: boolean;
+}
+
+/** Who issues a batch, read once per batch from the seller settings and frozen into each invoice. */
+export interface InvoiceIssuer {
+  seller: SellerSnapshot;
+  /** Numbers are this prefix and the zero-padded sequence number: `INV-000042`. */
+  numberPrefix: string;
 }
 
 /** The CTE of the invoices the statement wrote (`id`, `organization_id`, `number`): lines, credits and events follow it. */
@@ -106,8 +114,9 @@ function insertBillingEventsOf(period: BillingPeriod, seller: SellerSnapshot, in
       seller,
       issuedAt: now,
       dueAt: addDays(now, UNPAID_INVOICE_GRACE_DAYS),
+      paymentTerms: paymentTerms(invoice.plan.kind, UNPAID_INVOICE_GRACE_DAYS),
     }),
-    lines: invoice.composed.lines,
+    lines: invoice.composed.lines.map((line) => ({ ...line, unitPriceMinor: line.unitPriceMinor ?? null })),
     depletesCredits: invoice.depletesCredits ?? false,
   }));
   return insertIssuedInvoiceEvents(issued, now, written);
@@ -136,7 +145,7 @@ export async function writeInvoices(
   tx: Queryable,
   caller: Caller,
   period: BillingPeriod,
-  seller: SellerSnapshot,
+  issuer: InvoiceIssuer,
   invoices: readonly InvoiceToWrite[],
   now: Date,
 ): Promise<Map<string, string>> {
@@ -146,6 +155,8 @@ export async function writeInvoices(
   // Settled at issue: paid now. An invoiced plan's charge is queued with the invoice: its first attempt is now.
   const paidAt = column((invoice) => (invoice.status === 'PAID' ? at : null));
   const nextPaymentAttemptAt = column((invoice) => (invoice.status === 'PENDING' ? at : null));
+  // Frozen with the invoice: what its document shows besides the lines.
+  const terms = column((invoice) => paymentTerms(invoice.plan.kind, UNPAID_INVOICE_GRACE_DAYS));
   const { rows } = await tx.query<{ id: string; number: string }>(
     sql`WITH counter AS (
           UPDATE invoice_number_counter SET last_number = last_number + ${count}::int8 WHERE singleton RETURNING last_number
@@ -159,18 +170,20 @@ export async function writeInvoices(
                         ${column((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
                         ${column((invoice) => invoice.composed.totalMinor.toString())}::text[],
                         ${column((invoice) => JSON.stringify(invoice.billTo))}::text[], ${paidAt}::timestamptz[],
-                        ${nextPaymentAttemptAt}::timestamptz[])
+                        ${nextPaymentAttemptAt}::timestamptz[], ${terms}::text[])
                    WITH ORDINALITY AS item(id, organization_id, plan_code, plan_kind, currency, status, subtotal_minor,
-                                           credits_applied_minor, total_minor, bill_to, paid_at, next_payment_attempt_at, ordinality)
+                                           credits_applied_minor, total_minor, bill_to, paid_at, next_payment_attempt_at,
+                                           payment_terms, ordinality)
         ), ${written} AS (
           INSERT INTO invoices (id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
                                 status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at,
-                                paid_at, next_payment_attempt_at, created_at)
-          SELECT id, organization_id, 'INV-' || repeat('0', greatest(0, 6 - length(sequence_number::text))) || sequence_number::text,
+                                paid_at, next_payment_attempt_at, created_at, payment_terms)
+          SELECT id, organization_id,
+                 ${issuer.numberPrefix}::text || repeat('0', greatest(0, 6 - length(sequence_number::text))) || sequence_number::text,
                  sequence_number, ${period.start}::timestamptz, ${period.end}::timestamptz, plan_code, plan_kind, currency, status,
-                 subtotal_minor::int8, credits_applied_minor::int8, total_minor::int8, bill_to::jsonb, ${JSON.stringify(seller)}::jsonb,
+                 subtotal_minor::int8, credits_applied_minor::int8, total_minor::int8, bill_to::jsonb, ${JSON.stringify(issuer.seller)}::jsonb,
                  ${now}::timestamptz, ${addDays(now, UNPAID_INVOICE_GRACE_DAYS)}::timestamptz, paid_at, next_payment_attempt_at,
-                 ${now}::timestamptz
+                 ${now}::timestamptz, payment_terms
             FROM numbered
            ORDER BY sequence_number
           ON CONFLICT (organization_id, period_start) DO NOTHING
@@ -182,7 +195,7 @@ export async function writeInvoices(
         ), issue_events AS (
           ${insertIssueEvents(caller, period, invoices, now)} RETURNING 1
         ), billing_events AS (
-          ${insertBillingEventsOf(period, seller, invoices, now)} RETURNING 1
+          ${insertBillingEventsOf(period, issuer.seller, invoices, now)} RETURNING 1
         )
         SELECT id, number FROM ${written}`,
     { prepare: 'write_invoices' },

@@ -8,6 +8,7 @@ import { adminOrganizationRoutes } from './organizations.js';
 import { adminPlanAndClusterRoutes } from './plans-and-clusters.js';
 import { adminWebhookRoutes } from './webhooks.js';
 import { adminPortalSessionRoutes } from './portal-sessions.js';
+import { adminSellerRoutes } from './seller.js';
 
 export const adminSurface = defineSurface('admin', renderAdminProblem, async (app) => {
   await app.register(adminOrganizationRoutes);
@@ -17,4 +18,5 @@ export const adminSurface = defineSurface('admin', renderAdminProblem, async (ap
   await app.register(adminJobRoutes);
   await app.register(adminWebhookRoutes);
   await app.register(adminPortalSessionRoutes);
+  await app.register(adminSellerRoutes);
 });

@@ -26,6 +26,7 @@ const InvoiceLine = Type.Object(
     kind: Type.Union([Type.Literal('plan'), Type.Literal('usage'), Type.Literal('credit')]),
     description: Type.String(),
     quantity: nullable(Type.String()),
+    unit_price_in_cents: Type.Optional(nullable(Type.Integer({ description: 'Price of one unit of quantity (a month of the plan, a node-hour), minor units' }))),
     amount_in_cents: Type.Integer({ description: 'Minor units of the currency; credits are negative' }),
     amount: Type.Number(),
   },
