@@ -31,7 +31,7 @@ export interface Config {
   invoiceLinkTtlSeconds: number;
   jobPollIntervalMs: number;
   runJobWorkers: boolean;
-  seller: { name: string; addressLines: string[]; taxId: string | null; email: string | null };
+  seller: { name: string; addressLines: string[]; country: string | null; taxId: string | null; email: string | null };
   maxAttachmentBytes: number;
   rateLimits: {
     /** Failed credit-code redemptions per organization. */
@@ -109,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seller: {
       name: optional(env, 'BURSAR_SELLER_NAME') ?? 'Bursar Platform',
       addressLines: (optional(env, 'BURSAR_SELLER_ADDRESS') ?? '').split('|').map((line) => line.trim()).filter(Boolean),
+      country: optional(env, 'BURSAR_SELLER_COUNTRY')?.toUpperCase() ?? null,
       taxId: optional(env, 'BURSAR_SELLER_TAX_ID'),
       email: optional(env, 'BURSAR_SELLER_EMAIL'),
     },

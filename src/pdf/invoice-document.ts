@@ -3,8 +3,12 @@
  * billing logic; amounts are integer minor units of `currency` and are only formatted.
  */
 export interface InvoiceDocument {
+  /** "Invoice" unless said otherwise ("Credit note"). */
+  title?: string;
   /** e.g. "INV-000042" */
   number: string;
+  /** The document this one refers to (a credit note's invoice number). */
+  reference?: string | null;
   issuedAt: Date;
   periodStart: Date;
   periodEnd: Date;
@@ -25,6 +29,10 @@ export interface InvoiceDocument {
   /** Credits appear as a negative line. */
   lines: Array<{ description: string; quantity: string | null; amountMinor: bigint }>;
   subtotalMinor: bigint;
+  /** One line per tax rate: its name and percentage, its base and amount. */
+  taxLines?: Array<{ name: string; percentage: string; taxableMinor: bigint; taxMinor: bigint }>;
+  /** A mention printed under the totals (the reverse-charge mention). */
+  notice?: string | null;
   /** The credits deducted, as a positive amount (a negative value is shown the same way). */
   creditsAppliedMinor: bigint;
   totalMinor: bigint;

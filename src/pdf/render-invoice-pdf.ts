@@ -92,7 +92,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
     bufferPages: true, // to write "Page i of n" footers once the page count is known
     pdfVersion: '1.4',
     info: {
-      Title: toWinAnsi(`Invoice ${doc.number}`),
+      Title: toWinAnsi(`${doc.title ?? 'Invoice'} ${doc.number}`),
       Author: toWinAnsi(doc.seller.name),
       Producer: 'Bursar',
       Creator: 'Bursar',
@@ -128,9 +128,11 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   };
 
   // ---- Header: title and invoice facts ----
-  text('Invoice', MARGIN, MARGIN, { font: FONT_BOLD, size: 24 });
+  const title = doc.title ?? 'Invoice';
+  text(title, MARGIN, MARGIN, { font: FONT_BOLD, size: 24 });
   const facts: Array<[string, string]> = [
-    ['Invoice number', doc.number],
+    [`${title} number`, doc.number],
+    ...(nonEmpty(doc.reference) ? [['Invoice', doc.reference] as [string, string]] : []),
     ['Issue date', formatDate(doc.issuedAt)],
     ['Billing period', `${formatDate(doc.periodStart)} to ${formatDate(doc.periodEnd)}`],
     ['Due date', doc.dueAt ? formatDate(doc.dueAt) : '-'],
@@ -215,7 +217,8 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   }
 
   // ---- Totals ----
-  const totalsHeight = 3 * (lineHeight + 6) + 12;
+  const taxLines = doc.taxLines ?? [];
+  const totalsHeight = (3 + taxLines.length) * (lineHeight + 6) + 12 + (nonEmpty(doc.notice) ? 3 * lineHeight : 0);
   if (y + 10 + totalsHeight > CONTENT_BOTTOM - 20) y = newPage();
   y += 10;
   const labelX = 300;
@@ -223,6 +226,9 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
   const credits = doc.creditsAppliedMinor < 0n ? doc.creditsAppliedMinor : -doc.creditsAppliedMinor;
   const totals: Array<[string, string, boolean]> = [
     ['Subtotal', money(doc.subtotalMinor), false],
+    ...taxLines.map(
+      (line): [string, string, boolean] => [`${line.name} ${line.percentage}% on ${money(line.taxableMinor)}`, money(line.taxMinor), false],
+    ),
     ['Credits applied', money(credits), false],
     ['Total', money(doc.totalMinor), true],
   ];
@@ -237,6 +243,7 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
     const height = text(value, COL_AMOUNT_X, y, { width: COL_AMOUNT_WIDTH, align: 'right', font, size });
     y += height + 6;
   }
+  if (nonEmpty(doc.notice)) text(doc.notice, MARGIN, y + 8, { width: CONTENT_RIGHT - MARGIN });
 
   // ---- Footer on every page ----
   const range = pdf.bufferedPageRange();

@@ -9,7 +9,7 @@ import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import type { Caller } from '../../domain/actor.js';
 import { periodContaining, previousPeriod, type BillingPeriod } from '../../domain/billing-period.js';
-import { invalidInput } from '../../errors.js';
+import { BillingError, invalidInput } from '../../errors.js';
 import { requireOperator } from '../organizations/organization-access.js';
 import { issueInvoices } from './issue-invoices.js';
 
@@ -26,6 +26,8 @@ export interface BillingRunSummary {
   organizationsWithoutCharges: number;
   /** Organizations whose invoice failed (logged); a rerun retries them. */
   organizationsFailed: number;
+  /** Why, for failures the operator can fix (a BillingError's message: e.g. a seller setting to set), each once. */
+  failureReasons: string[];
   startedAt: Date;
   finishedAt: Date;
 }
@@ -64,6 +66,7 @@ export async function executeBillingRun(context: AppContext, caller: Caller, opt
   );
   const counts = { organizationsSeen: 0, invoicesCreated: 0, invoicesExisting: 0, organizationsWithoutCharges: 0, organizationsFailed: 0 };
   let failure: unknown = null;
+  const failureReasons = new Set<string>();
 
   // The next batch of organization ids, one reader at a time. Organizations created after the period ended have
   // nothing in it. A failed read ends the run (failed): the workers finish their batches and take no more.
@@ -103,6 +106,7 @@ export async function executeBillingRun(context: AppContext, caller: Caller, opt
         else if (result.outcome === 'nothing_to_bill') counts.organizationsWithoutCharges += 1;
         else {
           counts.organizationsFailed += 1;
+          if (result.error instanceof BillingError) failureReasons.add(result.error.message);
           context.logger.error({ err: result.error, organizationId, billingRunId: id }, 'invoice of an organization failed; a rerun retries it');
         }
       }
@@ -127,7 +131,7 @@ export async function executeBillingRun(context: AppContext, caller: Caller, opt
   const error =
     failure === null
       ? counts.organizationsFailed > 0
-        ? `${counts.organizationsFailed} organization(s) failed; see the logs`
+        ? `${counts.organizationsFailed} organization(s) failed; ${failureReasons.size > 0 ? [...failureReasons].join('; ') : 'see the logs'}`
         : null
       : failure instanceof Error
         ? failure.message
@@ -140,5 +144,5 @@ export async function executeBillingRun(context: AppContext, caller: Caller, opt
   context.logger.info({ billingRunId: id, period: period.start.toISOString(), status, ...counts }, 'billing run finished');
   context.jobs.nudge();
   if (failure !== null) throw failure;
-  return { id, asOf, period, status, ...counts, startedAt, finishedAt };
+  return { id, asOf, period, status, ...counts, failureReasons: [...failureReasons], startedAt, finishedAt };
 }

@@ -8,6 +8,7 @@ import sql from 'sql-template-tag';
 import type { Database, Queryable } from '../../db/database.js';
 import type { InvoiceDocument } from '../../pdf/invoice-document.js';
 import { renderInvoicePdf } from '../../pdf/render-invoice-pdf.js';
+import { REVERSE_CHARGE_MENTION } from '../../domain/tax.js';
 import { loadInvoiceWithLines, type InvoiceWithLines } from './invoice.js';
 
 export interface StoredInvoicePdf {
@@ -39,6 +40,8 @@ export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
     },
     lines: invoice.lines.map((line) => ({ description: line.description, quantity: line.quantity, amountMinor: line.amountMinor })),
     subtotalMinor: invoice.subtotalMinor,
+    taxLines: invoice.taxLines,
+    notice: invoice.reverseCharge ? REVERSE_CHARGE_MENTION : null,
     creditsAppliedMinor: invoice.creditsAppliedMinor,
     totalMinor: invoice.totalMinor,
   };

@@ -8,7 +8,9 @@ import type { InvoiceStatus } from '../../domain/invoice-status.js';
 import { notFound } from '../../errors.js';
 import { fieldOf } from '../../jobs/job-payload.js';
 import type { PlanKind } from '../plans/plan.js';
+import type { TaxLine } from '../../domain/tax.js';
 import { loadInvoiceLines, type InvoiceLineRecord } from './invoice-lines.js';
+import { toTaxLines } from './invoice-tax-lines.js';
 
 /** Who the invoice is addressed to, as it was when the invoice was issued. */
 export interface BillToSnapshot {
@@ -43,8 +45,14 @@ export interface Invoice {
   currency: string;
   status: InvoiceStatus;
   subtotalMinor: bigint;
+  /** Tax on the subtotal, one line per rate (see domain/tax.ts); included in the total. */
+  taxMinor: bigint;
+  taxLines: TaxLine[];
+  reverseCharge: boolean;
   creditsAppliedMinor: bigint;
   totalMinor: bigint;
+  /** What credit notes have credited so far (subtotal + tax of each). */
+  creditedMinor: bigint;
   billTo: BillToSnapshot;
   seller: SellerSnapshot;
   issuedAt: Date;
@@ -74,8 +82,12 @@ interface InvoiceRow {
   currency: string;
   status: InvoiceStatus;
   subtotal_minor: bigint;
+  tax_minor: bigint;
+  tax_lines: unknown;
+  reverse_charge: boolean;
   credits_applied_minor: bigint;
   total_minor: bigint;
+  credited_minor: bigint;
   bill_to: unknown;
   seller: unknown;
   issued_at: Date;
@@ -91,7 +103,8 @@ interface InvoiceRow {
 
 const invoiceColumns = raw(`id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
   status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at, paid_at, voided_at,
-  payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id`);
+  payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id,
+  tax_minor, tax_lines, reverse_charge, credited_minor`);
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
@@ -136,8 +149,12 @@ function toInvoice(row: InvoiceRow): Invoice {
     currency: row.currency,
     status: row.status,
     subtotalMinor: row.subtotal_minor,
+    taxMinor: row.tax_minor,
+    taxLines: toTaxLines(row.tax_lines),
+    reverseCharge: row.reverse_charge,
     creditsAppliedMinor: row.credits_applied_minor,
     totalMinor: row.total_minor,
+    creditedMinor: row.credited_minor,
     billTo: toBillTo(row.bill_to),
     seller: toSeller(row.seller),
     issuedAt: row.issued_at,

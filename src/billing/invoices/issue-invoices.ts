@@ -20,6 +20,10 @@ import { composeInvoice } from '../../domain/invoice-math.js';
 import { statusAtIssue, type InvoiceStatus } from '../../domain/invoice-status.js';
 import type { ClusterPeriodCharge } from '../costs/cluster-charges.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
+import { invoiceTaxDecision } from '../tax/invoice-tax.js';
+import { loadSellerTaxIdentity, type SellerTaxIdentity } from '../tax/seller-tax-identity.js';
+import { listTaxRates } from '../tax/tax-rate.js';
+import type { TaxRate } from '../../domain/tax.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
 import { chargeInvoiceJob } from './charge-invoice.js';
 import { readInvoicingBatch, type OrganizationToInvoice } from './read-invoicing-batch.js';
@@ -80,16 +84,24 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
   return { organization, planLines, billedClusters };
 }
 
-function invoiceOf(draft: InvoiceDraft, creditBalance: bigint): InvoiceToWrite {
+/** What the tax rule needs besides the organization: read once per batch. */
+interface TaxSetting {
+  seller: SellerTaxIdentity;
+  rates: TaxRate[];
+}
+
+function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, taxSetting: TaxSetting): InvoiceToWrite {
   const { organization, planLines, billedClusters } = draft;
   const { currency, plan } = organization;
   const applyCredits = plan.kind === 'credits';
+  const tax = invoiceTaxDecision(taxSetting.seller, organization.billTo, taxSetting.rates);
   const composed = composeInvoice({
     currency,
     planLines,
     usageLines: billedClusters.map(usageLine),
     availableCreditMinor: applyCredits ? creditBalance : 0n,
     applyCredits,
+    taxRates: tax.kind === 'rates' ? tax.rates : [],
   });
   return {
     invoiceId: randomUUID(),
@@ -100,6 +112,7 @@ function invoiceOf(draft: InvoiceDraft, creditBalance: bigint): InvoiceToWrite {
     composed,
     clusterIds: billedClusters.map((item) => item.cluster.id),
     billTo: billToSnapshot(organization.billTo),
+    reverseCharge: tax.kind === 'reverse_charge',
   };
 }
 
@@ -179,10 +192,11 @@ async function issueInvoicesInTransaction(
   if (drafts.length === 0) return outcomes;
 
   const balances = await creditBalancesOf(tx, drafts);
+  const taxSetting: TaxSetting = { seller: await loadSellerTaxIdentity(context, tx), rates: await listTaxRates(tx) };
   const invoices: InvoiceToWrite[] = [];
   for (const draft of drafts) {
     try {
-      invoices.push(invoiceOf(draft, balances.get(draft.organization.id) ?? 0n));
+      invoices.push(invoiceOf(draft, balances.get(draft.organization.id) ?? 0n, taxSetting));
     } catch (error) {
       outcomes.set(draft.organization.id, { outcome: 'failed', error });
     }

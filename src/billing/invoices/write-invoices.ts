@@ -13,6 +13,7 @@ import type { InvoiceStatus } from '../../domain/invoice-status.js';
 import type { PlanKind } from '../plans/plan.js';
 import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
 import { insertInvoiceLines, type NewInvoiceLine } from './invoice-lines.js';
+import { storedTaxLines } from './invoice-tax-lines.js';
 
 export const INVOICE_ISSUE = 'INVOICE_ISSUE';
 
@@ -28,6 +29,8 @@ export interface InvoiceToWrite {
   /** The cluster of each usage line, in order. */
   clusterIds: string[];
   billTo: BillToSnapshot;
+  /** Reverse charge applies (no VAT; the invoice carries the mention). */
+  reverseCharge: boolean;
 }
 
 /** The CTE of the invoices the statement wrote (`id`, `organization_id`, `number`): lines, credits and events follow it. */
@@ -59,6 +62,8 @@ function insertIssueEvents(caller: Caller, period: BillingPeriod, invoices: read
       status: invoice.status,
       currency: invoice.currency,
       subtotalMinor: invoice.composed.subtotalMinor,
+      taxMinor: invoice.composed.taxMinor,
+      reverseCharge: invoice.reverseCharge,
       creditsAppliedMinor: invoice.composed.creditsAppliedMinor,
       totalMinor: invoice.composed.totalMinor,
     }),
@@ -123,18 +128,22 @@ export async function writeInvoices(
                         ${column((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
                         ${column((invoice) => invoice.composed.totalMinor.toString())}::text[],
                         ${column((invoice) => JSON.stringify(invoice.billTo))}::text[], ${paidAt}::timestamptz[],
-                        ${nextPaymentAttemptAt}::timestamptz[])
+                        ${nextPaymentAttemptAt}::timestamptz[],
+                        ${column((invoice) => invoice.composed.taxMinor.toString())}::text[],
+                        ${column((invoice) => JSON.stringify(storedTaxLines(invoice.composed.taxLines)))}::text[],
+                        ${column((invoice) => invoice.reverseCharge)}::boolean[])
                    WITH ORDINALITY AS item(id, organization_id, plan_code, plan_kind, currency, status, subtotal_minor,
-                                           credits_applied_minor, total_minor, bill_to, paid_at, next_payment_attempt_at, ordinality)
+                                           credits_applied_minor, total_minor, bill_to, paid_at, next_payment_attempt_at,
+                                           tax_minor, tax_lines, reverse_charge, ordinality)
         ), ${written} AS (
           INSERT INTO invoices (id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
                                 status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at,
-                                paid_at, next_payment_attempt_at, created_at)
+                                paid_at, next_payment_attempt_at, created_at, tax_minor, tax_lines, reverse_charge)
           SELECT id, organization_id, 'INV-' || repeat('0', greatest(0, 6 - length(sequence_number::text))) || sequence_number::text,
                  sequence_number, ${period.start}::timestamptz, ${period.end}::timestamptz, plan_code, plan_kind, currency, status,
                  subtotal_minor::int8, credits_applied_minor::int8, total_minor::int8, bill_to::jsonb, ${JSON.stringify(seller)}::jsonb,
                  ${now}::timestamptz, ${addDays(now, UNPAID_INVOICE_GRACE_DAYS)}::timestamptz, paid_at, next_payment_attempt_at,
-                 ${now}::timestamptz
+                 ${now}::timestamptz, tax_minor::int8, tax_lines::jsonb, reverse_charge
             FROM numbered
            ORDER BY sequence_number
           ON CONFLICT (organization_id, period_start) DO NOTHING

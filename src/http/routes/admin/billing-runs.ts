@@ -26,6 +26,7 @@ const BillingRunSchema = Type.Object(
     invoices_existing: Type.Integer({ description: 'Organizations that already had their invoice for the period' }),
     organizations_without_charges: Type.Integer({ description: 'Nothing to bill: no invoice is issued' }),
     organizations_failed: Type.Integer({ description: 'Logged; a rerun retries them' }),
+    failure_reasons: Type.Array(Type.String(), { description: 'Why organizations failed, when it is something to set or fix (each reason once)' }),
     started_at: Type.String({ format: 'date-time' }),
     finished_at: Type.String({ format: 'date-time' }),
   },
@@ -64,6 +65,7 @@ function toBillingRunBody(run: BillingRunSummary) {
     invoices_existing: run.invoicesExisting,
     organizations_without_charges: run.organizationsWithoutCharges,
     organizations_failed: run.organizationsFailed,
+    failure_reasons: run.failureReasons,
     started_at: run.startedAt.toISOString(),
     finished_at: run.finishedAt.toISOString(),
   };

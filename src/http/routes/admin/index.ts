@@ -6,6 +6,7 @@ import { adminCreditCodeRoutes } from './credit-codes.js';
 import { adminJobRoutes } from './jobs.js';
 import { adminOrganizationRoutes } from './organizations.js';
 import { adminPlanAndClusterRoutes } from './plans-and-clusters.js';
+import { adminTaxRateRoutes } from './tax-rates.js';
 
 export const adminSurface = defineSurface('admin', renderAdminProblem, async (app) => {
   await app.register(adminOrganizationRoutes);
@@ -13,4 +14,5 @@ export const adminSurface = defineSurface('admin', renderAdminProblem, async (ap
   await app.register(adminPlanAndClusterRoutes);
   await app.register(adminBillingRunRoutes);
   await app.register(adminJobRoutes);
+  await app.register(adminTaxRateRoutes);
 });
