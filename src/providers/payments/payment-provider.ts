@@ -19,6 +19,8 @@ export interface ProviderCustomerDetails {
     country: string | null;
   } | null;
   taxId: { value: string; type: string | null } | null;
+  /** `reverse` when EU reverse charge applies to the customer (the provider then charges no VAT); `none` otherwise. */
+  taxExempt?: 'none' | 'reverse';
 }
 
 export type CardInput =

@@ -111,6 +111,7 @@ function copyDetails(details: ProviderCustomerDetails): ProviderCustomerDetails 
     email: details.email,
     address: details.address ? { ...details.address } : null,
     taxId: details.taxId ? { ...details.taxId } : null,
+    ...(details.taxExempt !== undefined ? { taxExempt: details.taxExempt } : {}),
   };
 }
 

@@ -174,6 +174,7 @@ export class StripePaymentProvider implements PaymentProvider {
 
     if (customerReference === null) {
       const params: Stripe.CustomerCreateParams = { metadata };
+      if (details.taxExempt !== undefined) params.tax_exempt = details.taxExempt;
       if (details.email !== null) params.email = details.email;
       if (details.name !== null) params.name = details.name;
       const address = addressParam(details.address, false);
@@ -198,6 +199,7 @@ export class StripePaymentProvider implements PaymentProvider {
       address: address ?? '',
       metadata,
     };
+    if (details.taxExempt !== undefined) params.tax_exempt = details.taxExempt;
     try {
       await this.stripe.customers.update(customerReference, params);
       await this.replaceTaxIds(customerReference, taxId);
