@@ -17,8 +17,10 @@ ALTER TABLE invoices
   ADD COLUMN tax_minor bigint NOT NULL DEFAULT 0 CHECK (tax_minor >= 0),
   ADD COLUMN tax_lines jsonb NOT NULL DEFAULT '[]'::jsonb,
   ADD COLUMN reverse_charge boolean NOT NULL DEFAULT false,
-  -- What credit notes have credited so far (never more than the invoice's subtotal + tax).
-  ADD COLUMN credited_minor bigint NOT NULL DEFAULT 0 CHECK (credited_minor >= 0);
+  -- What credit notes have credited so far (never more than the invoice's subtotal + tax), and how much of it
+  -- lowered what is still owed on an unpaid invoice: the amount due is total_minor - owed_reduced_minor.
+  ADD COLUMN credited_minor bigint NOT NULL DEFAULT 0 CHECK (credited_minor >= 0),
+  ADD COLUMN owed_reduced_minor bigint NOT NULL DEFAULT 0 CHECK (owed_reduced_minor >= 0);
 
 -- Gap-free credit note numbers (CN-000001), taken in the transaction that issues the credit note.
 CREATE TABLE credit_note_number_counter (

@@ -8,6 +8,7 @@ import { runMigrations } from './db/migrate.js';
 import { buildServer } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
+import { registerCreditNoteJobs } from './billing/credit-notes/credit-note-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadSecrets } from './secrets.js';
@@ -48,6 +49,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   // Every queue's worker, in every process (any process may run any job): registered here, where the app is composed.
   registerPaymentJobs(context);
   registerInvoiceJobs(context);
+  registerCreditNoteJobs(context);
   const server = await buildServer(context);
   if (options.startWorkers ?? config.runJobWorkers) jobs.start();
   return {

@@ -12,3 +12,5 @@ export const paymentRetrySweepQueue = 'invoices.payment-retry-sweep';
 export const invoiceEmailQueue = 'invoices.email';
 /** Build the ZIP of every invoice PDF of an organization and e-mail it (or a link to it). */
 export const invoiceArchiveQueue = 'invoices.email-archive';
+/** Refund the card part of a credit note through the payment provider (one job per credit note). */
+export const creditNoteRefundQueue = 'credit-notes.refund';

@@ -87,6 +87,7 @@ describe('toInvoiceDocument', () => {
       taxLines: [],
       reverseCharge: false,
       creditedMinor: 0n,
+      owedReducedMinor: 0n,
       creditsAppliedMinor: 1200n,
       totalMinor: 0n,
       billTo: billToSnapshot(profile()),

@@ -53,6 +53,8 @@ export interface Invoice {
   totalMinor: bigint;
   /** What credit notes have credited so far (subtotal + tax of each). */
   creditedMinor: bigint;
+  /** How much of the total credit notes took off what is owed: the amount due is total − this. */
+  owedReducedMinor: bigint;
   billTo: BillToSnapshot;
   seller: SellerSnapshot;
   issuedAt: Date;
@@ -88,6 +90,7 @@ interface InvoiceRow {
   credits_applied_minor: bigint;
   total_minor: bigint;
   credited_minor: bigint;
+  owed_reduced_minor: bigint;
   bill_to: unknown;
   seller: unknown;
   issued_at: Date;
@@ -104,7 +107,7 @@ interface InvoiceRow {
 const invoiceColumns = raw(`id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
   status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at, paid_at, voided_at,
   payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id,
-  tax_minor, tax_lines, reverse_charge, credited_minor`);
+  tax_minor, tax_lines, reverse_charge, credited_minor, owed_reduced_minor`);
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
@@ -155,6 +158,7 @@ function toInvoice(row: InvoiceRow): Invoice {
     creditsAppliedMinor: row.credits_applied_minor,
     totalMinor: row.total_minor,
     creditedMinor: row.credited_minor,
+    owedReducedMinor: row.owed_reduced_minor,
     billTo: toBillTo(row.bill_to),
     seller: toSeller(row.seller),
     issuedAt: row.issued_at,

@@ -95,5 +95,9 @@ export interface PaymentProvider {
   attachPaymentMethod(customerReference: string, card: CardInput): Promise<AttachedPaymentMethod>;
   detachPaymentMethod(paymentMethodReference: string): Promise<void>;
   charge(request: ChargeRequest): Promise<ChargeResult>;
-  refund(chargeReference: string, amountMinor: bigint | null): Promise<void>;
+  /**
+   * Refunds `amountMinor` (null: what is left) of a charge; returns the provider's refund reference. With an
+   * `idempotencyKey` (a credit note's), a retried call refunds once and answers the same refund.
+   */
+  refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string>;
 }

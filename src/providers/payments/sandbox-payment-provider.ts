@@ -43,6 +43,7 @@ export interface SandboxRefund {
   readonly chargeReference: string;
   readonly amountMinor: bigint;
   readonly currency: string;
+  readonly refundReference: string;
 }
 
 /** What a test card does once its number is well formed. */
@@ -126,6 +127,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   private readonly chargeRecords: MutableCharge[] = [];
   private readonly chargesByInvoice = new Map<string, MutableCharge>();
   private readonly refundRecords: SandboxRefund[] = [];
+  private readonly refundsByKey = new Map<string, string>();
 
   constructor(options: SandboxPaymentProviderOptions) {
     if (!options.fingerprintSecret) throw new Error('SandboxPaymentProvider needs a non-empty fingerprintSecret');
@@ -301,7 +303,9 @@ export class SandboxPaymentProvider implements PaymentProvider {
     return { chargeReference: charge.chargeReference };
   }
 
-  async refund(chargeReference: string, amountMinor: bigint | null): Promise<void> {
+  async refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string> {
+    const replayed = idempotencyKey === undefined ? undefined : this.refundsByKey.get(idempotencyKey);
+    if (replayed !== undefined) return replayed;
     const charge = this.chargeRecords.find((candidate) => candidate.chargeReference === chargeReference);
     if (!charge) throw new Error(`No such sandbox charge: ${chargeReference}`);
     const remaining = charge.amountMinor - charge.refundedMinor;
@@ -309,7 +313,10 @@ export class SandboxPaymentProvider implements PaymentProvider {
     if (amount <= 0n) throw new Error(amountMinor === null ? 'The charge is already fully refunded' : 'A refund amount must be positive');
     if (amount > remaining) throw new Error(`Refund of ${amount} exceeds the ${remaining} left to refund on ${chargeReference}`);
     charge.refundedMinor += amount;
-    this.refundRecords.push({ chargeReference, amountMinor: amount, currency: charge.currency });
+    const refundReference = reference('re');
+    this.refundRecords.push({ chargeReference, amountMinor: amount, currency: charge.currency, refundReference });
+    if (idempotencyKey !== undefined) this.refundsByKey.set(idempotencyKey, refundReference);
+    return refundReference;
   }
 
   /** A card is valid through the last day of its expiry month. */

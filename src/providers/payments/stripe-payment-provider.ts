@@ -315,7 +315,7 @@ export class StripePaymentProvider implements PaymentProvider {
     throw new PaymentProviderError('processing_error', `The payment did not complete (status ${intent.status}).`);
   }
 
-  async refund(chargeReference: string, amountMinor: bigint | null): Promise<void> {
+  async refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string> {
     const params: Stripe.RefundCreateParams = { payment_intent: chargeReference };
     if (amountMinor !== null) {
       // Our refund has no currency of its own; it is the charge's, which decides Stripe's unit.
@@ -329,12 +329,13 @@ export class StripePaymentProvider implements PaymentProvider {
     }
     let refund: Stripe.Refund;
     try {
-      refund = await this.stripe.refunds.create(params);
+      refund = await this.stripe.refunds.create(params, idempotencyKey === undefined ? {} : { idempotencyKey: `refund-${idempotencyKey}` });
     } catch (error) {
       throw translateError(error, 'refund');
     }
     if (refund.status === 'failed' || refund.status === 'canceled') {
       throw new Error(`Stripe refund ${refund.id} ended ${refund.status}`);
     }
+    return refund.id;
   }
 }

@@ -3,6 +3,7 @@ import { defineSurface } from '../../surface.js';
 import { renderAdminProblem } from './admin-errors.js';
 import { adminBillingRunRoutes } from './billing-runs.js';
 import { adminCreditCodeRoutes } from './credit-codes.js';
+import { adminInvoiceCreditNoteRoutes } from './invoice-credit-notes.js';
 import { adminJobRoutes } from './jobs.js';
 import { adminOrganizationRoutes } from './organizations.js';
 import { adminPlanAndClusterRoutes } from './plans-and-clusters.js';
@@ -15,4 +16,5 @@ export const adminSurface = defineSurface('admin', renderAdminProblem, async (ap
   await app.register(adminBillingRunRoutes);
   await app.register(adminJobRoutes);
   await app.register(adminTaxRateRoutes);
+  await app.register(adminInvoiceCreditNoteRoutes);
 });
