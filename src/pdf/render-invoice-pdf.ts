@@ -239,9 +239,10 @@ export async function renderInvoicePdf(doc: InvoiceDocument): Promise<Buffer> {
     }
     const size = strong ? 11 : BODY_SIZE;
     const font = strong ? FONT_BOLD : FONT;
-    text(label, labelX, y, { width: labelWidth, align: 'right', font, size });
+    const labelHeight = text(label, labelX, y, { width: labelWidth, align: 'right', font, size });
     const height = text(value, COL_AMOUNT_X, y, { width: COL_AMOUNT_WIDTH, align: 'right', font, size });
-    y += height + 6;
+    // A long label (a tax line with its base) may wrap.
+    y += Math.max(height, labelHeight) + 6;
   }
   if (nonEmpty(doc.notice)) text(doc.notice, MARGIN, y + 8, { width: CONTENT_RIGHT - MARGIN });
 
