@@ -1,5 +1,6 @@
 /** Every environment variable Bursar reads, parsed and validated in one place. */
 import path from 'node:path';
+import { normalizeCountryCode } from './domain/billing-profile.js';
 
 /** At most `limit` hits per subject in each fixed window of `windowSeconds` (windows aligned to the epoch). */
 export interface RateLimit {
@@ -70,6 +71,15 @@ function optional(env: NodeJS.ProcessEnv, name: string): string | null {
   return raw === undefined || raw.trim() === '' ? null : raw.trim();
 }
 
+/** ISO 3166-1 alpha-2 (the tax rule compares it with customers' countries). */
+function sellerCountry(env: NodeJS.ProcessEnv): string | null {
+  const raw = optional(env, 'BURSAR_SELLER_COUNTRY');
+  if (raw === null) return null;
+  const code = normalizeCountryCode(raw);
+  if (code === null) throw new ConfigError(`BURSAR_SELLER_COUNTRY must be an ISO 3166-1 alpha-2 country code (FR, DE, US), got "${raw}"`);
+  return code;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDirectory = path.resolve(optional(env, 'BURSAR_DATA_DIR') ?? './data');
   const paymentProvider = optional(env, 'PAYMENT_PROVIDER') ?? 'sandbox';
@@ -109,7 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seller: {
       name: optional(env, 'BURSAR_SELLER_NAME') ?? 'Bursar Platform',
       addressLines: (optional(env, 'BURSAR_SELLER_ADDRESS') ?? '').split('|').map((line) => line.trim()).filter(Boolean),
-      country: optional(env, 'BURSAR_SELLER_COUNTRY')?.toUpperCase() ?? null,
+      country: sellerCountry(env),
       taxId: optional(env, 'BURSAR_SELLER_TAX_ID'),
       email: optional(env, 'BURSAR_SELLER_EMAIL'),
     },
