@@ -2,7 +2,7 @@
 import type { AppContext } from '../../app-context.js';
 import type { Caller } from '../../domain/actor.js';
 import { isAwaitingPayment } from '../../domain/invoice-status.js';
-import { invalidInput } from '../../errors.js';
+import { invalidInput, type FieldError } from '../../errors.js';
 import sql from 'sql-template-tag';
 import { loadInvoice, organizationOfInvoice } from '../invoices/invoice.js';
 import { recordInvoiceStatusChange } from '../invoices/invoice-status-change.js';
@@ -19,7 +19,7 @@ export interface CreditInvoiceInput {
 
 function requestOf(input: CreditInvoiceInput): CreditNoteRequest {
   const reason = input.reason.trim();
-  const errors = [];
+  const errors: FieldError[] = [];
   if (reason.length < 1 || reason.length > 500) errors.push({ field: 'reason', reason: 'length', message: 'must be 1 to 500 characters' });
   if ((input.amountMinor === null) === (input.lines === null)) {
     errors.push({ field: 'amountMinor', reason: 'required', message: 'give either an amount or lines, not both' });
