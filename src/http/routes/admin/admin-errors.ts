@@ -12,6 +12,7 @@ const adminFieldNames: Record<string, string> = {
   activeFrom: 'active_from',
   activeUntil: 'active_until',
   asOf: 'as_of',
+  amountMinor: 'amount_in_cents',
 };
 
 export const renderAdminProblem = defaultProblemRenderer(adminFieldNames);
