@@ -5,8 +5,10 @@ import { SettableClock, systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { runMigrations } from './db/migrate.js';
+import { followTestClockSetting } from './db/test-clock-setting.js';
 import { buildServer } from './http/server.js';
 import { JobQueue } from './jobs/job-queue.js';
+import { registerCreditJobs } from './billing/credits/credit-jobs.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
 import { registerCreditNoteJobs } from './billing/credit-notes/credit-note-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
@@ -42,7 +44,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   const secrets = await loadSecrets(database, config, options.announce ?? ((message) => console.log(message)));
   const clock = options.clock ?? (config.testClockEnabled ? new SettableClock() : systemClock);
-  const jobs = new JobQueue(database, logger, config.jobPollIntervalMs);
+  // The test clock follows its setting in the database (set by any process, kept across restarts).
+  const followTestClock = config.testClockEnabled && clock instanceof SettableClock ? () => followTestClockSetting(database, clock) : async () => undefined;
+  await followTestClock();
+  const jobs = new JobQueue(database, logger, config.jobPollIntervalMs, { leaseSeconds: config.jobLeaseSeconds, clock, beforePoll: followTestClock });
   const payments = options.payments ?? createPaymentProvider(config, secrets, clock);
   const mailer = options.mailer ?? createMailer({ smtpUrl: config.smtpUrl ?? undefined, outboxDirectory: config.outboxDirectory, from: config.mailFrom });
   const context: AppContext = { config, database, clock, jobs, logger, secrets, payments, mailer };
@@ -50,6 +55,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   registerPaymentJobs(context);
   registerInvoiceJobs(context);
   registerCreditNoteJobs(context);
+  registerCreditJobs(context);
   const server = await buildServer(context);
   if (options.startWorkers ?? config.runJobWorkers) jobs.start();
   return {

@@ -22,16 +22,24 @@ export interface Config {
   jwtAudience: string | null;
   logLevel: string;
   publicUrl: string | null;
+  /** The page where customers manage their cards: linked from payment failure e-mails. */
+  portalUrl: string | null;
   paymentProvider: 'sandbox' | 'stripe';
   stripeSecretKey: string | null;
   stripeApiBaseUrl: string | null;
+  /** Signing secret of the Stripe webhook endpoint (`whsec_…`): POST /webhooks/stripe verifies every event with it. */
+  stripeWebhookSecret: string | null;
   smtpUrl: string | null;
   mailFrom: string;
   outboxDirectory: string;
   testClockEnabled: boolean;
   invoiceLinkTtlSeconds: number;
   jobPollIntervalMs: number;
+  /** Seconds a worker's claim holds a job; renewed while the job runs, so only a dead worker's job is taken over. */
+  jobLeaseSeconds: number;
   runJobWorkers: boolean;
+  /** The plan new organizations start on when none is named. */
+  defaultPlan: string;
   seller: { name: string; addressLines: string[]; country: string | null; taxId: string | null; email: string | null };
   maxAttachmentBytes: number;
   rateLimits: {
@@ -47,6 +55,11 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/** The base of links Bursar makes outside a request (BURSAR_PUBLIC_URL, else this host's port). */
+export function publicBaseUrl(config: Pick<Config, 'publicUrl' | 'port'>): string {
+  return (config.publicUrl ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -66,6 +79,13 @@ function rateLimit(env: NodeJS.ProcessEnv, rule: string, prefix: string, limit: 
   };
 }
 
+/** A plan code (the rule of `plans.code`); whether the catalogue has it is checked where organizations are created. */
+function planCode(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const value = optional(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new ConfigError(`${name} must be a plan code (1 to 64 letters, digits, "_" or "-"), got "${value}"`);
+  return value;
+}
+
 function optional(env: NodeJS.ProcessEnv, name: string): string | null {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? null : raw.trim();
@@ -78,6 +98,20 @@ function sellerCountry(env: NodeJS.ProcessEnv): string | null {
   const code = normalizeCountryCode(raw);
   if (code === null) throw new ConfigError(`BURSAR_SELLER_COUNTRY must be an ISO 3166-1 alpha-2 country code (FR, DE, US), got "${raw}"`);
   return code;
+}
+
+/** An optional setting that must be an absolute http(s) URL (it is put in e-mails as a link). */
+function absoluteUrl(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = optional(env, name);
+  if (raw === null) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(`${name} must be an absolute http(s) URL, got "${raw}"`);
+  return raw;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -106,16 +140,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: optional(env, 'BURSAR_JWT_AUDIENCE'),
     logLevel: optional(env, 'LOG_LEVEL') ?? 'info',
     publicUrl: optional(env, 'BURSAR_PUBLIC_URL'),
+    portalUrl: absoluteUrl(env, 'BURSAR_PORTAL_URL'),
     paymentProvider,
     stripeSecretKey,
     stripeApiBaseUrl: optional(env, 'STRIPE_API_BASE_URL'),
+    stripeWebhookSecret: optional(env, 'STRIPE_WEBHOOK_SECRET'),
     smtpUrl: optional(env, 'SMTP_URL'),
     mailFrom: optional(env, 'MAIL_FROM') ?? 'Bursar Billing <billing@bursar.local>',
     outboxDirectory: path.resolve(optional(env, 'BURSAR_OUTBOX_DIR') ?? path.join(dataDirectory, 'outbox')),
     testClockEnabled: env.BURSAR_TEST_CLOCK === '1',
     invoiceLinkTtlSeconds: integer(env, 'BURSAR_INVOICE_LINK_TTL_SECONDS', 900, 10, 7 * 24 * 3600),
     jobPollIntervalMs: integer(env, 'BURSAR_JOB_POLL_MS', 1000, 10, 60_000),
+    jobLeaseSeconds: integer(env, 'BURSAR_JOB_LEASE_SECONDS', 30, 1, 3600),
     runJobWorkers: env.BURSAR_JOB_WORKERS !== '0',
+    defaultPlan: planCode(env, 'BURSAR_DEFAULT_PLAN', 'FREE'),
     seller: {
       name: optional(env, 'BURSAR_SELLER_NAME') ?? 'Bursar Platform',
       addressLines: (optional(env, 'BURSAR_SELLER_ADDRESS') ?? '').split('|').map((line) => line.trim()).filter(Boolean),

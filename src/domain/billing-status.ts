@@ -51,26 +51,44 @@ export function isInvoiceOverdue(issuedAt: Date, now: Date): boolean {
 }
 
 /**
- * Invoiced plans: invalid while an invoice is unpaid for more than UNPAID_INVOICE_GRACE_DAYS; the message
+ * Both kinds of plan: invalid while an invoice is unpaid for more than UNPAID_INVOICE_GRACE_DAYS; the message
  * names the oldest such invoice (earliest issuedAt, then lowest number).
- * Credit plans: invalid when the credit balance is ≤ 0; unpaid invoices are not considered.
+ * Credit plans: also invalid when the credit balance is ≤ 0 (said first: adding credit is what they need).
  * An invoiced plan in good standing without a usable card stays valid but is restricted (`NO_CREDIT_CARD`).
  */
 export function evaluateBillingStatus(input: BillingStatusInput): BillingStatus {
   if (Number.isNaN(input.now.getTime())) throw new RangeError('now is an invalid date');
 
+  if (input.planKind === 'credits' && input.creditBalanceMinor <= 0n) {
+    return { isValid: false, message: NO_CREDIT_MESSAGE, reason: 'NO_CREDIT_LEFT' };
+  }
+
+  const oldest = oldestOverdueInvoice(input.unpaidInvoices, input.now);
+  if (oldest !== null) {
+    const amount = formatMoney(oldest.totalMinor, oldest.currency);
+    const since = dateFormat.format(oldest.issuedAt);
+    return {
+      isValid: false,
+      message: `Invoice ${oldest.number} of ${amount} has been unpaid since ${since}. Pay it or update your credit card to keep deploying.`,
+      reason: 'INVOICE_UNPAID',
+    };
+  }
+
   if (input.planKind === 'credits') {
-    if (input.creditBalanceMinor <= 0n) return { isValid: false, message: NO_CREDIT_MESSAGE, reason: 'NO_CREDIT_LEFT' };
     return {
       isValid: true,
       message: `${GOOD_STANDING_MESSAGE} Remaining credit: ${formatMoney(input.creditBalanceMinor, input.currency)}.`,
       reason: null,
     };
   }
+  if (!input.hasUsableCard) return { isValid: true, message: `${GOOD_STANDING_MESSAGE} ${NO_CREDIT_CARD_MESSAGE}`, reason: 'NO_CREDIT_CARD' };
+  return { isValid: true, message: GOOD_STANDING_MESSAGE, reason: null };
+}
 
+function oldestOverdueInvoice(invoices: readonly UnpaidInvoiceSummary[], now: Date): UnpaidInvoiceSummary | null {
   let oldest: UnpaidInvoiceSummary | null = null;
-  for (const invoice of input.unpaidInvoices) {
-    if (!isInvoiceOverdue(invoice.issuedAt, input.now)) continue;
+  for (const invoice of invoices) {
+    if (!isInvoiceOverdue(invoice.issuedAt, now)) continue;
     if (
       oldest === null ||
       invoice.issuedAt.getTime() < oldest.issuedAt.getTime() ||
@@ -79,16 +97,5 @@ export function evaluateBillingStatus(input: BillingStatusInput): BillingStatus 
       oldest = invoice;
     }
   }
-  if (oldest === null) {
-    if (!input.hasUsableCard) return { isValid: true, message: `${GOOD_STANDING_MESSAGE} ${NO_CREDIT_CARD_MESSAGE}`, reason: 'NO_CREDIT_CARD' };
-    return { isValid: true, message: GOOD_STANDING_MESSAGE, reason: null };
-  }
-
-  const amount = formatMoney(oldest.totalMinor, oldest.currency);
-  const since = dateFormat.format(oldest.issuedAt);
-  return {
-    isValid: false,
-    message: `Invoice ${oldest.number} of ${amount} has been unpaid since ${since}. Pay it or update your credit card to keep deploying.`,
-    reason: 'INVOICE_UNPAID',
-  };
+  return oldest;
 }

@@ -1,3 +1,4 @@
+import { applyCredits } from './credit-application.js';
 import { isKnownCurrency } from './money.js';
 import { taxLinesFor, totalTax, type TaxLine, type TaxRate } from './tax.js';
 
@@ -58,11 +59,8 @@ export function composeInvoice(input: ComposeInvoiceInput): ComposedInvoice {
   const taxLines = subtotalMinor > 0n ? taxLinesFor(subtotalMinor, input.taxRates ?? []) : [];
   const taxMinor = totalTax(taxLines);
   const grossMinor = subtotalMinor + taxMinor;
-
-  let creditsAppliedMinor = 0n;
-  if (input.applyCredits && input.availableCreditMinor > 0n && grossMinor > 0n) {
-    creditsAppliedMinor = input.availableCreditMinor < grossMinor ? input.availableCreditMinor : grossMinor;
-  }
+  // Credits are a payment: applied to the amount after tax.
+  const { creditsAppliedMinor } = applyCredits(grossMinor, input.applyCredits ? input.availableCreditMinor : 0n);
   if (creditsAppliedMinor > 0n) {
     lines.push({ kind: 'credit', description: CREDITS_APPLIED_DESCRIPTION, quantity: null, amountMinor: -creditsAppliedMinor });
   }

@@ -30,17 +30,18 @@ export function isPaymentFailed(status: InvoiceStatus): boolean {
 }
 
 /**
- * At issue: nothing to pay is settled (PAID); an invoiced plan's invoice waits for the charge queued with it
- * (PENDING); what a credits plan's credits did not cover is owed (NOT_PAID).
+ * At issue, after credits: nothing to pay is settled (PAID); what is left waits for the charge queued with it
+ * (PENDING) when it goes to the card (an invoiced plan always, a credits plan when it has a default card);
+ * otherwise it is owed (NOT_PAID) until a card becomes the default.
  */
-export function statusAtIssue(totalMinor: bigint, planKind: 'credits' | 'invoiced'): InvoiceStatus {
+export function statusAtIssue(totalMinor: bigint, chargedToCard: boolean): InvoiceStatus {
   if (totalMinor === 0n) return 'PAID';
-  return planKind === 'invoiced' ? 'PENDING' : 'NOT_PAID';
+  return chargedToCard ? 'PENDING' : 'NOT_PAID';
 }
 
-/** Only an invoiced plan's invoice with something to pay, still waiting for its money, is charged to the card. */
-export function isChargeable(invoice: { planKind: 'credits' | 'invoiced'; totalMinor: bigint; status: InvoiceStatus }): boolean {
-  return invoice.planKind === 'invoiced' && invoice.totalMinor > 0n && isAwaitingPayment(invoice.status);
+/** Any invoice with something to pay, still waiting for its money, may be charged to the default card. */
+export function isChargeable(invoice: { totalMinor: bigint; status: InvoiceStatus }): boolean {
+  return invoice.totalMinor > 0n && isAwaitingPayment(invoice.status);
 }
 
 /** After a charge attempt: PAID, or NOT_PAID while the schedule has a next attempt, PAYMENT_DUE once it has none. */

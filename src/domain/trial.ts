@@ -2,8 +2,19 @@ import { addDays } from './billing-period.js';
 
 /**
  * Trials: an organization gets at most one, when it first moves to (or is created on) a plan with trial days.
- * Pure: every instant is passed in.
+ * Only the trial's own window is free. Pure: every instant is passed in.
  */
+
+/** The free window of a trial: [startsAt, endsAt). */
+export interface TrialWindow {
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/** The trial window of an organization's two trial columns; null when it never had a trial. */
+export function trialWindowOf(startsAt: Date | null, endsAt: Date | null): TrialWindow | null {
+  return startsAt === null || endsAt === null ? null : { startsAt, endsAt };
+}
 
 const MS_PER_DAY = 86_400_000;
 

@@ -5,6 +5,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import sql from 'sql-template-tag';
+import { SettableClock } from '../clock.js';
+import { followTestClockSetting } from '../db/test-clock-setting.js';
 import type { AppContext } from '../app-context.js';
 import type { Actor } from '../domain/actor.js';
 import { forbidden } from '../errors.js';
@@ -89,6 +91,14 @@ export async function buildServer(context: AppContext): Promise<FastifyInstance>
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // The test clock's setting lives in the database: this process follows a move made through any other first.
+  const clock = context.clock;
+  if (context.config.testClockEnabled && clock instanceof SettableClock) {
+    app.addHook('onRequest', async () => {
+      await followTestClockSetting(context.database, clock).catch(() => undefined); // a database outage answers on its own
+    });
+  }
 
   app.addHook('onRequest', async (request) => {
     request.bursar = context;

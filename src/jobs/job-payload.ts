@@ -11,3 +11,8 @@ export function stringField(value: unknown, name: string): string | undefined {
   const field = fieldOf(value, name);
   return typeof field === 'string' ? field : undefined;
 }
+
+export function numberField(value: unknown, name: string): number | undefined {
+  const field = fieldOf(value, name);
+  return typeof field === 'number' && Number.isFinite(field) ? field : undefined;
+}

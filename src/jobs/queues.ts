@@ -14,3 +14,9 @@ export const invoiceEmailQueue = 'invoices.email';
 export const invoiceArchiveQueue = 'invoices.email-archive';
 /** Refund the card part of a credit note through the payment provider (one job per credit note). */
 export const creditNoteRefundQueue = 'credit-notes.refund';
+/** After the default card changed: queue a charge of every unpaid invoice of the organization to the new card. */
+export const retryUnpaidInvoicesQueue = 'invoices.retry-on-new-default-card';
+/** Works one billing run (payload `runId`; singleton key `run:<id>`): requested by an operator or the monthly schedule. */
+export const billingRunExecutionQueue = 'invoices.billing-run.execute';
+/** Recurring, at the start of every period: the credit grants of plans that grant credits every period. */
+export const planCreditGrantQueue = 'credits.plan-grants';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ensureBillingRunScheduled } from '../../src/billing/invoices/billing-schedule.js';
 import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
-import { createBillingOrganization, listInvoices, putPlan, registerCluster, runBilling, sendUsage, setBillingInfo, acmeBillingInfo, changePlan } from './invoice-fixtures.js';
+import { createBillingOrganization, finishBillingRun, listInvoices, putPlan, registerCluster, runBilling, sendUsage, setBillingInfo, acmeBillingInfo, changePlan } from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -16,11 +16,13 @@ after(async () => {
 
 /** Organizations with usage in `month` (YYYY-MM), created at its first instant. */
 async function organizationsWithUsage(count: number, month: string): Promise<OrganizationFixture[]> {
-  app.clock.set(new Date(`${month}-01T00:00:00Z`));
   const organizations: OrganizationFixture[] = [];
   for (let index = 0; index < count; index++) {
+    app.clock.set(new Date(`${month}-01T00:00:00Z`));
     const org = await createBillingOrganization(app);
     const cluster = await registerCluster(app, org.id, { name: `c${index}`, hourly: 2, minNodes: 0, maxNodes: 3 });
+    // Usage is recorded once it happened (an event more than 5 minutes ahead of the clock is refused).
+    app.clock.set(new Date(`${month}-05T00:00:00Z`));
     await sendUsage(app, org.id, cluster, 10 + index, `${month}-05T00:00:00Z`);
     organizations.push(org);
   }
@@ -47,9 +49,11 @@ describe('billing runs', () => {
       http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body }),
       http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-04-15T00:00:00Z' } }),
     ]);
-    for (const result of [first, second, third]) assert.equal(result.status, 200, result.text);
-    assert.equal(first.body.invoices_created + second.body.invoices_created + third.body.invoices_created, 8);
-    for (const run of [first.body, second.body, third.body]) {
+    for (const result of [first, second, third]) assert.equal(result.status, 202, result.text);
+    // The three runs' jobs worked at once.
+    const runs = await Promise.all([first, second, third].map((started) => finishBillingRun(app, started.body.id)));
+    assert.equal(runs.reduce((sum, run) => sum + run.invoices_created, 0), 8);
+    for (const run of runs) {
       assert.equal(run.organizations_failed, 0);
       assert.equal(run.invoices_created + run.invoices_existing, 8);
     }

@@ -84,14 +84,18 @@ describe('GET /organization/{id}/billingStatus', () => {
     assert.match(status.message, new RegExp(`^Invoice ${oldest} of \\$1,234\\.56 has been unpaid since Sep 1, 2026\\.`));
   });
 
-  test('credits plan: invalid without credit, valid with a positive balance, invalid once it is used up; unpaid invoices do not count', async () => {
+  test('credits plan: invalid without credit, valid with a positive balance, invalid once it is used up; an overdue invoice counts', async () => {
     app.clock.set(new Date('2026-11-01T00:00:00Z'));
     const org = await createOrganization();
     assert.deepEqual(await billingStatus(org), { is_valid: false, message: NO_CREDIT_MESSAGE, reason: 'NO_CREDIT_LEFT' });
 
     await grantCredit(org.id, 2500n);
-    await insertInvoice(org.id, { status: 'NOT_PAID', issuedAt: '2026-09-01T00:00:00Z', totalMinor: 4900n, periodStart: '2026-08-01T00:00:00Z' });
     assert.deepEqual(await billingStatus(org), { is_valid: true, message: 'Billing is in good standing. Remaining credit: $25.00.', reason: null });
+    // Issue 8: an unpaid credits-plan invoice counts like any unpaid invoice.
+    await insertInvoice(org.id, { status: 'NOT_PAID', issuedAt: '2026-09-01T00:00:00Z', totalMinor: 4900n, periodStart: '2026-08-01T00:00:00Z' });
+    const overdue = await billingStatus(org);
+    assert.equal(overdue.is_valid, false);
+    assert.match(overdue.message, /has been unpaid since Sep 1, 2026/);
 
     await grantCredit(org.id, -2500n);
     assert.deepEqual(await billingStatus(org), { is_valid: false, message: NO_CREDIT_MESSAGE, reason: 'NO_CREDIT_LEFT' });

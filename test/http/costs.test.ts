@@ -168,12 +168,12 @@ describe('POST /admin/usage-events', () => {
     const org = await createOrganization();
     const clusterId = await registerCluster(org.id);
     const batch = [usageEvent(org.id, clusterId, 5, '2026-11-02T00:00:00Z'), usageEvent(org.id, clusterId, 7, '2026-11-03T00:00:00Z')];
-    assert.deepEqual((await sendUsage(batch)).body, { accepted: 2, duplicates: 0 });
-    assert.deepEqual((await sendUsage(batch)).body, { accepted: 0, duplicates: 2 });
+    assert.deepEqual((await sendUsage(batch)).body, { accepted: 2, duplicates: 0, late: 0, rejected: [] });
+    assert.deepEqual((await sendUsage(batch)).body, { accepted: 0, duplicates: 2, late: 0, rejected: [] });
     const repeated = usageEvent(org.id, clusterId, 11, '2026-11-04T00:00:00Z');
     const result = await sendUsage([repeated, repeated, batch[0]]);
     assert.equal(result.status, 200);
-    assert.deepEqual(result.body, { accepted: 1, duplicates: 2 });
+    assert.deepEqual(result.body, { accepted: 1, duplicates: 2, late: 0, rejected: [] });
     const { rows } = await app.database.query<{ total: bigint }>('SELECT SUM(quantity)::int8 AS total FROM usage_events WHERE organization_id = $1', [org.id]);
     assert.equal(rows[0]!.total, 23n);
   });
@@ -198,7 +198,7 @@ describe('POST /admin/usage-events', () => {
     const thousand = Array.from({ length: 1000 }, (_, i) => usageEvent(org.id, clusterId, 1, '2026-11-02T00:00:00Z', `bulk-${org.id}-${i}`));
     const accepted = await sendUsage(thousand);
     assert.equal(accepted.status, 200, accepted.text);
-    assert.deepEqual(accepted.body, { accepted: 1000, duplicates: 0 });
+    assert.deepEqual(accepted.body, { accepted: 1000, duplicates: 0, late: 0, rejected: [] });
     assert.equal((await sendUsage([...thousand, usageEvent(org.id, clusterId, 1, '2026-11-02T00:00:00Z')])).status, 400);
     assert.equal((await sendUsage([])).status, 400);
     const negative = await sendUsage([usageEvent(org.id, clusterId, -1, '2026-11-02T00:00:00Z')]);
@@ -295,6 +295,7 @@ describe('GET /organization/{id}/currentCost', () => {
     const org = await createOrganization({ plan: 'TEAM_USD' });
     const clusterId = await registerCluster(org.id);
     await registerCluster(org.id, { name: 'idle', hourly_price_per_node_in_cents: 0, min_nodes: 0, max_nodes: 1, fixed_monthly_in_cents: 0 });
+    at('2026-11-05T00:00:00Z');
     await sendUsage([usageEvent(org.id, clusterId, 500, '2026-11-05T00:00:00Z')]);
     at('2026-11-15T23:30:00Z');
     const cost = await organizationCost(org);
@@ -318,6 +319,7 @@ describe('GET /organization/{id}/currentCost', () => {
     at('2026-11-01T00:00:00Z');
     const org = await createOrganization({ plan: 'YEN_PRO' });
     const clusterId = await registerCluster(org.id, { currency: 'JPY' });
+    at('2026-11-05T00:00:00Z');
     await sendUsage([usageEvent(org.id, clusterId, 500, '2026-11-05T00:00:00Z')]);
     at('2026-11-15T23:30:00Z');
     assert.deepEqual(await organizationCost(org), {

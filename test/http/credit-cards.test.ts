@@ -97,7 +97,8 @@ describe('adding a card', () => {
     assert.equal(added.body.expiry_year, YEAR + 3);
     assert.equal(added.body.is_expired, false);
     assert.ok(!Number.isNaN(Date.parse(added.body.created_at)));
-    assert.deepEqual(Object.keys(added.body).sort(), ['brand', 'created_at', 'expiry_month', 'expiry_year', 'id', 'is_expired', 'last_digit']);
+    assert.deepEqual(Object.keys(added.body).sort(), ['brand', 'created_at', 'expiry_month', 'expiry_year', 'id', 'is_default', 'is_expired', 'last_digit']);
+    assert.equal(added.body.is_default, true, 'the first card is the default');
 
     const { rows } = await app.database.query<Record<string, unknown>>('SELECT * FROM payment_methods WHERE organization_id = $1', [org.id]);
     assert.equal(rows.length, 1);

@@ -57,8 +57,9 @@ before(async () => {
   await putPlan(app, 'BUSINESS', { monthly: 3000, kind: 'invoiced' });
   await setBillingInfo(app, org, acmeBillingInfo);
   const cluster = await registerCluster(app, org.id, { name: 'prod', hourly: 10, minNodes: 0, maxNodes: 2, activeFrom: '2026-10-01T00:00:00Z' });
-  await sendUsage(app, org.id, cluster, 100, '2026-10-20T00:00:00Z');
   await changePlan(app, org, 'BUSINESS');
+  app.clock.set(new Date('2026-10-20T00:00:00Z'));
+  await sendUsage(app, org.id, cluster, 100, '2026-10-20T00:00:00Z');
   app.clock.set(new Date('2026-11-01T00:00:05Z'));
   await runBilling(app, '2026-11-01T00:00:00Z');
   document = (await http(app, 'GET', '/openapi.json')).body;

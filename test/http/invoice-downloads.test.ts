@@ -188,15 +188,16 @@ describe('POST …/downloadInvoices', () => {
     }
   });
 
-  it('sends nothing when the organization has no billing e-mail (still 202), and says so in the log', async () => {
+  it('answers 400 billing_email_missing when the organization has no billing e-mail, and queues nothing', async () => {
     const silent = await createBillingOrganization(app);
     const before = smtp.messages.length;
-    const accepted = await http(app, 'POST', `/organization/${silent.id}/downloadInvoices`, { headers: silent.owner });
-    assert.equal(accepted.status, 202);
+    const refused = await http(app, 'POST', `/organization/${silent.id}/downloadInvoices`, { headers: silent.owner });
+    assert.equal(refused.status, 400, refused.text);
+    assert.equal(refused.body.error, 'billing_email_missing');
+    assert.match(refused.body.message, /billing info/);
     await runJobs(app);
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(smtp.messages.length, before);
-    assert.ok(app.logs.some((line) => line.includes(silent.id) && line.includes('no billing e-mail')));
   });
 
   it('answers 404 for an organization the caller does not belong to', async () => {

@@ -1,6 +1,8 @@
 /** Helpers shared by the invoice test files: plans, billing details, clusters, usage, billing runs, PDFs and ZIPs. */
 import assert from 'node:assert/strict';
 import { PDFParse } from 'pdf-parse';
+import { billingRunJobKey } from '../../src/billing/invoices/execute-billing-run.js';
+import { billingRunExecutionQueue } from '../../src/jobs/queues.js';
 import { readZipEntries } from '../fixtures/read-zip.js';
 import { createOrganization, http, mintJwt, type OrganizationFixture, type TestApp } from '../support/test-app.js';
 
@@ -91,6 +93,7 @@ export async function registerCluster(
 
 let usageCounter = 0;
 
+/** Sends one usage event and checks that it was recorded (not refused: inside the cluster's life, not in the future). */
 export async function sendUsage(app: TestApp, organizationId: string, clusterId: string, nodeHours: number, occurredAt: string): Promise<void> {
   usageCounter += 1;
   const result = await http(app, 'POST', '/admin/usage-events', {
@@ -109,11 +112,22 @@ export async function sendUsage(app: TestApp, organizationId: string, clusterId:
     },
   });
   assert.equal(result.status, 200, result.text);
+  assert.deepEqual(result.body.rejected, [], `the usage event of ${occurredAt} was refused: ${result.text}`);
 }
 
+/** Starts a billing run (202), works its job now (only that job: the invoices' own jobs stay queued) and reads it back. */
 export async function runBilling(app: TestApp, asOf: string): Promise<any> {
-  const result = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: asOf } });
+  const started = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: asOf } });
+  assert.equal(started.status, 202, started.text);
+  return finishBillingRun(app, started.body.id);
+}
+
+/** Works the job of a started run in this test's process and answers the finished run. */
+export async function finishBillingRun(app: TestApp, runId: string): Promise<any> {
+  await app.app.context.jobs.runNow(billingRunExecutionQueue, billingRunJobKey(runId));
+  const result = await http(app, 'GET', `/admin/billing-runs/${runId}`, { headers: app.admin });
   assert.equal(result.status, 200, result.text);
+  assert.ok(result.body.status === 'completed' || result.body.status === 'failed', `run ${runId} is ${result.body.status}`);
   return result.body;
 }
 

@@ -38,11 +38,13 @@ describe('invoices of an invoiced plan', () => {
     await setBillingInfo(app, org, acmeBillingInfo);
     const prod = await registerCluster(app, org.id, { name: 'prod', hourly: 10, minNodes: 0, maxNodes: 2, activeFrom: '2026-10-01T00:00:00Z' });
     const batch = await registerCluster(app, org.id, { name: 'batch', hourly: 5, minNodes: 1, maxNodes: 1, activeFrom: '2026-10-01T00:00:00Z' });
+    app.clock.set(new Date('2026-10-16T00:00:00Z'));
+    await changePlan(app, org, 'BUSINESS');
+    // Usage is recorded once it happened (an event more than 5 minutes ahead of the clock is refused).
+    app.clock.set(new Date('2026-11-02T00:00:00Z'));
     await sendUsage(app, org.id, prod, 100, '2026-10-20T00:00:00Z');
     await sendUsage(app, org.id, batch, 1000, '2026-10-21T00:00:00Z'); // more than 1 node all month: capped
     await sendUsage(app, org.id, prod, 50, '2026-11-02T00:00:00Z'); // next period: not on this invoice
-    app.clock.set(new Date('2026-10-16T00:00:00Z'));
-    await changePlan(app, org, 'BUSINESS');
     app.clock.set(new Date('2026-11-01T00:00:05Z'));
     const run = await runBilling(app, '2026-11-01T00:00:00Z');
     assert.equal(run.period_start, '2026-10-01T00:00:00.000Z');
@@ -185,6 +187,7 @@ describe('invoices of a credits plan', () => {
     }
     const coveredCluster = await registerCluster(app, covered.id, { name: 'dev', hourly: 1, minNodes: 0, maxNodes: 10, activeFrom: '2026-12-01T00:00:00Z' });
     const shortCluster = await registerCluster(app, short.id, { name: 'dev', hourly: 1, minNodes: 0, maxNodes: 10, activeFrom: '2026-12-01T00:00:00Z' });
+    app.clock.set(new Date('2026-12-10T00:00:00Z'));
     await sendUsage(app, covered.id, coveredCluster, 1000, '2026-12-10T00:00:00Z');
     await sendUsage(app, short.id, shortCluster, 2000, '2026-12-10T00:00:00Z');
 
@@ -249,6 +252,7 @@ describe('an invoice in a zero-decimal currency', () => {
     await setBillingInfo(app, org, { ...acmeBillingInfo, country_code: 'JP', city: 'Tokyo', zip: '100-0001', company: 'Kabushiki Kaisha' });
     await changePlan(app, org, 'TOKYO');
     const cluster = await registerCluster(app, org.id, { name: 'edge', hourly: 7, minNodes: 0, maxNodes: 2 });
+    app.clock.set(new Date('2027-04-10T00:00:00Z'));
     await sendUsage(app, org.id, cluster, 333, '2027-04-10T00:00:00Z');
     app.clock.set(new Date('2027-05-01T00:00:05Z'));
     await runBilling(app, '2027-05-01T00:00:00Z');

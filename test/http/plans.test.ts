@@ -61,7 +61,7 @@ describe('plan catalogue (operator)', () => {
     assert.equal(created.status, 201);
     assert.deepEqual(
       { ...created.body, created_at: undefined, updated_at: undefined },
-      { code: 'BUSINESS_2025', name: 'Business', monthly_price_in_cents: 59900, currency: 'EUR', kind: 'invoiced', trial_days: 7, created_at: undefined, updated_at: undefined },
+      { code: 'BUSINESS_2025', name: 'Business', monthly_price_in_cents: 59900, currency: 'EUR', kind: 'invoiced', trial_days: 7, credit_grant_in_cents: 0, credit_grant_mode: 'once', created_at: undefined, updated_at: undefined },
     );
     const updated = await http(app, 'PUT', '/admin/plans/BUSINESS_2025', {
       headers: app.admin,
@@ -76,7 +76,7 @@ describe('plan catalogue (operator)', () => {
     const byCode = new Map(list.body.results.map((plan: any) => [plan.code, plan]));
     assert.deepEqual(
       { ...(byCode.get('FREE') as object), created_at: undefined, updated_at: undefined },
-      { code: 'FREE', name: 'Free', monthly_price_in_cents: 0, currency: 'USD', kind: 'credits', trial_days: 0, created_at: undefined, updated_at: undefined },
+      { code: 'FREE', name: 'Free', monthly_price_in_cents: 0, currency: 'USD', kind: 'credits', trial_days: 0, credit_grant_in_cents: 0, credit_grant_mode: 'once', created_at: undefined, updated_at: undefined },
     );
     assert.equal((byCode.get('BUSINESS_2025') as any).monthly_price_in_cents, 64900);
 

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import type { AxiosResponse, RawAxiosRequestConfig } from 'axios';
 import { BillingApi, Configuration } from 'qovery-typescript-axios';
 import { createOrganization, http, mintJwt, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
+import { runBilling } from './invoice-fixtures.js';
 
 let app: TestApp;
 let org: OrganizationFixture;
@@ -99,12 +100,13 @@ test('all 16 BillingApi methods of the published client work unchanged', async (
     body: { name: 'prod', hourly_price_per_node_in_cents: 10, min_nodes: 1, max_nodes: 3, fixed_monthly_in_cents: 3000 },
   });
   assert.equal(cluster.status, 201, cluster.text);
+  app.clock.set(new Date('2026-11-15T00:00:00Z'));
   const usage = await http(app, 'POST', '/admin/usage-events', {
     headers: app.admin,
     body: { events: [{ id: 'client-evt-1', organization_id: org.id, cluster_id: cluster.body.id, metric: 'node_hours', quantity: 24, occurred_at: '2026-11-02T00:00:00Z' }] },
   });
   assert.ok(usage.status < 300, usage.text);
-  app.clock.set(new Date('2026-11-15T00:00:00Z'));
+  assert.equal(usage.body.accepted, 1, usage.text);
 
   const range = await call('getClusterCurrentCost', () => billing.getClusterCurrentCost(org.id, cluster.body.id, anyStatus), 200);
   hasFields(range, { min_cost_in_cents: 'number', min_cost: 'number', max_cost_in_cents: 'number', max_cost: 'number', currency_code: 'string' });
@@ -127,8 +129,7 @@ test('all 16 BillingApi methods of the published client work unchanged', async (
   assert.match(await csv.text(), /^\uFEFF?organization_id,organization_name,cluster_id,/);
 
   app.clock.set(new Date('2026-12-01T00:00:00Z'));
-  const run = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-12-01T00:00:00Z' } });
-  assert.equal(run.status, 200, run.text);
+  await runBilling(app, '2026-12-01T00:00:00Z');
 
   const invoices = await call('listOrganizationInvoice', () => billing.listOrganizationInvoice(org.id, anyStatus), 200);
   assert.equal(invoices.results?.length, 1);

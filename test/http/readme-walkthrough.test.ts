@@ -33,7 +33,8 @@ function runBash(script: string, env: Record<string, string>, cwd: string): Prom
 let app: TestApp;
 let scratch: string;
 before(async () => {
-  app = await startTestApp();
+  // Job workers on, as `npm start` runs them: billing runs answer 202 and a worker does the work.
+  app = await startTestApp({}, { startWorkers: true });
   scratch = mkdtempSync(path.join(os.tmpdir(), 'bursar-readme-'));
 });
 after(async () => {

@@ -89,7 +89,9 @@ it('walks a trial, a failed charge with its dunning, a replaced card and a paid 
   // January 10: a cluster; usage during January (and some in February, which January's invoice ignores).
   at('2026-01-10T00:00:00Z');
   const cluster = await registerCluster(app, org.id, { name: 'production', hourly: 20, minNodes: 1, maxNodes: 3 });
+  at('2026-01-15T00:00:00Z');
   await sendUsage(app, org.id, cluster, 400, '2026-01-15T00:00:00Z');
+  at('2026-01-28T00:00:00Z');
   await sendUsage(app, org.id, cluster, 300, '2026-01-28T00:00:00Z');
   at('2026-01-31T23:00:00Z');
   const shown = await http(app, 'GET', `/organization/${org.id}/cluster/${cluster}/currentCost`, { headers: org.owner });
@@ -204,6 +206,7 @@ it('walks a trial, a failed charge with its dunning, a replaced card and a paid 
   assert.equal(attempts.length, 5);
 
   // February, a whole month on the plan; usage beyond 3 nodes is capped at the max shown. Charged at once.
+  at('2026-02-20T00:00:00Z');
   await sendUsage(app, org.id, cluster, 2500, '2026-02-20T00:00:00Z');
   at('2026-03-01T00:00:05Z');
   await runBilling(app, '2026-03-01T00:00:00Z');

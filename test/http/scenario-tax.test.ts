@@ -160,8 +160,10 @@ describe('a seller without country or tax id', () => {
     const run = await runBilling(bare, '2026-05-01T00:00:00Z');
     assert.equal(run.organizations_failed, 1);
     assert.equal(run.invoices_created, 1);
-    assert.deepEqual(run.failure_reasons, ["An invoice with tax cannot be issued while the seller's tax id (BURSAR_SELLER_TAX_ID) is not set"]);
-    assert.ok(bare.logs.some((line) => line.includes('BURSAR_SELLER_TAX_ID')), 'logged for the operator');
+    assert.ok(
+      bare.logs.some((line) => line.includes("An invoice with tax cannot be issued while the seller's tax id (BURSAR_SELLER_TAX_ID) is not set")),
+      'the reason is logged for the operator',
+    );
     assert.equal((await http(bare, 'GET', `/organization/${taxed.id}/invoice`, { headers: taxed.owner })).body.results.length, 0);
   });
 });

@@ -101,6 +101,11 @@ describe('toInvoiceDocument', () => {
       lastPaymentError: null,
       providerChargeReference: null,
       lastPaymentMethodId: null,
+      paymentActionUrl: null,
+      refundedMinor: 0n,
+      disputedMinor: null,
+      disputeReason: null,
+      disputedAt: null,
       lines: [
         { position: 1, kind: 'usage', description: 'Cluster a (node-hours)', quantity: '12', amountMinor: 1200n, clusterId: null },
         { position: 2, kind: 'credit', description: 'Credits applied', quantity: null, amountMinor: -1200n, clusterId: null },

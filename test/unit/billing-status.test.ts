@@ -105,8 +105,13 @@ describe('evaluateBillingStatus — credits plan', () => {
     assert.match(formatMoney(1500n, 'BHD'), /^BHD\s1\.500$/);
   });
 
-  it('ignores unpaid invoices', () => {
-    const status = evaluateBillingStatus({ ...credits(100n), now: at(30 * DAY), unpaidInvoices: [invoice()] });
-    assert.equal(status.isValid, true);
+  it('counts an unpaid invoice like an invoiced plan does: invalid once it is overdue, whatever the balance', () => {
+    const overdue = evaluateBillingStatus({ ...credits(100n), now: at(30 * DAY), unpaidInvoices: [invoice()] });
+    assert.equal(overdue.isValid, false);
+    assert.equal(overdue.reason, 'INVOICE_UNPAID');
+    const withinGrace = evaluateBillingStatus({ ...credits(100n), now: at(7 * DAY), unpaidInvoices: [invoice()] });
+    assert.equal(withinGrace.isValid, true);
+    // No credit left is said first: it is what a credits plan needs.
+    assert.equal(evaluateBillingStatus({ ...credits(0n), now: at(30 * DAY), unpaidInvoices: [invoice()] }).reason, 'NO_CREDIT_LEFT');
   });
 });

@@ -17,7 +17,7 @@ const floors: ReadonlyArray<readonly string[]> = [
   ['audit', 'jobs', 'rate-limits'],
   ['billing', 'app-context'],
   ['http'],
-  ['app', 'main'],
+  ['app', 'main', 'cli'],
 ];
 
 function floorOf(file: string): number {

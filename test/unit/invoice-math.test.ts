@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { composeInvoice, type ComposeInvoiceInput } from '../../src/domain/invoice-math.js';
+import { applyCredits } from '../../src/domain/credit-application.js';
 import { formatMoney } from '../../src/domain/money.js';
 
 function input(overrides: Partial<ComposeInvoiceInput> = {}): ComposeInvoiceInput {
@@ -98,5 +99,15 @@ describe('composeInvoice', () => {
 
   it('refuses an unknown currency', () => {
     assert.throws(() => composeInvoice(input({ currency: 'XYZ' })), RangeError);
+  });
+});
+
+describe('applyCredits', () => {
+  it('takes what the balance has, up to the amount; nothing from an empty or negative balance', () => {
+    assert.deepEqual(applyCredits(9900n, 5000n), { creditsAppliedMinor: 5000n, remainingMinor: 4900n });
+    assert.deepEqual(applyCredits(9900n, 20000n), { creditsAppliedMinor: 9900n, remainingMinor: 0n });
+    assert.deepEqual(applyCredits(9900n, 0n), { creditsAppliedMinor: 0n, remainingMinor: 9900n });
+    assert.deepEqual(applyCredits(9900n, -100n), { creditsAppliedMinor: 0n, remainingMinor: 9900n });
+    assert.deepEqual(applyCredits(0n, 5000n), { creditsAppliedMinor: 0n, remainingMinor: 0n });
   });
 });

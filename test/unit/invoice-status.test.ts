@@ -9,20 +9,20 @@ import {
 import { BillingError } from '../../src/errors.js';
 
 describe('invoice status', () => {
-  it('at issue: settled when nothing is owed, PENDING for an invoiced plan, NOT_PAID for a credits plan', () => {
-    assert.equal(statusAtIssue(0n, 'invoiced'), 'PAID');
-    assert.equal(statusAtIssue(0n, 'credits'), 'PAID');
-    assert.equal(statusAtIssue(100n, 'invoiced'), 'PENDING');
-    assert.equal(statusAtIssue(100n, 'credits'), 'NOT_PAID');
+  it('at issue: settled when nothing is owed, PENDING when charged to a card, NOT_PAID otherwise', () => {
+    assert.equal(statusAtIssue(0n, true), 'PAID');
+    assert.equal(statusAtIssue(0n, false), 'PAID');
+    assert.equal(statusAtIssue(100n, true), 'PENDING');
+    assert.equal(statusAtIssue(100n, false), 'NOT_PAID');
   });
 
-  it('only an invoiced plan invoice with something owed and still awaiting payment is charged', () => {
-    assert.equal(isChargeable({ planKind: 'invoiced', totalMinor: 100n, status: 'PENDING' }), true);
-    assert.equal(isChargeable({ planKind: 'invoiced', totalMinor: 100n, status: 'PAYMENT_DUE' }), true);
-    assert.equal(isChargeable({ planKind: 'invoiced', totalMinor: 100n, status: 'PAID' }), false);
-    assert.equal(isChargeable({ planKind: 'invoiced', totalMinor: 100n, status: 'VOIDED' }), false);
-    assert.equal(isChargeable({ planKind: 'invoiced', totalMinor: 0n, status: 'PENDING' }), false);
-    assert.equal(isChargeable({ planKind: 'credits', totalMinor: 100n, status: 'NOT_PAID' }), false);
+  it('any invoice with something owed and still awaiting payment is charged, whatever its plan kind', () => {
+    assert.equal(isChargeable({ totalMinor: 100n, status: 'PENDING' }), true);
+    assert.equal(isChargeable({ totalMinor: 100n, status: 'PAYMENT_DUE' }), true);
+    assert.equal(isChargeable({ totalMinor: 100n, status: 'PAID' }), false);
+    assert.equal(isChargeable({ totalMinor: 100n, status: 'VOIDED' }), false);
+    assert.equal(isChargeable({ totalMinor: 0n, status: 'PENDING' }), false);
+    assert.equal(isChargeable({ totalMinor: 100n, status: 'NOT_PAID' }), true);
   });
 
   it('after a charge attempt: PAID, NOT_PAID while attempts remain, PAYMENT_DUE after the last one', () => {

@@ -45,10 +45,17 @@ function chargedClusters(period: BillingPeriod, window: ChargeWindow): Sql {
          AND (${window.clusterId ?? null}::uuid IS NULL OR c.id = ${window.clusterId ?? null}::uuid)`;
 }
 
-/** Which usage events `u` a window counts: node-hours in [period start, window end). */
+/**
+ * Which usage events `u` of a cluster `c` a window counts: node-hours in [period start, window end), inside the
+ * cluster's life (an end moved earlier after events were recorded leaves the later ones uncharged).
+ */
 function countedUsage(period: BillingPeriod, window: ChargeWindow): Sql {
-  return sql`u.metric = 'node_hours' AND u.occurred_at >= ${period.start}::timestamptz AND u.occurred_at < ${windowEnd(period, window.until)}::timestamptz`;
+  return sql`u.metric = 'node_hours' AND u.occurred_at >= ${period.start}::timestamptz AND u.occurred_at < ${windowEnd(period, window.until)}::timestamptz
+         AND ${insideClusterLife}`;
 }
+
+/** The usage event `u` happened inside the life of its cluster `c`: [active_from, active_until). */
+export const insideClusterLife: Sql = sql`u.occurred_at >= c.active_from AND (c.active_until IS NULL OR u.occurred_at < c.active_until)`;
 
 const usageKey = (organizationId: string, clusterId: string) => `${organizationId} ${clusterId}`;
 
@@ -101,6 +108,7 @@ export async function loadClusterChargesForOrganizations(
   const { rows: usage } = await db.query<{ organization_id: string; cluster_id: string; node_hours: bigint }>(
     sql`SELECT u.organization_id, u.cluster_id, SUM(u.quantity)::int8 AS node_hours
           FROM usage_events u
+          JOIN clusters c ON c.id = u.cluster_id
          WHERE u.organization_id = ANY(${organizationIds}::uuid[]) AND ${countedUsage(period, window)}
            AND (${window.clusterId ?? null}::uuid IS NULL OR u.cluster_id = ${window.clusterId ?? null}::uuid)
          GROUP BY u.organization_id, u.cluster_id`,

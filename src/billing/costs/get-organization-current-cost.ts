@@ -2,7 +2,7 @@ import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import type { Caller } from '../../domain/actor.js';
 import { periodContaining, type BillingPeriod } from '../../domain/billing-period.js';
-import { remainingTrialDays } from '../../domain/trial.js';
+import { remainingTrialDays, trialWindowOf } from '../../domain/trial.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { planFeeLinesOf } from '../plans/plan-fee-lines.js';
 import { spansFromJson, spansOverlappingJson, type SpanJson } from '../plans/plan-subscriptions.js';
@@ -15,7 +15,7 @@ export interface OrganizationCurrentCost {
   remainingTrialDays: number;
   /** The end of the current period, when the next invoice is made. */
   renewalAt: Date;
-  /** Plan fee prorated to now (trial time free) plus every cluster's cost so far. */
+  /** Plan fee prorated to now (the trial window free) plus every cluster's cost so far. */
   totalMinor: bigint;
   planFeeMinor: bigint;
   clustersMinor: bigint;
@@ -26,6 +26,7 @@ export interface OrganizationCurrentCost {
 interface CostData {
   plan: string;
   currency: string;
+  trial_started_at: Date | null;
   trial_ends_at: Date | null;
   plan_spans: SpanJson[];
   cluster_charges: ClusterChargesJson;
@@ -43,14 +44,14 @@ export async function getOrganizationCurrentCost(context: AppContext, caller: Ca
   const window = { until: now };
   // The credit balance as credits/credit-balance.ts sums it: the ledger in the organization's currency.
   const organization = await enterOrganization<CostData>(context.database, caller, { id: organizationId }, 'billing.read', {
-    select: sql`o.plan, o.currency, o.trial_ends_at,
+    select: sql`o.plan, o.currency, o.trial_started_at, o.trial_ends_at,
                 ${spansOverlappingJson(period)} AS plan_spans,
                 ${clusterChargesJson(period, window)} AS cluster_charges,
                 (SELECT COALESCE(SUM(l.amount_minor), 0)::int8 FROM credit_ledger_entries l
                   WHERE l.organization_id = o.id AND l.currency = o.currency) AS credit_balance_minor`,
     prepare: 'organization_current_cost',
   });
-  const planLines = planFeeLinesOf(spansFromJson(organization.plan_spans), organization.trial_ends_at, period, window);
+  const planLines = planFeeLinesOf(spansFromJson(organization.plan_spans), trialWindowOf(organization.trial_started_at, organization.trial_ends_at), period, window);
   const clusterCharges = chargesFromJson(organization.cluster_charges, period, window);
   const planFeeMinor = planLines.reduce((sum, line) => sum + line.amountMinor, 0n);
   const clustersMinor = clusterCharges.reduce((sum, entry) => sum + entry.charge.amountMinor, 0n);

@@ -2,6 +2,9 @@ import sql from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
+import { periodContaining } from '../../domain/billing-period.js';
+import { usageRefusal, usageRefusalMessages, type UsageRefusalReason } from '../../domain/usage-window.js';
+import { organizationsInvoicingLockShared } from '../invoices/invoicing-lock.js';
 import { requireOperator } from '../organizations/organization-access.js';
 
 export interface UsageEvent {
@@ -14,20 +17,44 @@ export interface UsageEvent {
   occurredAt: Date;
 }
 
+/** An event of the batch that was not recorded, named by its position in the batch and its id. */
+export interface RefusedUsageEvent {
+  index: number;
+  id: string;
+  reason: UsageRefusalReason;
+  message: string;
+}
+
+export interface RecordedUsage {
+  /** Events recorded now (late ones included). */
+  accepted: number;
+  /** Events whose id was already recorded (or repeated in the batch): they change nothing. */
+  duplicates: number;
+  /** Accepted events for a period already invoiced: billed on the organization's next invoice. */
+  late: number;
+  /** Events refused (outside their cluster's life, or in the future), in batch order; the others are kept. */
+  rejected: RefusedUsageEvent[];
+}
+
 export const MAX_USAGE_EVENTS_PER_BATCH = 1000;
 export const USAGE_EVENTS_REJECTED = 'usage_events_rejected';
 
+interface ClusterLife {
+  id: string;
+  organization_id: string;
+  active_from: Date;
+  active_until: Date | null;
+}
+
 /**
- * Records a batch of usage events in one statement: all or nothing. Field errors name events as the operator API
- * does (`events[3].cluster_id`): it is the only door to this use case. An event naming an unknown cluster or a
- * cluster of another organization rejects the whole batch (422, one field error per bad event, by its index).
- * An id already recorded (or repeated in the batch) is counted as a duplicate and changes nothing.
+ * Records a batch of usage events in one transaction. Field errors name events as the operator API does
+ * (`events[3].cluster_id`): it is the only door to this use case. An event naming an unknown cluster or a cluster
+ * of another organization rejects the whole batch (422, one field error per bad event, by its index). Otherwise
+ * each event is checked against its cluster's life and the clock (see domain/usage-window.ts): a refused event is
+ * named in `rejected` and the others are recorded. An id already recorded (or repeated in the batch) is counted
+ * as a duplicate and changes nothing. An event for a period already invoiced is recorded as late usage.
  */
-export async function recordUsageEvents(
-  context: AppContext,
-  caller: Caller,
-  events: readonly UsageEvent[],
-): Promise<{ accepted: number; duplicates: number }> {
+export async function recordUsageEvents(context: AppContext, caller: Caller, events: readonly UsageEvent[]): Promise<RecordedUsage> {
   requireOperator(caller, 'Clusters and usage');
   if (events.length < 1 || events.length > MAX_USAGE_EVENTS_PER_BATCH) {
     throw invalidInput([{ field: 'events', reason: 'size', message: `must hold 1 to ${MAX_USAGE_EVENTS_PER_BATCH} events` }]);
@@ -42,39 +69,52 @@ export async function recordUsageEvents(
   if (inputErrors.length > 0) throw invalidInput(inputErrors);
 
   const receivedAt = context.clock.now();
-  // One statement, so one round trip and atomic by itself: the ownership check and the insert see the same
-  // clusters, and a batch with a bad event inserts nothing.
-  const { rows } = await context.database.query<{ bad_positions: number[]; accepted: bigint }>(
-    sql`WITH e AS (
-       SELECT * FROM unnest(${events.map((event) => event.id)}::text[], ${events.map((event) => event.organizationId)}::uuid[],
-                            ${events.map((event) => event.clusterId)}::uuid[], ${events.map((event) => event.metric)}::text[],
-                            ${events.map((event) => event.quantity.toString())}::int8[],
-                            ${events.map((event) => event.occurredAt.toISOString())}::timestamptz[]) WITH ORDINALITY
-                AS e (id, organization_id, cluster_id, metric, quantity, occurred_at, position)
-     ), bad AS (
-       SELECT e.position FROM e
-         LEFT JOIN clusters c ON c.id = e.cluster_id AND c.organization_id = e.organization_id
-        WHERE c.id IS NULL
-     ), inserted AS (
-       INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at)
-       SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, ${receivedAt}::timestamptz FROM e
-        WHERE NOT EXISTS (SELECT 1 FROM bad)
-        ORDER BY e.position
-       ON CONFLICT (id) DO NOTHING
-       RETURNING 1
-     )
-     SELECT (SELECT COALESCE(array_agg((position - 1)::int4 ORDER BY position), '{}') FROM bad) AS bad_positions,
-            (SELECT count(*) FROM inserted)::int8 AS accepted`,
-  );
-  const badPositions = rows[0]!.bad_positions;
-  if (badPositions.length > 0) {
-    throw new BillingError(
-      USAGE_EVENTS_REJECTED,
-      422,
-      `Nothing was recorded: ${badPositions.length} event(s) name an unknown cluster or a cluster of another organization`,
-      badPositions.map((index) => ({ field: `events[${index}].cluster_id`, reason: 'unknown_cluster', message: 'is not a cluster of this organization' })),
+  return context.database.transaction(async (tx) => {
+    // The shared invoicing locks first (with the clusters, one round trip): an invoice being written for these
+    // organizations commits before the insert below looks for invoices, so each event is either counted by its
+    // period's invoice or recorded as late usage after it.
+    const { rows: clusterRows } = await tx.query<ClusterLife>(
+      sql`SELECT id, organization_id, active_from, active_until FROM clusters
+           WHERE ${organizationsInvoicingLockShared(events.map((event) => event.organizationId))}
+             AND id = ANY(${[...new Set(events.map((event) => event.clusterId))]}::uuid[])`,
     );
-  }
-  const accepted = Number(rows[0]!.accepted);
-  return { accepted, duplicates: events.length - accepted };
+    const clusters = new Map(clusterRows.map((row) => [row.id, row]));
+    const unknown = events.flatMap((event, index) => (clusters.get(event.clusterId)?.organization_id === event.organizationId ? [] : [index]));
+    if (unknown.length > 0) {
+      throw new BillingError(
+        USAGE_EVENTS_REJECTED,
+        422,
+        `Nothing was recorded: ${unknown.length} event(s) name an unknown cluster or a cluster of another organization`,
+        unknown.map((index) => ({ field: `events[${index}].cluster_id`, reason: 'unknown_cluster', message: 'is not a cluster of this organization' })),
+      );
+    }
+
+    const rejected: RefusedUsageEvent[] = [];
+    const recordable: UsageEvent[] = [];
+    events.forEach((event, index) => {
+      const cluster = clusters.get(event.clusterId)!;
+      const reason = usageRefusal(event.occurredAt, { activeFrom: cluster.active_from, activeUntil: cluster.active_until }, receivedAt);
+      if (reason === null) recordable.push(event);
+      else rejected.push({ index, id: event.id, reason, message: usageRefusalMessages[reason] });
+    });
+    if (recordable.length === 0) return { accepted: 0, duplicates: 0, late: 0, rejected };
+
+    // Late: its organization already has the invoice of the event's period.
+    const { rows } = await tx.query<{ late: boolean }>(
+      sql`INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at, late)
+          SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, ${receivedAt}::timestamptz,
+                 EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = e.organization_id AND i.period_start = e.period_start)
+            FROM unnest(${recordable.map((event) => event.id)}::text[], ${recordable.map((event) => event.organizationId)}::uuid[],
+                        ${recordable.map((event) => event.clusterId)}::uuid[], ${recordable.map((event) => event.metric)}::text[],
+                        ${recordable.map((event) => event.quantity.toString())}::int8[],
+                        ${recordable.map((event) => event.occurredAt.toISOString())}::timestamptz[],
+                        ${recordable.map((event) => periodContaining(event.occurredAt).start.toISOString())}::timestamptz[]) WITH ORDINALITY
+                 AS e (id, organization_id, cluster_id, metric, quantity, occurred_at, period_start, position)
+           ORDER BY e.position
+          ON CONFLICT (id) DO NOTHING
+          RETURNING late`,
+    );
+    const accepted = rows.length;
+    return { accepted, duplicates: recordable.length - accepted, late: rows.filter((row) => row.late).length, rejected };
+  });
 }

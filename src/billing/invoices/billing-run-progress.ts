@@ -13,7 +13,7 @@ export async function readBillingRunProgress(db: Queryable): Promise<BillingRunP
     sql`SELECT (SELECT count(*)::int4 FROM billing_runs WHERE status = 'running') AS running,
                latest.status, latest.organizations_seen, latest.invoices_created
           FROM (SELECT 1) AS one
-          LEFT JOIN LATERAL (SELECT status, organizations_seen, invoices_created FROM billing_runs ORDER BY started_at DESC LIMIT 1) latest ON true`,
+          LEFT JOIN LATERAL (SELECT status, organizations_seen, invoices_created FROM billing_runs ORDER BY requested_at DESC, id DESC LIMIT 1) latest ON true`,
   );
   const row = rows[0]!;
   return {

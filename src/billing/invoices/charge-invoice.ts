@@ -1,5 +1,5 @@
 /**
- * One charge attempt of an invoiced-plan invoice to the organization's default card, run by a job after the
+ * One charge attempt of an invoice (what credits left of it) to the organization's default card, run by a job after the
  * issuing transaction committed. The provider call happens outside any transaction; its outcome is then written in
  * one: PAID, or NOT_PAID with the next attempt of the dunning schedule, or PAYMENT_DUE once it is exhausted.
  */
@@ -10,6 +10,7 @@ import type { Queryable } from '../../db/database.js';
 import { systemCaller } from '../../domain/actor.js';
 import { isChargeable, statusAfterChargeAttempt } from '../../domain/invoice-status.js';
 import { nextPaymentAttemptAt } from '../../domain/payment-retry-schedule.js';
+import { publicBaseUrl, type Config } from '../../config.js';
 import { fieldOf, stringField } from '../../jobs/job-payload.js';
 import { chargeInvoiceQueue } from '../../jobs/queues.js';
 import { PaymentProviderError } from '../../providers/payments/payment-provider.js';
@@ -34,11 +35,13 @@ export function chargeInvoiceJob(payload: ChargeInvoicePayload) {
 
 export type ChargeOutcome =
   | { kind: 'paid'; chargeReference: string }
+  /** PENDING until the customer authenticates the charge at `actionUrl`: not a failure, no retry is scheduled. */
+  | { kind: 'requires_action'; chargeReference: string; actionUrl: string }
   | { kind: 'failed'; code: string; message: string }
   /** Nothing to do: paid, voided, or this attempt was already made. */
   | { kind: 'skipped' };
 
-type AttemptResult = { kind: 'paid'; chargeReference: string } | { kind: 'failed'; code: string; message: string };
+type AttemptResult = Exclude<ChargeOutcome, { kind: 'skipped' }>;
 
 export function isChargeInvoicePayload(payload: unknown): payload is ChargeInvoicePayload {
   return (
@@ -53,6 +56,11 @@ async function defaultCard(db: Queryable, organizationId: string): Promise<{ id:
     sql`SELECT id, provider_reference FROM payment_methods WHERE organization_id = ${organizationId}::uuid AND is_default`,
   );
   return rows[0] ? { id: rows[0].id, providerReference: rows[0].provider_reference } : null;
+}
+
+/** Where the provider's authentication page sends the customer back: Bursar's page saying the payment is confirmed. */
+export function paymentReturnUrl(config: Config): string {
+  return `${publicBaseUrl(config)}/payments/authentication-complete`;
 }
 
 /**
@@ -84,8 +92,12 @@ export async function chargeInvoice(
         invoiceId: invoice.id,
         attempt,
         description: `Invoice ${invoice.number}`,
+        returnUrl: paymentReturnUrl(context.config),
       });
-      result = { kind: 'paid', chargeReference: charge.chargeReference };
+      result =
+        charge.kind === 'requires_action'
+          ? { kind: 'requires_action', chargeReference: charge.chargeReference, actionUrl: charge.actionUrl }
+          : { kind: 'paid', chargeReference: charge.chargeReference };
     } catch (error) {
       if (error instanceof PaymentProviderError) {
         result = { kind: 'failed', code: error.code, message: error.message };
@@ -99,6 +111,11 @@ export async function chargeInvoice(
   }
 
   const recorded = await recordAttempt(context, payload, card?.id ?? null, result);
+  if (recorded === 'superseded' && result.kind === 'requires_action') {
+    context.logger.warn({ invoiceId, organizationId }, 'invoice settled while its charge waited for authentication; the pending charge is left unused');
+  }
+  // The provider's own event about this very charge got there first (a webhook can beat this commit): nothing to undo.
+  if (recorded === 'settled_by_this_charge') return { kind: 'skipped' };
   if (recorded === 'superseded' && result.kind === 'paid') {
     // Paid or voided by an operator while the provider charged the card: give the money back.
     await context.payments.refund(result.chargeReference, null);
@@ -115,26 +132,39 @@ async function recordAttempt(
   payload: ChargeInvoicePayload,
   paymentMethodId: string | null,
   result: AttemptResult,
-): Promise<'recorded' | 'superseded'> {
+): Promise<'recorded' | 'superseded' | 'settled_by_this_charge'> {
   const caller = systemCaller('jobs');
   const now = context.clock.now();
   return context.database.transaction(async (tx) => {
     const invoice = await findInvoice(tx, payload.organizationId, payload.invoiceId, true);
+    if (result.kind === 'paid' && invoice?.status === 'PAID' && invoice.providerChargeReference === result.chargeReference) {
+      return 'settled_by_this_charge';
+    }
     if (!invoice || !isChargeable(invoice) || invoice.paymentAttempts >= payload.attempt) return 'superseded';
 
-    const nextAttemptAt = result.kind === 'paid' ? null : nextPaymentAttemptAt(invoice.issuedAt, payload.attempt);
-    const status = statusAfterChargeAttempt(result.kind === 'paid', nextAttemptAt);
+    const nextAttemptAt = result.kind === 'failed' ? nextPaymentAttemptAt(invoice.issuedAt, payload.attempt, now) : null;
+    const status = result.kind === 'requires_action' ? 'PENDING' : statusAfterChargeAttempt(result.kind === 'paid', nextAttemptAt);
     const where = sql`WHERE organization_id = ${invoice.organizationId}::uuid AND id = ${invoice.id}::uuid`;
-    if (result.kind === 'paid') {
+    if (result.kind === 'requires_action') {
+      // The attempt is made (its number is used) but is no failure: no retry is scheduled while the customer can
+      // still authenticate; a provider event settles it (or a new default card is tried).
+      await tx.query(
+        sql`UPDATE invoices SET status = ${status}, provider_charge_reference = ${result.chargeReference},
+                   payment_action_url = ${result.actionUrl}, payment_attempts = ${payload.attempt}, next_payment_attempt_at = NULL,
+                   last_payment_error = NULL, last_payment_method_id = ${paymentMethodId}::uuid, last_payment_attempt_at = ${now}::timestamptz
+            ${where}`,
+      );
+    } else if (result.kind === 'paid') {
       await tx.query(
         sql`UPDATE invoices SET status = ${status}, paid_at = ${now}::timestamptz, provider_charge_reference = ${result.chargeReference},
-                   payment_attempts = ${payload.attempt}, next_payment_attempt_at = NULL, last_payment_error = NULL,
+                   payment_attempts = ${payload.attempt}, next_payment_attempt_at = NULL, last_payment_error = NULL, payment_action_url = NULL,
                    last_payment_method_id = ${paymentMethodId}::uuid, last_payment_attempt_at = ${now}::timestamptz
             ${where}`,
       );
     } else {
       await tx.query(
         sql`UPDATE invoices SET status = ${status}, payment_attempts = ${payload.attempt}, next_payment_attempt_at = ${nextAttemptAt}::timestamptz,
+                   payment_action_url = NULL,
                    last_payment_error = ${result.message}, last_payment_method_id = ${paymentMethodId}::uuid,
                    last_payment_attempt_at = ${now}::timestamptz
             ${where}`,
@@ -149,6 +179,7 @@ async function recordAttempt(
         attempt: payload.attempt,
         outcome: result.kind,
         ...(result.kind === 'failed' ? { failureCode: result.code } : { chargeReference: result.chargeReference }),
+        ...(result.kind === 'requires_action' ? { paymentActionUrl: result.actionUrl } : {}),
         nextPaymentAttemptAt: nextAttemptAt?.toISOString() ?? null,
       },
     });
@@ -158,7 +189,7 @@ async function recordAttempt(
     const email = invoiceEmailJob(
       result.kind === 'paid'
         ? { organizationId, invoiceId, kind: 'paid' }
-        : { organizationId, invoiceId, kind: 'payment_failed', attempt: payload.attempt },
+        : { organizationId, invoiceId, kind: result.kind === 'failed' ? 'payment_failed' : 'payment_action_required', attempt: payload.attempt },
     );
     await context.jobs.enqueue(tx, email.queue, email.payload, email);
     return 'recorded';

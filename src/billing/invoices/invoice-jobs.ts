@@ -1,16 +1,29 @@
 import type { AppContext } from '../../app-context.js';
-import { billingRunQueue, chargeInvoiceQueue, invoiceArchiveQueue, invoiceEmailQueue, paymentRetrySweepQueue } from '../../jobs/queues.js';
-import { ensureBillingRunScheduled, ensurePaymentRetrySweepScheduled, runPaymentRetrySweep, runScheduledBillingRun } from './billing-schedule.js';
+import {
+  billingRunExecutionQueue,
+  chargeInvoiceQueue,
+  invoiceArchiveQueue,
+  invoiceEmailQueue,
+  retryUnpaidInvoicesQueue,
+} from '../../jobs/queues.js';
+import { isRetryUnpaidInvoicesPayload } from '../payment-methods/unpaid-invoices-retry.js';
+import { hourlyPaymentRetrySweep, monthlyBillingRun, runPaymentRetrySweep, runScheduledBillingRun } from './billing-schedule.js';
+import { workBillingRun } from './execute-billing-run.js';
 import { chargeInvoice, isChargeInvoicePayload } from './charge-invoice.js';
 import { emailInvoiceArchive, isInvoiceArchivePayload } from './email-invoice-archive.js';
+import { queueChargesToNewDefaultCard } from './queue-due-payment-attempts.js';
 import { isInvoiceEmailPayload, sendInvoiceEmail } from './send-invoice-email.js';
 
 /** Workers of the invoicing capability (billing runs, charges, e-mails, archives). */
 export function registerInvoiceJobs(context: AppContext): void {
-  context.jobs.register(billingRunQueue, async (payload) => {
+  // Recurring on the business calendar: a started worker queues their first occurrences, the queue the next ones.
+  context.jobs.registerRecurring(monthlyBillingRun, async (payload) => {
     await runScheduledBillingRun(context, payload);
   });
-  context.jobs.register(paymentRetrySweepQueue, async () => {
+  context.jobs.register(billingRunExecutionQueue, async (payload) => {
+    await workBillingRun(context, payload);
+  });
+  context.jobs.registerRecurring(hourlyPaymentRetrySweep, async () => {
     const queued = await runPaymentRetrySweep(context);
     if (queued > 0) context.logger.info({ queued }, 'payment attempts queued');
   });
@@ -22,6 +35,11 @@ export function registerInvoiceJobs(context: AppContext): void {
       'invoice charge attempt',
     );
   });
+  context.jobs.register(retryUnpaidInvoicesQueue, async (payload) => {
+    if (!isRetryUnpaidInvoicesPayload(payload)) throw new Error(`${retryUnpaidInvoicesQueue}: invalid payload`);
+    const queued = await queueChargesToNewDefaultCard(context, payload.organizationId);
+    context.logger.info({ organizationId: payload.organizationId, queued }, 'charges queued to the new default card');
+  });
   context.jobs.register(invoiceEmailQueue, async (payload) => {
     if (!isInvoiceEmailPayload(payload)) throw new Error(`${invoiceEmailQueue}: invalid payload`);
     await sendInvoiceEmail(context, payload);
@@ -31,12 +49,4 @@ export function registerInvoiceJobs(context: AppContext): void {
     const outcome = await emailInvoiceArchive(context, payload);
     context.logger.info({ organizationId: payload.organizationId, ...outcome }, 'invoice archive job finished');
   });
-
-  // The recurring jobs schedule their successors; this seeds them once per process. With the test clock the
-  // schedule follows no real calendar, so tests (and demos) seed it explicitly or use POST /admin/billing-runs.
-  if (!context.config.testClockEnabled) {
-    void Promise.all([ensureBillingRunScheduled(context), ensurePaymentRetrySweepScheduled(context)]).catch((error: unknown) => {
-      context.logger.warn({ err: error }, 'could not schedule the recurring invoicing jobs; the next start tries again');
-    });
-  }
 }

@@ -66,6 +66,14 @@ export interface Invoice {
   lastPaymentError: string | null;
   providerChargeReference: string | null;
   lastPaymentMethodId: string | null;
+  /** Where the customer authenticates the pending charge (strong customer authentication). */
+  paymentActionUrl: string | null;
+  /** Refunded so far, as the payment provider reports it. */
+  refundedMinor: bigint;
+  /** A dispute (chargeback) the card holder opened, as the payment provider reports it. */
+  disputedMinor: bigint | null;
+  disputeReason: string | null;
+  disputedAt: Date | null;
 }
 
 export interface InvoiceWithLines extends Invoice {
@@ -102,12 +110,18 @@ interface InvoiceRow {
   last_payment_error: string | null;
   provider_charge_reference: string | null;
   last_payment_method_id: string | null;
+  payment_action_url: string | null;
+  refunded_minor: bigint;
+  disputed_minor: bigint | null;
+  dispute_reason: string | null;
+  disputed_at: Date | null;
 }
 
 const invoiceColumns = raw(`id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
   status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at, paid_at, voided_at,
   payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id,
-  tax_minor, tax_lines, reverse_charge, credited_minor, owed_reduced_minor`);
+  tax_minor, tax_lines, reverse_charge, credited_minor, owed_reduced_minor,
+  payment_action_url, refunded_minor, disputed_minor, dispute_reason, disputed_at`);
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
@@ -170,6 +184,11 @@ function toInvoice(row: InvoiceRow): Invoice {
     lastPaymentError: row.last_payment_error,
     providerChargeReference: row.provider_charge_reference,
     lastPaymentMethodId: row.last_payment_method_id,
+    paymentActionUrl: row.payment_action_url,
+    refundedMinor: BigInt(row.refunded_minor),
+    disputedMinor: row.disputed_minor === null ? null : BigInt(row.disputed_minor),
+    disputeReason: row.dispute_reason,
+    disputedAt: row.disputed_at,
   };
 }
 
@@ -219,6 +238,24 @@ export async function listInvoicesOfAllOrganizations(
          LIMIT ${options.limit}::int`,
   );
   return rows.map(toInvoice);
+}
+
+/**
+ * The invoice a payment provider's event is about (system use: names no organization), locked when `forUpdate`:
+ * by our invoice id when the payment carries it, else by the payment reference Bursar stored when charging.
+ */
+export async function findInvoiceOfProviderPayment(
+  db: Queryable,
+  payment: { invoiceId: string | null; paymentReference: string | null },
+  forUpdate = false,
+): Promise<Invoice | null> {
+  if (payment.invoiceId === null && payment.paymentReference === null) return null;
+  const { rows } = await db.query<InvoiceRow>(
+    sql`SELECT ${invoiceColumns} FROM invoices
+         WHERE ${payment.invoiceId === null ? sql`provider_charge_reference = ${payment.paymentReference}::text` : sql`id = ${payment.invoiceId}::uuid`}
+        ${forUpdate ? raw('FOR UPDATE') : empty}`,
+  );
+  return rows[0] ? toInvoice(rows[0]) : null;
 }
 
 /** The organization an invoice belongs to (operator routes address invoices by id alone). */

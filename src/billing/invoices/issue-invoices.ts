@@ -5,7 +5,8 @@
  * as briefly as possible and concurrent batches overlap everything else:
  *   1. the batch reader: the per-organization invoicing locks, then each table read once for the whole batch;
  *   2. each invoice composed in memory, errors caught per organization (that organization is left out, whole);
- *   3. the credit locks and balances of the credits-plan organizations, then the follow-up jobs;
+ *   3. the credit locks and balances of the organizations (credits pay every invoice first), the default cards of
+ *      credits plans, then the follow-up jobs and the late usage the invoices bill (marked billed);
  *   4. last, the invoice writer's ONE statement: numbers for the whole batch from the counter, invoices, lines,
  *      credit use, audit events; then the commit. A rollback gives every number back.
  * When the batch transaction fails anyway (a constraint, a deadlock), it is retried in halves down to single
@@ -19,11 +20,13 @@ import type { BillingPeriod } from '../../domain/billing-period.js';
 import { composeInvoice } from '../../domain/invoice-math.js';
 import { statusAtIssue, type InvoiceStatus } from '../../domain/invoice-status.js';
 import type { ClusterPeriodCharge } from '../costs/cluster-charges.js';
+import { markLateUsageBilled, type LateUsageCharge } from '../costs/late-usage.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
 import { invoiceTaxDecision } from '../tax/invoice-tax.js';
 import { loadSellerTaxIdentity, type SellerTaxIdentity } from '../tax/seller-tax-identity.js';
 import { listTaxRates } from '../tax/tax-rate.js';
 import type { TaxRate } from '../../domain/tax.js';
+import { organizationsWithDefaultCard } from '../payment-methods/credit-card.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
 import { chargeInvoiceJob } from './charge-invoice.js';
 import { readInvoicingBatch, type OrganizationToInvoice } from './read-invoicing-batch.js';
@@ -63,16 +66,29 @@ function usageLine(item: ClusterPeriodCharge): { description: string; quantity: 
   };
 }
 
+const monthName = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'long', year: 'numeric' });
+
+/** A late usage line names the period the usage belongs to; its quantity is the late node-hours. */
+function lateUsageLine(item: LateUsageCharge): { description: string; quantity: string; amountMinor: bigint } {
+  const bound = item.cappedAtMax ? `, capped at its maximum for ${monthName.format(item.period.start)}` : '';
+  return {
+    description: `Late usage of ${monthName.format(item.period.start)}: cluster ${item.cluster.name} (node-hours${bound})`,
+    quantity: nodeHours.format(item.lateNodeHours),
+    amountMinor: item.amountMinor,
+  };
+}
+
 /** An organization with something to bill, before credits and numbering. */
 interface InvoiceDraft {
   organization: OrganizationToInvoice;
   planLines: Array<{ description: string; amountMinor: bigint }>;
   billedClusters: ClusterPeriodCharge[];
+  billedLateUsage: LateUsageCharge[];
 }
 
 /** The draft of an organization, or null when nothing was charged; throws what makes its invoice impossible. */
 function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
-  for (const { cluster } of organization.clusterCharges) {
+  for (const { cluster } of [...organization.clusterCharges, ...organization.lateUsageCharges]) {
     if (cluster.pricing.currency !== organization.currency) {
       const currencies = `priced in ${cluster.pricing.currency}, the organization is billed in ${organization.currency}`;
       throw new Error(`cluster ${cluster.id} is ${currencies}`);
@@ -80,8 +96,9 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
   }
   const planLines = organization.planLines.filter((line) => line.amountMinor !== 0n);
   const billedClusters = organization.clusterCharges.filter((item) => item.charge.amountMinor !== 0n);
-  if (planLines.length === 0 && billedClusters.length === 0) return null;
-  return { organization, planLines, billedClusters };
+  const billedLateUsage = organization.lateUsageCharges.filter((item) => item.amountMinor !== 0n);
+  if (planLines.length === 0 && billedClusters.length === 0 && billedLateUsage.length === 0) return null;
+  return { organization, planLines, billedClusters, billedLateUsage };
 }
 
 /** What the tax rule needs besides the organization: read once per batch. */
@@ -90,17 +107,20 @@ interface TaxSetting {
   rates: TaxRate[];
 }
 
-function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, taxSetting: TaxSetting): InvoiceToWrite {
-  const { organization, planLines, billedClusters } = draft;
+/**
+ * The credit balance pays first, whatever the plan (after tax: credits are a payment); what is left goes to the card
+ * for an invoiced plan, and for a credits plan only when it has a default card (otherwise it is owed).
+ */
+function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: boolean, taxSetting: TaxSetting): InvoiceToWrite {
+  const { organization, planLines, billedClusters, billedLateUsage } = draft;
   const { currency, plan } = organization;
-  const applyCredits = plan.kind === 'credits';
   const tax = invoiceTaxDecision(taxSetting.seller, organization.billTo, taxSetting.rates);
   const composed = composeInvoice({
     currency,
     planLines,
-    usageLines: billedClusters.map(usageLine),
-    availableCreditMinor: applyCredits ? creditBalance : 0n,
-    applyCredits,
+    usageLines: [...billedClusters.map(usageLine), ...billedLateUsage.map(lateUsageLine)],
+    availableCreditMinor: creditBalance,
+    applyCredits: true,
     taxRates: tax.kind === 'rates' ? tax.rates : [],
   });
   return {
@@ -108,22 +128,27 @@ function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, taxSetting: TaxSe
     organizationId: organization.id,
     plan,
     currency,
-    status: statusAtIssue(composed.totalMinor, plan.kind),
+    status: statusAtIssue(composed.totalMinor, plan.kind === 'invoiced' || hasDefaultCard),
     composed,
-    clusterIds: billedClusters.map((item) => item.cluster.id),
+    clusterIds: [...billedClusters, ...billedLateUsage].map((item) => item.cluster.id),
     billTo: billToSnapshot(organization.billTo),
     reverseCharge: tax.kind === 'reverse_charge',
   };
 }
 
-/** Credits plans pay from the balance: locked (in id order) before it is read, so that it is spent at most once. */
+/**
+ * Every invoice pays from the balance first. Most organizations have no credit: one read finds those with some, and
+ * only those are locked (in id order) and read again under the lock, so that a balance is spent at most once.
+ * (Credit redeemed while this runs, after that read, is simply left for the next invoice.)
+ */
 async function creditBalancesOf(tx: Queryable, drafts: readonly InvoiceDraft[]): Promise<Map<string, bigint>> {
-  const accounts = drafts
-    .filter((draft) => draft.organization.plan.kind === 'credits')
-    .map(({ organization }) => ({ organizationId: organization.id, currency: organization.currency }));
+  const accounts = drafts.map(({ organization }) => ({ organizationId: organization.id, currency: organization.currency }));
   if (accounts.length === 0) return new Map();
-  await lockCreditBalances(tx, accounts.map((account) => account.organizationId));
-  return getCreditBalances(tx, accounts);
+  const seen = await getCreditBalances(tx, accounts);
+  const withCredit = accounts.filter((account) => (seen.get(account.organizationId) ?? 0n) > 0n);
+  if (withCredit.length === 0) return new Map();
+  await lockCreditBalances(tx, withCredit.map((account) => account.organizationId));
+  return getCreditBalances(tx, withCredit);
 }
 
 /** After the commit, an invoiced plan's invoice is charged (attempt 1); any other invoice is e-mailed. */
@@ -192,11 +217,14 @@ async function issueInvoicesInTransaction(
   if (drafts.length === 0) return outcomes;
 
   const balances = await creditBalancesOf(tx, drafts);
+  const creditsPlans = drafts.filter((draft) => draft.organization.plan.kind === 'credits').map((draft) => draft.organization.id);
+  const withDefaultCard = await organizationsWithDefaultCard(tx, creditsPlans);
   const taxSetting: TaxSetting = { seller: await loadSellerTaxIdentity(context, tx), rates: await listTaxRates(tx) };
   const invoices: InvoiceToWrite[] = [];
   for (const draft of drafts) {
     try {
-      invoices.push(invoiceOf(draft, balances.get(draft.organization.id) ?? 0n, taxSetting));
+      const { id } = draft.organization;
+      invoices.push(invoiceOf(draft, balances.get(id) ?? 0n, withDefaultCard.has(id), taxSetting));
     } catch (error) {
       outcomes.set(draft.organization.id, { outcome: 'failed', error });
     }
@@ -205,6 +233,8 @@ async function issueInvoicesInTransaction(
 
   // The jobs before the numbers: from the counter update on, every statement holds the counter row.
   await context.jobs.enqueueMany(tx, invoices.map(followUpJob));
+  const withLateUsage = new Set(drafts.filter((draft) => draft.organization.lateUsageCharges.length > 0).map((draft) => draft.organization.id));
+  await markLateUsageBilled(tx, invoices.filter((invoice) => withLateUsage.has(invoice.organizationId)), period);
   const numbers = await writeInvoices(tx, caller, period, sellerSnapshot(context.config), invoices, context.clock.now());
   for (const invoice of invoices) {
     const number = numbers.get(invoice.invoiceId);

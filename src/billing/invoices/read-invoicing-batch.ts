@@ -7,10 +7,13 @@ import type { Queryable } from '../../db/database.js';
 import { toPostalAddress, type PostalAddressRow } from '../addresses/billing-address.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
 import type { PlanFeeLine } from '../../domain/proration.js';
+import { trialWindowOf } from '../../domain/trial.js';
 import { loadClusterChargesForOrganizations, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
+import { loadLateUsageChargesForOrganizations, type LateUsageCharge } from '../costs/late-usage.js';
 import { loadPlanFeeLinesForOrganizations } from '../plans/plan-fee-lines.js';
 import type { PlanKind } from '../plans/plan.js';
 import type { BillToFields } from './bill-to-snapshot.js';
+import { lockOrganizationsInvoicing } from './invoicing-lock.js';
 
 export interface OrganizationToInvoice {
   id: string;
@@ -22,11 +25,14 @@ export interface OrganizationToInvoice {
   billTo: BillToFields;
   planLines: PlanFeeLine[];
   clusterCharges: ClusterPeriodCharge[];
+  /** Usage of earlier, already invoiced periods that arrived after their invoice: billed on this one. */
+  lateUsageCharges: LateUsageCharge[];
 }
 
 type OrganizationRow = PostalAddressRow & {
   id: string;
   currency: string;
+  trial_started_at: Date | null;
   trial_ends_at: Date | null;
   plan_code: string;
   plan_kind: PlanKind;
@@ -39,19 +45,7 @@ type OrganizationRow = PostalAddressRow & {
 };
 
 /**
- * The invoicing lock of each organization, taken in one fixed order (the ids' bytes): billing runs, reruns and
- * concurrent workers take turns on an organization, and two batches with overlapping organizations never deadlock.
- */
-async function lockOrganizationsInvoicing(tx: Queryable, organizationIds: readonly string[]): Promise<void> {
-  await tx.query(
-    sql`SELECT pg_advisory_xact_lock(hashtextextended('invoicing:' || id, 0))
-          FROM (SELECT id FROM unnest(${organizationIds}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered`,
-    { prepare: 'lock_organizations_invoicing' },
-  );
-}
-
-/**
- * Every organization row of the batch in one statement, with what invoicing needs of it: currency, trial end, the
+ * Every organization row of the batch in one statement, with what invoicing needs of it: currency, trial window, the
  * plan at the end of the period, whether it is invoiced already, and the bill-to fields of its profile and default
  * address. FOR KEY SHARE, in id order: the invoice rows the batch writes reference these rows, and a concurrent
  * change of the organization (which locks the row FOR UPDATE) makes the batch wait here, not at the number counter.
@@ -60,7 +54,7 @@ async function lockOrganizationsInvoicing(tx: Queryable, organizationIds: readon
  */
 async function readOrganizations(tx: Queryable, organizationIds: readonly string[], period: BillingPeriod): Promise<OrganizationRow[]> {
   const { rows } = await tx.query<OrganizationRow>(
-    sql`SELECT o.id, o.currency, o.trial_ends_at, COALESCE(last.code, current.code) AS plan_code,
+    sql`SELECT o.id, o.currency, o.trial_started_at, o.trial_ends_at, COALESCE(last.code, current.code) AS plan_code,
                COALESCE(last.kind, current.kind) AS plan_kind,
                EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = o.id AND i.period_start = ${period.start}::timestamptz) AS invoiced,
                p.contact_first_name, p.contact_last_name, p.email, p.tax_id, p.tax_id_type,
@@ -114,12 +108,16 @@ export async function readInvoicingBatch(
   // Sequential: a transaction's one connection takes one query at a time.
   const planLines =
     toInvoice.length > 0
-      ? await loadPlanFeeLinesForOrganizations(tx, toInvoice.map((row) => ({ id: row.id, trialEndsAt: row.trial_ends_at })), period)
+      ? await loadPlanFeeLinesForOrganizations(tx, toInvoice.map((row) => ({ id: row.id, trial: trialWindowOf(row.trial_started_at, row.trial_ends_at) })), period)
       : new Map<string, PlanFeeLine[]>();
   const clusterCharges =
     toInvoice.length > 0
       ? await loadClusterChargesForOrganizations(tx, toInvoice.map((row) => row.id), period)
       : new Map<string, ClusterPeriodCharge[]>();
+  const lateUsageCharges =
+    toInvoice.length > 0
+      ? await loadLateUsageChargesForOrganizations(tx, toInvoice.map((row) => row.id), period)
+      : new Map<string, LateUsageCharge[]>();
   return new Map(
     rows.map((row) => [
       row.id,
@@ -131,6 +129,7 @@ export async function readInvoicingBatch(
         billTo: toBillTo(row),
         planLines: planLines.get(row.id) ?? [],
         clusterCharges: clusterCharges.get(row.id) ?? [],
+        lateUsageCharges: lateUsageCharges.get(row.id) ?? [],
       },
     ]),
   );

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Caller } from '../../domain/actor.js';
+import { BillingError } from '../../errors.js';
 import { invoiceArchiveQueue } from '../../jobs/queues.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { billingEmailOf } from './send-invoice-email.js';
@@ -13,9 +14,19 @@ export interface InvoiceArchivePayload {
   requestBaseUrl: string | null;
 }
 
+/** Refused rather than accepted and never sent: the customer learns where the e-mail is set. */
+export const billingEmailMissing = () =>
+  new BillingError(
+    'billing_email_missing',
+    400,
+    'The organization has no billing e-mail to send the invoices to: set `email` in its billing info ' +
+      '(PUT /organization/{organizationId}/billingInfo), then ask again',
+  );
+
 /**
  * "E-mail me all my invoices": audited and queued; a job builds the archive and sends it to the billing e-mail.
- * Without a billing e-mail the job sends nothing (the request is still accepted, and the fact is logged).
+ * Without a billing e-mail nothing is queued: 400 `billing_email_missing`. (Should the e-mail be cleared before the
+ * job runs, the job sends nothing and logs it.)
  */
 export async function requestInvoiceArchive(
   context: AppContext,
@@ -23,20 +34,17 @@ export async function requestInvoiceArchive(
   input: { organizationId: string; requestBaseUrl: string | null },
 ): Promise<void> {
   const now = context.clock.now();
-  const billingEmail = await context.database.transaction(async (tx) => {
+  await context.database.transaction(async (tx) => {
     await enterOrganization(tx, caller, { id: input.organizationId }, 'billing.write');
     const email = await billingEmailOf(tx, input.organizationId);
+    if (email === null) throw billingEmailMissing();
     await recordAuditEvent(tx, caller, now, {
       organizationId: input.organizationId,
       type: INVOICE_ARCHIVE_REQUEST,
-      changes: { billingEmailSet: email !== null },
+      changes: { billingEmailSet: true },
     });
     const payload: InvoiceArchivePayload = { organizationId: input.organizationId, requestBaseUrl: input.requestBaseUrl };
     await context.jobs.enqueue(tx, invoiceArchiveQueue, payload, { maxAttempts: 3 });
-    return email;
   });
-  if (billingEmail === null) {
-    context.logger.info({ organizationId: input.organizationId }, 'invoice archive requested without a billing e-mail: nothing will be sent unless one is set');
-  }
   context.jobs.nudge();
 }

@@ -10,6 +10,7 @@ import { addDays, type BillingPeriod } from '../../domain/billing-period.js';
 import { UNPAID_INVOICE_GRACE_DAYS } from '../../domain/billing-status.js';
 import type { ComposedInvoice } from '../../domain/invoice-math.js';
 import type { InvoiceStatus } from '../../domain/invoice-status.js';
+import { insertLedgerEntry } from '../credits/credit-ledger.js';
 import type { PlanKind } from '../plans/plan.js';
 import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
 import { insertInvoiceLines, type NewInvoiceLine } from './invoice-lines.js';
@@ -36,19 +37,26 @@ export interface InvoiceToWrite {
 /** The CTE of the invoices the statement wrote (`id`, `organization_id`, `number`): lines, credits and events follow it. */
 const written = raw('invoice');
 
-/**
- * The ledger row of the credits each credits-plan invoice uses (reason `invoice`, referencing it by id and number).
- * Kept apart so that it can become the ledger's own insert fragment.
- */
+/** The ledger row of the credits each invoice uses (reason `invoice`, referencing it by id and number). */
 function insertInvoiceCreditUse(invoices: readonly InvoiceToWrite[], at: Date): Sql {
   const using = invoices.filter((invoice) => invoice.composed.creditsAppliedMinor > 0n);
-  return sql`INSERT INTO credit_ledger_entries (id, organization_id, amount_minor, currency, reason, reference, description, created_at)
-    SELECT gen_random_uuid(), ${written}.organization_id, -entry.amount_minor::int8, entry.currency, 'invoice', ${written}.id::text,
-           'Invoice ' || ${written}.number, ${at}::timestamptz
-      FROM unnest(${using.map((invoice) => invoice.invoiceId)}::uuid[],
-                  ${using.map((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
-                  ${using.map((invoice) => invoice.currency)}::text[]) AS entry(invoice_id, amount_minor, currency)
-      JOIN ${written} ON ${written}.id = entry.invoice_id`;
+  const uses = sql`unnest(${using.map((invoice) => invoice.invoiceId)}::uuid[],
+                          ${using.map((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
+                          ${using.map((invoice) => invoice.currency)}::text[]) AS entry(invoice_id, amount_minor, currency)
+    JOIN ${written} ON ${written}.id = entry.invoice_id`;
+  return insertLedgerEntry(
+    {
+      id: sql`gen_random_uuid()`,
+      organizationId: sql`${written}.organization_id`,
+      amountMinor: sql`-entry.amount_minor::int8`,
+      currency: sql`entry.currency`,
+      reason: 'invoice',
+      reference: sql`${written}.id::text`,
+      description: sql`'Invoice ' || ${written}.number`,
+      createdAt: at,
+    },
+    uses,
+  );
 }
 
 /** The INVOICE_ISSUE event of each invoice written, with its number once the statement knows it. */

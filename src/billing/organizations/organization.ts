@@ -11,6 +11,8 @@ export interface Organization {
   name: string;
   plan: string;
   currency: string;
+  /** The trial's free window [trialStartedAt, trialEndsAt); both null when it never had a trial. */
+  trialStartedAt: Date | null;
   trialEndsAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
@@ -22,13 +24,14 @@ export interface OrganizationRow {
   name: string;
   plan: string;
   currency: string;
+  trial_started_at: Date | null;
   trial_ends_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
 
 /** The columns of an `OrganizationRow` over `o`, for the `select` of an organization entry (which reads `o.id` itself). */
-export const organizationColumns: Sql = raw('o.slug, o.name, o.plan, o.currency, o.trial_ends_at, o.created_at, o.updated_at');
+export const organizationColumns: Sql = raw('o.slug, o.name, o.plan, o.currency, o.trial_started_at, o.trial_ends_at, o.created_at, o.updated_at');
 
 export function toOrganization(row: OrganizationRow): Organization {
   return {
@@ -37,6 +40,7 @@ export function toOrganization(row: OrganizationRow): Organization {
     name: row.name,
     plan: row.plan,
     currency: row.currency,
+    trialStartedAt: row.trial_started_at,
     trialEndsAt: row.trial_ends_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -45,17 +49,18 @@ export function toOrganization(row: OrganizationRow): Organization {
 
 export async function insertOrganization(tx: Queryable, organization: Organization): Promise<void> {
   await tx.query(
-    sql`INSERT INTO organizations (id, slug, name, plan, currency, trial_ends_at, created_at, updated_at)
+    sql`INSERT INTO organizations (id, slug, name, plan, currency, trial_started_at, trial_ends_at, created_at, updated_at)
         VALUES (${organization.id}::uuid, ${organization.slug}, ${organization.name}, ${organization.plan}, ${organization.currency},
-                ${organization.trialEndsAt}::timestamptz, ${organization.createdAt}::timestamptz, ${organization.updatedAt}::timestamptz)`,
+                ${organization.trialStartedAt}::timestamptz, ${organization.trialEndsAt}::timestamptz, ${organization.createdAt}::timestamptz, ${organization.updatedAt}::timestamptz)`,
   );
 }
 
-/** Moves the organization to a plan (with its currency and trial end). */
+/** Moves the organization to a plan (with its currency and trial window). */
 export async function updateOrganizationPlan(tx: Queryable, organization: Organization): Promise<void> {
   await tx.query(
     sql`UPDATE organizations SET plan = ${organization.plan}, currency = ${organization.currency},
-                                 trial_ends_at = ${organization.trialEndsAt}::timestamptz, updated_at = ${organization.updatedAt}::timestamptz
+                                 trial_started_at = ${organization.trialStartedAt}::timestamptz, trial_ends_at = ${organization.trialEndsAt}::timestamptz,
+                                 updated_at = ${organization.updatedAt}::timestamptz
          WHERE id = ${organization.id}::uuid`,
   );
 }

@@ -3,6 +3,8 @@
  * customer, whether a default card exists), hands the card to the payment provider once (outside any transaction),
  * then stores what the provider answered with its audit event in ONE guarded statement.
  * The same card (same provider fingerprint) added again answers the card already stored and detaches the duplicate.
+ * The first card becomes the default; a card added while the default one fails (its last charge was refused, or it
+ * has expired) replaces it as the default. Either way, unpaid invoices are retried on the new default card.
  */
 import { randomUUID } from 'node:crypto';
 import sql, { empty, raw } from 'sql-template-tag';
@@ -29,6 +31,8 @@ import {
 } from './credit-card.js';
 import { enqueueDetachPaymentMethod, type DetachPaymentMethodPayload } from './detach-payment-method.js';
 import { createProviderCustomer } from './ensure-provider-customer.js';
+import { defaultCardFailureOf, lastChargeFailed, replaceFailingDefaultCard } from './set-default-credit-card.js';
+import { insertUnpaidInvoicesRetry } from './unpaid-invoices-retry.js';
 import type { Nullable } from '../../domain/present.js';
 
 /** Either a provider token (the card was tokenised in the browser), or the card details to hand to the provider. */
@@ -49,6 +53,24 @@ export interface AddCreditCardResult {
 }
 
 const REQUIRED_WITHOUT_TOKEN = 'is required when no token is given';
+
+/** What the entry reads of the default card, so that a card added beside a healthy one costs nothing more. */
+interface DefaultCardHealth {
+  default_expiry_month: number | null;
+  default_expiry_year: number | null;
+  default_last_charge_failed: boolean | null;
+}
+
+const defaultCardHealth = sql`
+  (SELECT d.expiry_month FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_expiry_month,
+  (SELECT d.expiry_year FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_expiry_year,
+  (SELECT ${lastChargeFailed(raw('d'))} FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_last_charge_failed`;
+
+function defaultMayFail(entry: DefaultCardHealth, now: Date): boolean {
+  if (entry.default_expiry_month === null || entry.default_expiry_year === null) return false;
+  const card = { expiryMonth: entry.default_expiry_month, expiryYear: entry.default_expiry_year };
+  return defaultCardFailureOf(card, entry.default_last_charge_failed === true, now) !== null;
+}
 
 /** Checks the input and returns what goes to the provider. Error messages never contain the card data. */
 function cardInputOf(input: AddCreditCardInput, now: Date): CardInput {
@@ -91,14 +113,16 @@ export async function addCreditCard(
   // Before anything reaches the provider: a stranger must not create customers or cards there. Under a key, the same
   // statement reads the key's stored answer, so that a retry is answered without calling the provider again.
   const lookUp = commit?.lookUp;
-  const organization = await enterOrganization<{ provider_customer_reference: string | null; has_default: boolean } & StoredAnswerColumns>(
+  type Entry = { provider_customer_reference: string | null; has_default: boolean } & DefaultCardHealth & StoredAnswerColumns;
+  const organization = await enterOrganization<Entry>(
     context.database,
     caller,
     { id: organizationId },
     'billing.write',
     {
       select: sql`o.provider_customer_reference,
-                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default
+                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default,
+                  ${defaultCardHealth}
                   ${lookUp ? sql`, ${lookUp.select}` : empty}`,
       join: lookUp?.join,
       prepare: lookUp ? 'enter_organization_for_keyed_card' : 'enter_organization_for_card',
@@ -116,8 +140,23 @@ export async function addCreditCard(
     await undoAttach(context, organizationId, attached.providerReference);
     throw error;
   }
-  if (!result.created) context.jobs.nudge();
+  if (result.created && !result.card.isDefault && defaultMayFail(organization, context.clock.now())) {
+    result = await replaceFailingDefault(context, caller, result);
+  }
+  // A job may wait: the detach of a duplicate, or the retry of unpaid invoices on a new default card.
+  if (!result.created || result.card.isDefault) context.jobs.nudge();
   return result;
+}
+
+/**
+ * A card added while the default card cannot be counted on (its last charge was refused, or it has expired) becomes
+ * the default, in a transaction of its own that checks again under the default card's lock and queues the retry of
+ * unpaid invoices. Under an Idempotency-Key this runs after the key's answer was stored, so a replay of the request
+ * still answers `is_default: false`; the card list tells the truth.
+ */
+async function replaceFailingDefault(context: AppContext, caller: Caller, added: AddCreditCardResult): Promise<AddCreditCardResult> {
+  const replaced = await replaceFailingDefaultCard(context, caller, added.card);
+  return replaced ? { ...added, card: { ...added.card, isDefault: true } } : added;
 }
 
 /**
@@ -227,7 +266,11 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
         ), inserted AS (
           ${insertCreditCard(card, fingerprint, raw('fits'))}
           ON CONFLICT DO NOTHING
-          RETURNING id
+          RETURNING id, is_default
+        ), inserted_default AS (
+          SELECT 1 FROM inserted WHERE is_default
+        ), retry AS (
+          ${insertUnpaidInvoicesRetry(card.organizationId, raw('inserted_default'))}
         ), audit AS (
           ${audit}
         ), duplicate AS (

@@ -72,6 +72,15 @@ export async function listCreditCardRows(db: Queryable, organizationId: string):
   return rows.map(toCreditCard);
 }
 
+/** Which of `organizationIds` have a default card (one query; none asked, none read). */
+export async function organizationsWithDefaultCard(db: Queryable, organizationIds: readonly string[]): Promise<Set<string>> {
+  if (organizationIds.length === 0) return new Set();
+  const { rows } = await db.query<{ organization_id: string }>(
+    sql`SELECT organization_id FROM payment_methods WHERE organization_id = ANY(${organizationIds}::uuid[]) AND is_default`,
+  );
+  return new Set(rows.map((row) => row.organization_id));
+}
+
 /** Another organization's card answers exactly like an unknown one. */
 export async function loadCreditCard(db: Queryable, organizationId: string, creditCardId: string): Promise<CreditCard> {
   const { rows } = await db.query<CreditCardRow>(

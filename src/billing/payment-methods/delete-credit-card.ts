@@ -5,10 +5,11 @@ import type { Caller } from '../../domain/actor.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { loadCreditCard, PAYMENT_METHOD_REMOVE, type CreditCard } from './credit-card.js';
 import { enqueueDetachPaymentMethod } from './detach-payment-method.js';
+import { insertUnpaidInvoicesRetry } from './unpaid-invoices-retry.js';
 
 /**
- * Removes a card: one transaction deletes the row, promotes the most recent remaining card when the default went,
- * records the audit event and queues the provider-side detach, which runs after the commit. The organization lock
+ * Removes a card: one transaction deletes the row, promotes the most recent remaining card when the default went
+ * (and then queues the retry of unpaid invoices on it), records the audit event and queues the provider-side detach, which runs after the commit. The organization lock
  * serialises deletions; a card added meanwhile waits for this transaction on the default card's row (see
  * `addCreditCard`) and the promotion, a statement of its own, sees a card added before it.
  */
@@ -32,6 +33,7 @@ export async function deleteCreditCard(
              RETURNING id`,
       );
       promotedCreditCardId = rows[0]?.id ?? null;
+      if (promotedCreditCardId !== null) await tx.query(insertUnpaidInvoicesRetry(organizationId));
     }
     await recordAuditEvent(tx, caller, now, {
       organizationId,

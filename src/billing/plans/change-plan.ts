@@ -11,6 +11,7 @@ import { organizationColumns, toOrganization, updateOrganizationPlan, type Organ
 import { loadBillingStatus } from '../status/billing-standing.js';
 import type { BillingRestriction } from '../../domain/billing-status.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
+import { grantPlanCredits } from '../credits/plan-credit-grant.js';
 import { findPlan, type Plan } from './plan.js';
 import { currentPlanSubscriptionStart, endCurrentPlanSubscription, startPlanSubscription } from './plan-subscriptions.js';
 
@@ -70,14 +71,20 @@ export async function changePlan(context: AppContext, caller: Caller, input: { o
     await endCurrentPlanSubscription(tx, current.id, now);
     await startPlanSubscription(tx, current.id, plan.code, now);
 
-    // One trial per organization: only when it never had one.
-    const trialEndsAt = current.trialEndsAt ?? trialEndDate(now, plan.trialDays);
-    const next: Organization = { ...current, plan: plan.code, currency: plan.currency, trialEndsAt, updatedAt: now };
+    // One trial per organization, ever: only when it never had one; it starts now and only its window is free.
+    const startsTrial = current.trialEndsAt === null && plan.trialDays > 0;
+    const trialStartedAt = startsTrial ? now : current.trialStartedAt;
+    const trialEndsAt = startsTrial ? trialEndDate(now, plan.trialDays) : current.trialEndsAt;
+    const next: Organization = { ...current, plan: plan.code, currency: plan.currency, trialStartedAt, trialEndsAt, updatedAt: now };
     await updateOrganizationPlan(tx, next);
     const changes: AuditChanges = { plan: { old: current.plan, new: plan.code } };
     if (plan.currency !== current.currency) changes.currency = { old: current.currency, new: plan.currency };
-    if (trialEndsAt !== current.trialEndsAt) changes.trialEndsAt = { old: current.trialEndsAt, new: trialEndsAt };
+    if (startsTrial) {
+      changes.trialStartedAt = { old: current.trialStartedAt, new: trialStartedAt };
+      changes.trialEndsAt = { old: current.trialEndsAt, new: trialEndsAt };
+    }
     await recordAuditEvent(tx, caller, now, { organizationId: current.id, type: PLAN_CHANGE, changes });
+    await grantPlanCredits(tx, caller, next, plan, now);
     return next;
   });
   const status = await loadBillingStatus(context.database, organization.id, now);

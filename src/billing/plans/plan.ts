@@ -6,6 +6,10 @@ export const planKinds = ['credits', 'invoiced'] as const;
 /** `credits`: usage is paid from the credit balance (a community plan); `invoiced`: invoiced monthly, charged to the card. */
 export type PlanKind = (typeof planKinds)[number];
 
+export const creditGrantModes = ['once', 'every_period'] as const;
+/** When a plan's credit grant is given: `once` when an organization joins the plan, `every_period` also at each period's start. */
+export type CreditGrantMode = (typeof creditGrantModes)[number];
+
 export interface Plan {
   code: string;
   name: string;
@@ -13,6 +17,9 @@ export interface Plan {
   currency: string;
   kind: PlanKind;
   trialDays: number;
+  /** Credits granted to organizations on the plan (credits plans; 0: none), in minor units of its currency. */
+  creditGrantMinor: bigint;
+  creditGrantMode: CreditGrantMode;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -27,11 +34,13 @@ interface PlanRow {
   currency: string;
   kind: PlanKind;
   trial_days: number;
+  credit_grant_minor: bigint;
+  credit_grant_mode: CreditGrantMode;
   created_at: Date;
   updated_at: Date;
 }
 
-const planColumns: Sql = raw('code, name, monthly_price_minor, currency, kind, trial_days, created_at, updated_at');
+const planColumns: Sql = raw('code, name, monthly_price_minor, currency, kind, trial_days, credit_grant_minor, credit_grant_mode, created_at, updated_at');
 
 function toPlan(row: PlanRow): Plan {
   return {
@@ -41,6 +50,8 @@ function toPlan(row: PlanRow): Plan {
     currency: row.currency,
     kind: row.kind,
     trialDays: row.trial_days,
+    creditGrantMinor: row.credit_grant_minor,
+    creditGrantMode: row.credit_grant_mode,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -62,7 +73,7 @@ export async function insertPlan(tx: Queryable, plan: Plan): Promise<void> {
   await tx.query(
     sql`INSERT INTO plans (${planColumns})
         VALUES (${plan.code}, ${plan.name}, ${plan.monthlyPriceMinor}::int8, ${plan.currency}, ${plan.kind}, ${plan.trialDays}::int4,
-                ${plan.createdAt}::timestamptz, ${plan.updatedAt}::timestamptz)`,
+                ${plan.creditGrantMinor}::int8, ${plan.creditGrantMode}, ${plan.createdAt}::timestamptz, ${plan.updatedAt}::timestamptz)`,
   );
 }
 
@@ -70,7 +81,8 @@ export async function insertPlan(tx: Queryable, plan: Plan): Promise<void> {
 export async function updatePlan(tx: Queryable, plan: Plan): Promise<void> {
   await tx.query(
     sql`UPDATE plans SET name = ${plan.name}, monthly_price_minor = ${plan.monthlyPriceMinor}::int8, currency = ${plan.currency},
-                         kind = ${plan.kind}, trial_days = ${plan.trialDays}::int4, updated_at = ${plan.updatedAt}::timestamptz
+                         kind = ${plan.kind}, trial_days = ${plan.trialDays}::int4,
+                         credit_grant_minor = ${plan.creditGrantMinor}::int8, credit_grant_mode = ${plan.creditGrantMode}, updated_at = ${plan.updatedAt}::timestamptz
          WHERE code = ${plan.code}`,
   );
 }

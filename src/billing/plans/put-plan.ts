@@ -4,10 +4,11 @@ import { isKnownCurrency } from '../../domain/money.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
 import { requireOperator } from '../organizations/organization-access.js';
-import { findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan } from './plan.js';
+import { creditGrantModes, findPlan, insertPlan, lockPlanCode, planCodePattern, planKinds, updatePlan, type Plan } from './plan.js';
 import { planHasSubscriptions } from './plan-subscriptions.js';
 
-export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt'>;
+export type PutPlanInput = Omit<Plan, 'createdAt' | 'updatedAt' | 'creditGrantMinor' | 'creditGrantMode'> &
+  Partial<Pick<Plan, 'creditGrantMinor' | 'creditGrantMode'>>;
 
 export const PLAN_CREATE = 'PLAN_CREATE';
 export const PLAN_UPDATE = 'PLAN_UPDATE';
@@ -30,6 +31,13 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
   if (!Number.isInteger(input.trialDays) || input.trialDays < 0 || input.trialDays > MAX_TRIAL_DAYS) {
     errors.push({ field: 'trialDays', reason: 'range', message: `must be a whole number from 0 to ${MAX_TRIAL_DAYS}` });
   }
+  const creditGrantMinor = input.creditGrantMinor ?? 0n;
+  const creditGrantMode = input.creditGrantMode ?? 'once';
+  if (creditGrantMinor < 0n) errors.push({ field: 'creditGrantMinor', reason: 'minimum', message: 'must not be negative' });
+  if (creditGrantMinor > 0n && input.kind !== 'credits') {
+    errors.push({ field: 'creditGrantMinor', reason: 'credits_plan_only', message: 'only a credits plan grants credits' });
+  }
+  if (!creditGrantModes.includes(creditGrantMode)) errors.push({ field: 'creditGrantMode', reason: 'enum', message: 'must be "once" or "every_period"' });
   if (errors.length > 0) throw invalidInput(errors);
 
   const now = context.clock.now();
@@ -44,6 +52,8 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
       currency: input.currency,
       kind: input.kind,
       trialDays: input.trialDays,
+      creditGrantMinor,
+      creditGrantMode,
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
     };
@@ -52,7 +62,8 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
       await recordAuditEvent(tx, caller, now, {
         organizationId: null,
         type: PLAN_CREATE,
-        changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays },
+        changes: { code: next.code, name: next.name, monthlyPriceMinor: next.monthlyPriceMinor, currency: next.currency, kind: next.kind, trialDays: next.trialDays,
+                   creditGrantMinor: next.creditGrantMinor, creditGrantMode: next.creditGrantMode },
       });
       return { plan: next, created: true };
     }
@@ -70,7 +81,7 @@ export async function putPlan(context: AppContext, caller: Caller, input: PutPla
 
 function diffPlan(current: Plan, next: Plan): AuditChanges {
   const changes: AuditChanges = {};
-  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays'] as const) {
+  for (const field of ['name', 'monthlyPriceMinor', 'currency', 'kind', 'trialDays', 'creditGrantMinor', 'creditGrantMode'] as const) {
     if (current[field] !== next[field]) changes[field] = { old: current[field], new: next[field] };
   }
   return changes;

@@ -13,7 +13,7 @@ import sql from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 import { nextPeriod, periodContaining, type BillingPeriod } from '../../domain/billing-period.js';
 import { clusterChargeForPeriod, type ClusterCharge } from '../../domain/cluster-cost.js';
-import { clusterPeriodInput, loadClusterChargesForOrganizations } from '../costs/cluster-charges.js';
+import { clusterPeriodInput, insideClusterLife, loadClusterChargesForOrganizations } from '../costs/cluster-charges.js';
 import type { Cluster } from '../costs/cluster.js';
 import { loadPlanFeeLines } from '../plans/plan-fee-lines.js';
 
@@ -55,7 +55,7 @@ function periodsOf(from: Date, to: Date): Array<{ period: BillingPeriod; start: 
 
 /**
  * Node-hours per cluster of the period before `start` (key '') and per UTC day of [start, end), read from the same
- * usage events (metric, window) as `loadClusterChargesForOrganizations`.
+ * usage events (metric, window, inside the cluster's life) as `loadClusterChargesForOrganizations`.
  */
 async function loadNodeHoursByDay(
   db: Queryable,
@@ -65,13 +65,14 @@ async function loadNodeHoursByDay(
   end: Date,
 ): Promise<Map<string, Map<string, bigint>>> {
   const { rows } = await db.query<{ cluster_id: string; day: string; node_hours: bigint }>(
-    sql`SELECT cluster_id,
-               CASE WHEN occurred_at < ${start}::timestamptz THEN ''
-                    ELSE to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') END AS day,
-               SUM(quantity)::int8 AS node_hours
-          FROM usage_events
-         WHERE organization_id = ${organizationId}::uuid AND metric = 'node_hours'
-           AND occurred_at >= ${period.start}::timestamptz AND occurred_at < ${end}::timestamptz
+    sql`SELECT u.cluster_id,
+               CASE WHEN u.occurred_at < ${start}::timestamptz THEN ''
+                    ELSE to_char(u.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') END AS day,
+               SUM(u.quantity)::int8 AS node_hours
+          FROM usage_events u
+          JOIN clusters c ON c.id = u.cluster_id
+         WHERE u.organization_id = ${organizationId}::uuid AND u.metric = 'node_hours'
+           AND u.occurred_at >= ${period.start}::timestamptz AND u.occurred_at < ${end}::timestamptz AND ${insideClusterLife}
          GROUP BY 1, 2`,
   );
   const byCluster = new Map<string, Map<string, bigint>>();

@@ -6,6 +6,7 @@ import { organizationBillingDetailsSurface } from './organization-billing-detail
 import { organizationBillingSurface } from './organization/index.js';
 import { invoiceDocumentRoutes } from './invoice-documents.js';
 import { usageReportDocumentRoutes } from './usage-report-documents.js';
+import { providerEventRoutes } from './provider-events.js';
 import { limitDocumentDownloads } from '../document-download-limit.js';
 import { defineSurface } from '../surface.js';
 import { renderDefaultProblem } from './organization-billing-errors.js';
@@ -23,4 +24,5 @@ export const registerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(billingAddressesSurface);
   await app.register(adminSurface);
   await app.register(defineSurface('documents', renderDefaultProblem, documentRoutes));
+  await app.register(defineSurface('provider_events', renderDefaultProblem, providerEventRoutes));
 };

@@ -50,11 +50,21 @@ export interface ChargeRequest {
    */
   attempt?: number;
   description: string;
+  /**
+   * Where the provider's authentication page sends the customer back after strong customer authentication
+   * (a Bursar page); providers that host no such page ignore it.
+   */
+  returnUrl?: string;
 }
 
-export interface ChargeResult {
-  chargeReference: string;
-}
+/**
+ * A charge either succeeded, or waits for the customer to authenticate it (strong customer authentication, 3-D
+ * Secure): that is not a refusal. `actionUrl` is the page where the customer completes it; the outcome then arrives
+ * as a provider event (`payment_succeeded` or `payment_failed`) naming `chargeReference`.
+ */
+export type ChargeResult =
+  | { kind: 'succeeded'; chargeReference: string }
+  | { kind: 'requires_action'; chargeReference: string; actionUrl: string };
 
 /** Provider refusals normalised to stable codes; answered as HTTP 402. */
 export type PaymentFailureCode =

@@ -18,12 +18,18 @@ import {
   type PaymentProvider,
   type ProviderCustomerDetails,
 } from './payment-provider.js';
+import { invoiceIdFromMetadata, type ProviderEvent } from './provider-events.js';
 
 export interface SandboxPaymentProviderOptions {
   /** Per-process secret keying the card fingerprints (HMAC-SHA256), so fingerprints cannot be reversed. */
   fingerprintSecret: string;
   /** Decides whether a card has expired; defaults to the system clock. */
   clock?: Clock;
+  /**
+   * The sandbox's authentication page for a charge that needs it (Bursar serves it); read at each charge, so it
+   * follows the public URL. Defaults to a relative path.
+   */
+  authenticationUrl?: (chargeReference: string) => string;
 }
 
 /** One successful charge, as the tests see it. */
@@ -49,6 +55,8 @@ export interface SandboxRefund {
 /** What a test card does once its number is well formed. */
 type CardBehaviour =
   | { kind: 'ok' }
+  /** Every charge waits for the customer's authentication (strong customer authentication, 3-D Secure). */
+  | { kind: 'requires_authentication' }
   | { kind: 'refuse_attach'; code: PaymentFailureCode }
   | { kind: 'refuse_charge'; code: PaymentFailureCode };
 
@@ -59,6 +67,7 @@ const TEST_CARD_BEHAVIOURS: ReadonlyMap<string, CardBehaviour> = new Map<string,
   ['4000000000000127', { kind: 'refuse_attach', code: 'incorrect_cvc' }],
   ['4000000000000119', { kind: 'refuse_attach', code: 'processing_error' }],
   ['4000000000000341', { kind: 'refuse_charge', code: 'card_declined' }],
+  ['4000002500003155', { kind: 'requires_authentication' }],
 ]);
 
 // Same token names as the real provider's test mode; each stands for one test card number.
@@ -71,6 +80,7 @@ const TEST_TOKENS: ReadonlyMap<string, string> = new Map([
   ['tok_chargeDeclinedIncorrectCvc', '4000000000000127'],
   ['tok_chargeDeclinedProcessingError', '4000000000000119'],
   ['tok_chargeCustomerFail', '4000000000000341'],
+  ['tok_authenticationRequired', '4000002500003155'],
 ]);
 
 // card-validator's type names, renamed to the provider vocabulary (`amex`, `diners`) so both adapters agree.
@@ -128,11 +138,16 @@ export class SandboxPaymentProvider implements PaymentProvider {
   private readonly chargesByInvoice = new Map<string, MutableCharge>();
   private readonly refundRecords: SandboxRefund[] = [];
   private readonly refundsByKey = new Map<string, string>();
+  /** Charges waiting for the customer's authentication, by charge reference. */
+  private readonly pendingAuthentications = new Map<string, MutableCharge>();
+  private readonly completedAuthentications = new Map<string, MutableCharge>();
+  private readonly authenticationUrl: (chargeReference: string) => string;
 
   constructor(options: SandboxPaymentProviderOptions) {
     if (!options.fingerprintSecret) throw new Error('SandboxPaymentProvider needs a non-empty fingerprintSecret');
     this.fingerprintKey = createSecretKey(Buffer.from(options.fingerprintSecret, 'utf8'));
     this.clock = options.clock ?? systemClock;
+    this.authenticationUrl = options.authenticationUrl ?? ((chargeReference) => `/sandbox/payments/${chargeReference}/authenticate`);
   }
 
   /** Successful charges in the order they were made (a retried invoice appears once). Snapshots, frozen. */
@@ -163,7 +178,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
 
   /** A payment method attached by a previous process, rebuilt from what its reference carries. */
   private restorePaymentMethod(paymentMethodReference: string, customerReference: string | null): StoredPaymentMethod | undefined {
-    const match = /^pm_sandbox_[0-9a-f]{24}_([cx])_(\d{2})(\d{4})$/.exec(paymentMethodReference);
+    const match = /^pm_sandbox_[0-9a-f]{24}_([cxa])_(\d{2})(\d{4})$/.exec(paymentMethodReference);
     if (!match) return undefined;
     const restored: StoredPaymentMethod = {
       customerReference: customerReference ?? '',
@@ -173,7 +188,8 @@ export class SandboxPaymentProvider implements PaymentProvider {
       expiryMonth: Number(match[2]),
       expiryYear: Number(match[3]),
       fingerprint: '',
-      behaviour: match[1] === 'x' ? { kind: 'refuse_charge', code: 'card_declined' } : { kind: 'ok' },
+      behaviour:
+        match[1] === 'x' ? { kind: 'refuse_charge', code: 'card_declined' } : match[1] === 'a' ? { kind: 'requires_authentication' } : { kind: 'ok' },
     };
     this.paymentMethods.set(paymentMethodReference, restored);
     return restored;
@@ -240,7 +256,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
     };
     // The reference carries what a charge needs (charge behaviour, expiry), so that a restarted process, whose
     // in-memory sandbox is empty, still charges cards attached before the restart as a real processor would.
-    const chargeOutcome = behaviour.kind === 'refuse_charge' ? 'x' : 'c';
+    const chargeOutcome = behaviour.kind === 'refuse_charge' ? 'x' : behaviour.kind === 'requires_authentication' ? 'a' : 'c';
     const providerReference = `${reference('pm')}_${chargeOutcome}_${String(expiryMonth).padStart(2, '0')}${expiryYear}`;
     this.paymentMethods.set(providerReference, stored);
     return {
@@ -270,7 +286,13 @@ export class SandboxPaymentProvider implements PaymentProvider {
         previous.customerReference === request.customerReference &&
         previous.paymentMethodReference === request.paymentMethodReference;
       if (!same) throw new Error(`Invoice ${request.invoiceId} was already charged with different parameters`);
-      return { chargeReference: previous.chargeReference };
+      return { kind: 'succeeded', chargeReference: previous.chargeReference };
+    }
+    // A replay while the customer has not authenticated yet answers the same pending charge.
+    for (const pending of this.pendingAuthentications.values()) {
+      if (pending.invoiceId === request.invoiceId && pending.paymentMethodReference === request.paymentMethodReference) {
+        return { kind: 'requires_action', chargeReference: pending.chargeReference, actionUrl: this.authenticationUrl(pending.chargeReference) };
+      }
     }
 
     if (!isKnownCurrency(request.currency)) throw new Error(`Unknown currency: ${request.currency}`);
@@ -289,7 +311,8 @@ export class SandboxPaymentProvider implements PaymentProvider {
     if (!this.isUnexpired(method.expiryMonth, method.expiryYear)) throw new PaymentProviderError('expired_card');
 
     const charge: MutableCharge = {
-      chargeReference: reference('ch'),
+      // Like the real provider's payment intents, a charge that needs authentication is named before it succeeds.
+      chargeReference: reference(method.behaviour.kind === 'requires_authentication' ? 'pi' : 'ch'),
       invoiceId: request.invoiceId,
       customerReference: request.customerReference,
       paymentMethodReference: request.paymentMethodReference,
@@ -298,9 +321,55 @@ export class SandboxPaymentProvider implements PaymentProvider {
       description: request.description,
       refundedMinor: 0n,
     };
+    if (method.behaviour.kind === 'requires_authentication') {
+      this.pendingAuthentications.set(charge.chargeReference, charge);
+      return { kind: 'requires_action', chargeReference: charge.chargeReference, actionUrl: this.authenticationUrl(charge.chargeReference) };
+    }
     this.chargeRecords.push(charge);
     this.chargesByInvoice.set(request.invoiceId, charge);
-    return { chargeReference: charge.chargeReference };
+    return { kind: 'succeeded', chargeReference: charge.chargeReference };
+  }
+
+  /** A charge waiting for its customer's authentication in this process, or null. */
+  pendingAuthentication(chargeReference: string): { amountMinor: bigint; currency: string; description: string } | null {
+    const pending = this.pendingAuthentications.get(chargeReference);
+    return pending ? { amountMinor: pending.amountMinor, currency: pending.currency, description: pending.description } : null;
+  }
+
+  /**
+   * The customer completed (or failed) the authentication of a pending charge, on the sandbox's page: the charge
+   * succeeds (or is refused) and the outcome is reported as a provider event, as a real processor's webhook would.
+   * Null when no such charge waits (unknown, already completed, or made by a process since restarted).
+   */
+  completeAuthentication(chargeReference: string, outcome: 'succeeded' | 'failed'): ProviderEvent | null {
+    const charge = this.pendingAuthentications.get(chargeReference);
+    if (!charge) return null;
+    this.pendingAuthentications.delete(chargeReference);
+    this.completedAuthentications.set(chargeReference, charge);
+    const payment = { paymentReference: charge.chargeReference, invoiceId: invoiceIdFromMetadata({ invoice_id: charge.invoiceId }) };
+    const id = reference('evt');
+    if (outcome === 'failed') {
+      return {
+        provider: 'sandbox',
+        id,
+        type: 'payment_intent.payment_failed',
+        change: { kind: 'payment_failed', payment, code: 'card_declined', message: 'The customer did not complete the authentication of the payment.' },
+      };
+    }
+    this.chargeRecords.push(charge);
+    this.chargesByInvoice.set(charge.invoiceId, charge);
+    return { provider: 'sandbox', id, type: 'payment_intent.succeeded', change: { kind: 'payment_succeeded', payment } };
+  }
+
+  /** Undoes `completeAuthentication` when its event could not be applied, so the customer can try again. */
+  reopenAuthentication(chargeReference: string): void {
+    const charge = this.completedAuthentications.get(chargeReference);
+    if (!charge) return;
+    this.completedAuthentications.delete(chargeReference);
+    const index = this.chargeRecords.indexOf(charge);
+    if (index >= 0) this.chargeRecords.splice(index, 1);
+    if (this.chargesByInvoice.get(charge.invoiceId) === charge) this.chargesByInvoice.delete(charge.invoiceId);
+    this.pendingAuthentications.set(chargeReference, charge);
   }
 
   async refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string> {

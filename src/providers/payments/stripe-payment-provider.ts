@@ -57,6 +57,15 @@ export function toStripeAmount(amountMinor: bigint, currency: string): number {
   return toSafeInteger(amount);
 }
 
+/** Stripe's `amount` → our minor units (ICU decimals): the inverse of `toStripeAmount`, rounding toward zero. */
+export function fromStripeAmount(amount: number, currency: string): bigint {
+  const code = currency.toUpperCase();
+  const stripeDecimals = STRIPE_ZERO_DECIMAL.has(code) ? 0 : STRIPE_THREE_DECIMAL.has(code) ? 3 : 2;
+  const shift = currencyDecimals(code) - stripeDecimals;
+  const value = BigInt(Math.trunc(amount));
+  return shift >= 0 ? value * 10n ** BigInt(shift) : value / 10n ** BigInt(-shift);
+}
+
 // Stripe `code` / `decline_code` values that have a code of ours; anything else from a card error is a decline.
 const CARD_CODES: Readonly<Record<string, PaymentFailureCode>> = {
   card_declined: 'card_declined',
@@ -70,7 +79,7 @@ const CARD_CODES: Readonly<Record<string, PaymentFailureCode>> = {
   invalid_number: 'incorrect_number',
 };
 
-function cardFailureCode(code: string | undefined, declineCode: string | undefined): PaymentFailureCode | null {
+export function cardFailureCode(code: string | undefined, declineCode: string | undefined): PaymentFailureCode | null {
   const fromCode = code === undefined ? undefined : CARD_CODES[code];
   // A generic `card_declined` may carry a more precise reason in decline_code.
   if (fromCode === 'card_declined' || fromCode === undefined) {
@@ -288,6 +297,7 @@ export class StripePaymentProvider implements PaymentProvider {
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     const amount = toStripeAmount(request.amountMinor, request.currency);
     let intent: Stripe.PaymentIntent;
+    const idempotencyKey = `charge-${request.invoiceId}-attempt-${request.attempt ?? 1}`;
     try {
       intent = await this.stripe.paymentIntents.create(
         {
@@ -302,17 +312,52 @@ export class StripePaymentProvider implements PaymentProvider {
           description: request.description,
           metadata: { invoice_id: request.invoiceId },
         },
-        { idempotencyKey: `charge-${request.invoiceId}-attempt-${request.attempt ?? 1}` },
+        { idempotencyKey },
       );
     } catch (error) {
-      throw translateError(error, 'charge');
+      // Off session, a card whose issuer wants the customer to authenticate is refused with `authentication_required`:
+      // not a decline. The same payment intent is confirmed again for the customer to complete on Stripe's page.
+      const waiting = error instanceof Stripe.errors.StripeCardError && (error.code === 'authentication_required' || error.decline_code === 'authentication_required')
+        ? error.payment_intent
+        : undefined;
+      if (!waiting) throw translateError(error, 'charge');
+      intent = waiting;
     }
-    if (intent.status === 'succeeded') return { chargeReference: intent.id };
-    if (intent.status === 'requires_action') {
-      throw new PaymentProviderError('card_declined', 'The card issuer requires the customer to authenticate this payment.');
-    }
+    if (intent.status === 'succeeded') return { kind: 'succeeded', chargeReference: intent.id };
+    const authenticationNeeded =
+      intent.status === 'requires_action' ||
+      (intent.status === 'requires_payment_method' && intent.last_payment_error?.code === 'authentication_required');
+    if (authenticationNeeded) return this.awaitAuthentication(intent, request, idempotencyKey);
     if (intent.status === 'requires_payment_method') throw new PaymentProviderError('card_declined');
     throw new PaymentProviderError('processing_error', `The payment did not complete (status ${intent.status}).`);
+  }
+
+  /**
+   * A payment intent that needs the customer's authentication: the URL of Stripe's own authentication page (a
+   * `redirect_to_url` next action), asking Stripe for one by confirming with `return_url` when it has none yet.
+   */
+  private async awaitAuthentication(intent: Stripe.PaymentIntent, request: ChargeRequest, idempotencyKey: string): Promise<ChargeResult> {
+    const hostedPage = (candidate: Stripe.PaymentIntent): string | null =>
+      candidate.status === 'requires_action' ? (candidate.next_action?.redirect_to_url?.url ?? null) : null;
+    const existing = hostedPage(intent);
+    if (existing !== null) return { kind: 'requires_action', chargeReference: intent.id, actionUrl: existing };
+    if (request.returnUrl === undefined) {
+      throw new PaymentProviderError('card_declined', 'The card issuer requires the customer to authenticate this payment.');
+    }
+    let confirmed: Stripe.PaymentIntent;
+    try {
+      confirmed = await this.stripe.paymentIntents.confirm(
+        intent.id,
+        { payment_method: request.paymentMethodReference, return_url: request.returnUrl },
+        { idempotencyKey: `${idempotencyKey}-authenticate` },
+      );
+    } catch (error) {
+      throw translateError(error, 'charge confirmation');
+    }
+    if (confirmed.status === 'succeeded') return { kind: 'succeeded', chargeReference: confirmed.id };
+    const url = hostedPage(confirmed);
+    if (url !== null) return { kind: 'requires_action', chargeReference: confirmed.id, actionUrl: url };
+    throw new PaymentProviderError('card_declined', 'The card issuer requires the customer to authenticate this payment.');
   }
 
   async refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string> {

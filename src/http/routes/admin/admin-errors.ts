@@ -5,6 +5,8 @@ import { defaultProblemRenderer } from '../organization-billing-errors.js';
 const adminFieldNames: Record<string, string> = {
   monthlyPriceMinor: 'monthly_price_in_cents',
   trialDays: 'trial_days',
+  creditGrantMinor: 'credit_grant_in_cents',
+  creditGrantMode: 'credit_grant_mode',
   hourlyPricePerNodeMinor: 'hourly_price_per_node_in_cents',
   minNodes: 'min_nodes',
   maxNodes: 'max_nodes',

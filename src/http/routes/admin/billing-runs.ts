@@ -1,6 +1,8 @@
 /** Operator API: billing runs, invoices across organizations and invoice status changes. */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { executeBillingRun, type BillingRunSummary } from '../../../billing/invoices/execute-billing-run.js';
+import type { BillingRun } from '../../../billing/invoices/billing-run.js';
+import { startBillingRun } from '../../../billing/invoices/execute-billing-run.js';
+import { getBillingRun, listBillingRuns } from '../../../billing/invoices/read-billing-runs.js';
 import type { Invoice } from '../../../billing/invoices/invoice.js';
 import { listInvoicesAcrossOrganizations } from '../../../billing/invoices/list-invoices-across-organizations.js';
 import { markInvoicePaid } from '../../../billing/invoices/mark-invoice-paid.js';
@@ -17,21 +19,29 @@ const operatorOnly = { auth: 'operator' as const };
 const BillingRunSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('running'), Type.Literal('completed'), Type.Literal('failed')], {
+      description: '`pending` until a worker takes it up; `running` with progress; then `completed` or `failed` (see `error`)',
+    }),
     as_of: Type.String({ format: 'date-time' }),
-    period_start: Type.String({ format: 'date-time', description: 'The period the run closed' }),
+    organizations_total: Type.Integer({ description: 'Organizations the run goes through (created before the period ended)' }),
+    invoiced: Type.Integer({ description: 'Invoices the run issued so far' }),
+    skipped: Type.Integer({ description: 'Organizations that already had their invoice for the period, or had nothing to bill' }),
+    failed: Type.Integer({ description: 'Organizations whose invoice failed (logged); a new run retries them' }),
+    started_at: nullable(Type.String({ format: 'date-time' })),
+    finished_at: nullable(Type.String({ format: 'date-time' })),
+    period_start: Type.String({ format: 'date-time', description: 'The period the run closes' }),
     period_end: Type.String({ format: 'date-time', description: 'Exclusive' }),
-    status: Type.Union([Type.Literal('completed'), Type.Literal('failed')]),
     organizations_seen: Type.Integer(),
-    invoices_created: Type.Integer(),
+    invoices_created: Type.Integer({ description: 'The same as `invoiced`' }),
     invoices_existing: Type.Integer({ description: 'Organizations that already had their invoice for the period' }),
     organizations_without_charges: Type.Integer({ description: 'Nothing to bill: no invoice is issued' }),
-    organizations_failed: Type.Integer({ description: 'Logged; a rerun retries them' }),
-    failure_reasons: Type.Array(Type.String(), { description: 'Why organizations failed, when it is something to set or fix (each reason once)' }),
-    started_at: Type.String({ format: 'date-time' }),
-    finished_at: Type.String({ format: 'date-time' }),
+    organizations_failed: Type.Integer({ description: 'The same as `failed`' }),
+    error: nullable(Type.String()),
   },
   { title: 'BillingRun' },
 );
+
+const BillingRunIdParams = Type.Object({ billingRunId: Type.String({ format: 'uuid' }) });
 
 const AdminInvoiceSchema = Type.Object(
   {
@@ -55,21 +65,25 @@ const AdminInvoiceSchema = Type.Object(
 
 const InvoiceIdParams = Type.Object({ invoiceId: Type.String({ format: 'uuid' }) });
 
-function toBillingRunBody(run: BillingRunSummary) {
+function toBillingRunBody(run: BillingRun) {
   return {
     id: run.id,
+    status: run.status,
     as_of: run.asOf.toISOString(),
+    organizations_total: run.organizationsTotal,
+    invoiced: run.invoicesCreated,
+    skipped: run.invoicesExisting + run.organizationsWithoutCharges,
+    failed: run.organizationsFailed,
+    started_at: run.startedAt?.toISOString() ?? null,
+    finished_at: run.finishedAt?.toISOString() ?? null,
     period_start: run.period.start.toISOString(),
     period_end: run.period.end.toISOString(),
-    status: run.status,
     organizations_seen: run.organizationsSeen,
     invoices_created: run.invoicesCreated,
     invoices_existing: run.invoicesExisting,
     organizations_without_charges: run.organizationsWithoutCharges,
     organizations_failed: run.organizationsFailed,
-    failure_reasons: run.failureReasons,
-    started_at: run.startedAt.toISOString(),
-    finished_at: run.finishedAt.toISOString(),
+    error: run.error,
   };
 }
 
@@ -99,19 +113,58 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: operatorOnly,
       schema: {
         operationId: 'adminRunBilling',
-        summary: 'Run billing as of a date',
+        summary: 'Start a billing run as of a date',
         description:
           'Closes, for every organization, the last complete billing period (UTC calendar month) before `as_of`: one invoice per ' +
-          'organization and period, whatever reruns or concurrent runs do. Answers when the run is over, with its summary.',
+          'organization and period, whatever reruns or concurrent runs do. Answers 202 at once with the pending run (and its ' +
+          '`Location`); a job does the work, and `GET /admin/billing-runs/{billingRunId}` shows its progress. A run whose worker ' +
+          'died is taken over by another worker after the job lease and finished.',
         tags,
         body: Type.Object({ as_of: Type.String({ format: 'date-time' }) }, { additionalProperties: false }),
-        response: { 200: BillingRunSchema, ...errorResponses(400, 401, 403, 413) },
+        response: { 202: BillingRunSchema, ...errorResponses(400, 401, 403, 413) },
+      },
+    },
+    async (request, reply) => {
+      const run = await startBillingRun(request.bursar, callerOf(request), { asOf: new Date(request.body.as_of) });
+      return reply.code(202).header('location', `/admin/billing-runs/${run.id}`).send(toBillingRunBody(run));
+    },
+  );
+
+  app.get(
+    '/admin/billing-runs',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminListBillingRuns',
+        summary: 'List billing runs',
+        description: 'Newest first (by request), with their progress, a page at a time: pass `next_cursor` back as `cursor` until it is null.',
+        tags,
+        querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ results: Type.Array(BillingRunSchema), next_cursor: nullable(Type.String()) }, { title: 'BillingRunPage' }),
+          ...errorResponses(400, 401, 403),
+        },
       },
     },
     async (request) => {
-      const run = await executeBillingRun(request.bursar, callerOf(request), { asOf: new Date(request.body.as_of) });
-      return toBillingRunBody(run);
+      const page = await listBillingRuns(request.bursar, callerOf(request), pageQueryValues(request.query));
+      return { results: page.items.map(toBillingRunBody), next_cursor: page.nextCursor };
     },
+  );
+
+  app.get(
+    '/admin/billing-runs/:billingRunId',
+    {
+      config: operatorOnly,
+      schema: {
+        operationId: 'adminGetBillingRun',
+        summary: 'A billing run and its progress',
+        tags,
+        params: BillingRunIdParams,
+        response: { 200: BillingRunSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => toBillingRunBody(await getBillingRun(request.bursar, callerOf(request), request.params.billingRunId)),
   );
 
   app.get(

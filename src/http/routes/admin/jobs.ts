@@ -24,6 +24,7 @@ const JobSchema = Type.Object(
     last_error: nullable(Type.String()),
     payload: Type.Unknown(),
     run_at: Type.String({ format: 'date-time', description: 'When it runs next (or ran last)' }),
+    due_at: nullable(Type.String({ format: 'date-time', description: 'Scheduled work: the business instant it is due at (it also waits for run_at)' })),
     created_at: Type.String({ format: 'date-time' }),
     completed_at: nullable(Type.String({ format: 'date-time' })),
   },
@@ -40,6 +41,7 @@ function toJobBody(job: Job) {
     last_error: job.lastError,
     payload: job.payload,
     run_at: job.runAt.toISOString(),
+    due_at: job.dueAt?.toISOString() ?? null,
     created_at: job.createdAt.toISOString(),
     completed_at: job.completedAt?.toISOString() ?? null,
   };

@@ -62,7 +62,13 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
           {
             name: Type.String({ minLength: 1, maxLength: 100 }),
             slug: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]*$' })),
-            plan: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            plan: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 64,
+                description: 'The plan it starts on; default BURSAR_DEFAULT_PLAN (FREE). A plan that grants credits grants them now',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),

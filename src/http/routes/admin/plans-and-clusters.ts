@@ -29,6 +29,10 @@ const PlanKind = Type.Union([Type.Literal('credits'), Type.Literal('invoiced')],
   description: 'credits: usage is paid from the credit balance; invoiced: invoiced monthly and charged to the default card',
 });
 
+const CreditGrantMode = Type.Union([Type.Literal('once'), Type.Literal('every_period')], {
+  description: 'once: when an organization joins the plan (once per organization and plan, ever); every_period: also at the start of every period on it',
+});
+
 const PlanSchema = Type.Object(
   {
     code: Type.String(),
@@ -37,6 +41,8 @@ const PlanSchema = Type.Object(
     currency: Type.String(),
     kind: PlanKind,
     trial_days: Type.Integer(),
+    credit_grant_in_cents: Type.Integer({ description: 'Credits granted to organizations on the plan (credits plans), in minor units' }),
+    credit_grant_mode: CreditGrantMode,
     created_at: Type.String({ format: 'date-time' }),
     updated_at: Type.String({ format: 'date-time' }),
   },
@@ -50,6 +56,10 @@ const PlanRequest = Type.Object(
     currency: Type.String({ pattern: '^[A-Z]{3}$', examples: ['USD'] }),
     kind: PlanKind,
     trial_days: Type.Integer({ minimum: 0, maximum: 365 }),
+    credit_grant_in_cents: Type.Optional(
+      MinorUnits('Credits granted to organizations on this credits plan, in minor units (sign-up credit); default 0, none'),
+    ),
+    credit_grant_mode: Type.Optional(CreditGrantMode),
   },
   { title: 'PlanRequest', additionalProperties: false },
 );
@@ -102,6 +112,24 @@ const UsageEvent = Type.Object(
   { additionalProperties: false },
 );
 
+const UsageBatchResult = Type.Object(
+  {
+    accepted: Type.Integer({ description: 'Events recorded now (late ones included)' }),
+    duplicates: Type.Integer({ description: 'Events whose id was already recorded: they change nothing' }),
+    late: Type.Integer({ description: 'Accepted events for a period already invoiced: billed on the next invoice as late usage' }),
+    rejected: Type.Array(
+      Type.Object({
+        index: Type.Integer({ description: 'Position of the event in the batch, from 0' }),
+        id: Type.String(),
+        reason: Type.Union([Type.Literal('in_the_future'), Type.Literal('before_cluster_start'), Type.Literal('after_cluster_end')]),
+        message: Type.String(),
+      }),
+      { description: 'Events not recorded, in batch order; the other events of the batch are kept' },
+    ),
+  },
+  { title: 'UsageBatchResult' },
+);
+
 const ClockSchema = Type.Object({ now: Type.String({ format: 'date-time' }) }, { title: 'TestClock' });
 const clockDescription = 'Only when Bursar runs with BURSAR_TEST_CLOCK=1; otherwise 404 test_clock_disabled.';
 
@@ -113,6 +141,8 @@ function toPlanJson(plan: Plan): Static<typeof PlanSchema> {
     currency: plan.currency,
     kind: plan.kind,
     trial_days: plan.trialDays,
+    credit_grant_in_cents: toSafeInteger(plan.creditGrantMinor),
+    credit_grant_mode: plan.creditGrantMode,
     created_at: plan.createdAt.toISOString(),
     updated_at: plan.updatedAt.toISOString(),
   };
@@ -160,6 +190,8 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         currency: body.currency,
         kind: body.kind,
         trialDays: body.trial_days,
+        creditGrantMinor: body.credit_grant_in_cents === undefined ? undefined : BigInt(body.credit_grant_in_cents),
+        creditGrantMode: body.credit_grant_mode,
       });
       return reply.status(created ? 201 : 200).send(toPlanJson(plan));
     },
@@ -259,14 +291,14 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         operationId: 'adminRecordUsageEvents',
         summary: 'Record a batch of usage events',
         description:
-          'All or nothing: an event naming an unknown cluster or a cluster of another organization rejects the batch (422, fields name each bad event by index). An id already recorded counts as a duplicate.',
+          'An event naming an unknown cluster or a cluster of another organization rejects the whole batch (422, fields name each bad event by index). Otherwise each event is checked against its cluster\'s life and the clock: one dated before the cluster\'s active_from, at or after its active_until, or more than 5 minutes in the future is refused and named in `rejected`; the others are recorded. An id already recorded counts as a duplicate. An event for a period already invoiced is late usage, billed on the next invoice.',
         tags,
         body: Type.Object(
           { events: Type.Array(UsageEvent, { minItems: 1, maxItems: MAX_USAGE_EVENTS_PER_BATCH }) },
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }),
+          200: UsageBatchResult,
           ...errorResponses(400, 401, 403, 413, 422),
         },
       },

@@ -8,6 +8,7 @@ import { addCreditCard, type AddCreditCardResult } from '../../../billing/paymen
 import type { CreditCardView } from '../../../billing/payment-methods/credit-card.js';
 import { deleteCreditCard } from '../../../billing/payment-methods/delete-credit-card.js';
 import { listCreditCards } from '../../../billing/payment-methods/list-credit-cards.js';
+import { setDefaultCreditCard } from '../../../billing/payment-methods/set-default-credit-card.js';
 import { IdempotencyKeyHeaders, withIdempotency } from '../../idempotency.js';
 import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
@@ -21,6 +22,7 @@ const CreditCard = Type.Object(
     last_digit: Type.String({ examples: ['7890'], description: 'The last four digits of the card number' }),
     is_expired: Type.Boolean({ description: 'Whether the card has expired, as of the time of the request' }),
     brand: Type.String({ examples: ['visa'], description: "The payment provider's brand name: visa, mastercard, amex, …" }),
+    is_default: Type.Boolean({ description: 'Whether this is the default card, the one every charge goes to (one per organization)' }),
   },
   { title: 'CreditCard' },
 );
@@ -60,6 +62,7 @@ function toCreditCard(card: CreditCardView): Static<typeof CreditCard> {
     last_digit: card.last4,
     is_expired: card.isExpired,
     brand: card.brand,
+    is_default: card.isDefault,
   };
 }
 
@@ -89,7 +92,9 @@ export const creditCardRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'addCreditCard',
         summary: 'Add credit card',
         description:
-          'Send a provider `token`, or `number`, `cvv`, `expiry_month` and `expiry_year`. The first card becomes the default. ' +
+          'Send a provider `token`, or `number`, `cvv`, `expiry_month` and `expiry_year`. The first card becomes the default, ' +
+          'and so does a card added while the default card fails (its last charge was refused, or it has expired); unpaid ' +
+          'invoices are then charged to it within seconds. ' +
           'Adding a card that is already stored (same card number) answers 201 with the stored card and adds nothing. ' +
           'A card refused by the payment provider answers 402 with a stable code (card_declined, expired_card, incorrect_cvc, ' +
           'processing_error, incorrect_number, provider_unavailable). Supports `Idempotency-Key`.',
@@ -117,13 +122,35 @@ export const creditCardRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.post(
+    '/organization/:organizationId/creditCard/:creditCardId/default',
+    {
+      schema: {
+        operationId: 'setDefaultCreditCard',
+        summary: 'Make a credit card the default',
+        description:
+          'The default card is the one every charge goes to. When the organization has unpaid invoices, they are charged ' +
+          'to the new default card within seconds. Choosing the card that is already the default changes nothing.',
+        tags: ['Billing'],
+        params: CreditCardParams,
+        response: { 200: CreditCard, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { organizationId, creditCardId } = request.params;
+      return toCreditCard(await setDefaultCreditCard(request.bursar, callerOf(request), organizationId, creditCardId));
+    },
+  );
+
   app.delete(
     '/organization/:organizationId/creditCard/:creditCardId',
     {
       schema: {
         operationId: 'deleteCreditCard',
         summary: 'Delete credit card',
-        description: 'Deleting the default card makes the most recently added remaining card the default.',
+        description:
+          'Deleting the default card makes the most recently added remaining card the default (unpaid invoices are then ' +
+          'charged to it within seconds).',
         tags: ['Billing'],
         params: CreditCardParams,
         response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },

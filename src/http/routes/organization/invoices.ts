@@ -61,6 +61,24 @@ const InvoiceSchema = Type.Object(
     tax_in_cents: Type.Integer({ description: 'Included in total_in_cents; computed on the subtotal, before credits' }),
     tax_lines: Type.Array(TaxLineSchema, { description: 'One line per tax rate applied' }),
     reverse_charge: Type.Boolean({ description: 'EU reverse charge: no VAT, the customer accounts for it' }),
+    payment_action_url: nullable(
+      Type.String({
+        description:
+          'While the invoice is PENDING on a charge that needs the customer to authenticate it (strong customer authentication): ' +
+          "the page where they complete it (the provider's, or the sandbox's); null otherwise",
+      }),
+    ),
+    refunded_in_cents: Type.Integer({ description: 'Refunded so far, as the payment provider reports it (0 when nothing was)' }),
+    dispute: nullable(
+      Type.Object(
+        {
+          amount_in_cents: Type.Integer(),
+          reason: Type.String({ description: "The provider's reason code, e.g. fraudulent" }),
+          opened_at: Type.String({ format: 'date-time' }),
+        },
+        { title: 'InvoiceDispute', description: 'A dispute (chargeback) the card holder opened, as the payment provider reports it' },
+      ),
+    ),
     lines: Type.Optional(Type.Array(InvoiceLine, { description: 'Only on GET of one invoice' })),
   },
   { title: 'Invoice' },
@@ -96,6 +114,12 @@ export function toInvoiceBody(invoice: Invoice, lines?: InvoiceLineRecord[]): St
       tax_in_cents: toSafeInteger(line.taxMinor),
     })),
     reverse_charge: invoice.reverseCharge,
+    payment_action_url: invoice.status === 'PENDING' ? invoice.paymentActionUrl : null,
+    refunded_in_cents: toSafeInteger(invoice.refundedMinor),
+    dispute:
+      invoice.disputedAt === null
+        ? null
+        : { amount_in_cents: toSafeInteger(invoice.disputedMinor ?? 0n), reason: invoice.disputeReason ?? 'unknown', opened_at: invoice.disputedAt.toISOString() },
     ...(lines
       ? {
           lines: lines.map((line) => ({
@@ -181,7 +205,8 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Download all invoices',
         description:
           'You will receive an email containing your invoices: a ZIP of every invoice PDF sent to the billing e-mail, ' +
-          'or a link to it when it is too large to attach. Nothing is sent while no billing e-mail is set.',
+          'or a link to it when it is too large to attach. Without a billing e-mail (the `email` of billingInfo) the answer is ' +
+          '400 `billing_email_missing` and nothing is queued.',
         tags,
         params: OrganizationIdParams,
         // No body: the schema only documents the answer.
