@@ -11,6 +11,7 @@ import { WebhookDispatcher } from './events/webhook-dispatcher.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { registerCreditJobs } from './billing/credits/credit-jobs.js';
 import { registerInvoiceJobs } from './billing/invoices/invoice-jobs.js';
+import { registerCreditNoteJobs } from './billing/credit-notes/credit-note-jobs.js';
 import { registerPaymentJobs } from './billing/payment-methods/payment-jobs.js';
 import { registerBillingStatusJobs } from './billing/status/billing-status-check.js';
 import { refreshSellerFromSettings } from './billing/seller/seller.js';
@@ -62,6 +63,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   registerPaymentJobs(context);
   registerInvoiceJobs(context);
   registerBillingStatusJobs(context);
+  registerCreditNoteJobs(context);
   registerCreditJobs(context);
   const server = await buildServer(context);
   const startWorkers = options.startWorkers ?? config.runJobWorkers;

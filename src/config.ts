@@ -1,5 +1,6 @@
 /** Every environment variable Bursar reads, parsed and validated in one place. */
 import path from 'node:path';
+import { normalizeCountryCode } from './domain/billing-profile.js';
 
 /** At most `limit` hits per subject in each fixed window of `windowSeconds` (windows aligned to the epoch). */
 export interface RateLimit {
@@ -114,11 +115,13 @@ function invoiceNumberPrefix(env: NodeJS.ProcessEnv): string {
   return raw;
 }
 
+/** ISO 3166-1 alpha-2 (the tax rule compares it with customers' countries). */
 function sellerCountry(env: NodeJS.ProcessEnv): string | null {
   const raw = optional(env, 'BURSAR_SELLER_COUNTRY');
   if (raw === null) return null;
-  if (!/^[A-Za-z]{2}$/.test(raw)) throw new ConfigError(`BURSAR_SELLER_COUNTRY must be an ISO 3166-1 alpha-2 code, got "${raw}"`);
-  return raw.toUpperCase();
+  const code = normalizeCountryCode(raw);
+  if (code === null) throw new ConfigError(`BURSAR_SELLER_COUNTRY must be an ISO 3166-1 alpha-2 country code (FR, DE, US), got "${raw}"`);
+  return code;
 }
 
 /** An optional setting that must be an absolute http(s) URL (it is put in e-mails as a link). */

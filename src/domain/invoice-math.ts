@@ -1,6 +1,7 @@
 import type { InvoiceLinePart } from './invoice-line-parts.js';
 import { applyCredits } from './credit-application.js';
 import { isKnownCurrency } from './money.js';
+import { taxLinesFor, totalTax, type TaxLine, type TaxRate } from './tax.js';
 
 /** Invoice totals. Every amount is integer minor units of the invoice currency. */
 
@@ -26,11 +27,16 @@ export interface ComposeInvoiceInput {
   usageLines: Array<{ description: string; quantity: string | null; amountMinor: bigint } & LineDetails>;
   availableCreditMinor: bigint;
   applyCredits: boolean;
+  /** The tax rates that apply (see tax.ts); none by default. */
+  taxRates?: ReadonlyArray<Pick<TaxRate, 'name' | 'percentage'>>;
 }
 
 export interface ComposedInvoice {
   lines: InvoiceLine[];
   subtotalMinor: bigint;
+  /** One line per rate, each on the subtotal (the full price: credits are a payment, applied after tax). */
+  taxLines: TaxLine[];
+  taxMinor: bigint;
   creditsAppliedMinor: bigint;
   totalMinor: bigint;
 }
@@ -47,8 +53,9 @@ export const CREDITS_APPLIED_DESCRIPTION = 'Credits applied';
 /**
  * Lines in order: plan lines, usage lines, then (only when credits are actually applied, i.e. > 0)
  * one negative 'Credits applied' line.
- * subtotal = Σ plan + usage; credits applied = applyCredits ? clamp(availableCredit, 0, max(subtotal, 0)) : 0;
- * total = subtotal − credits applied. Throws RangeError for an unknown currency.
+ * subtotal = Σ plan + usage; tax = Σ per rate of round(subtotal × rate) (none when subtotal ≤ 0);
+ * credits applied = applyCredits ? clamp(availableCredit, 0, max(subtotal + tax, 0)) : 0;
+ * total = subtotal + tax − credits applied. Throws RangeError for an unknown currency.
  */
 export function composeInvoice(input: ComposeInvoiceInput): ComposedInvoice {
   if (!isKnownCurrency(input.currency)) throw new RangeError('unknown invoice currency');
@@ -64,10 +71,14 @@ export function composeInvoice(input: ComposeInvoiceInput): ComposedInvoice {
     subtotalMinor += line.amountMinor;
   }
 
-  const { creditsAppliedMinor } = applyCredits(subtotalMinor, input.applyCredits ? input.availableCreditMinor : 0n);
+  const taxLines = subtotalMinor > 0n ? taxLinesFor(subtotalMinor, input.taxRates ?? []) : [];
+  const taxMinor = totalTax(taxLines);
+  const grossMinor = subtotalMinor + taxMinor;
+  // Credits are a payment: applied to the amount after tax.
+  const { creditsAppliedMinor } = applyCredits(grossMinor, input.applyCredits ? input.availableCreditMinor : 0n);
   if (creditsAppliedMinor > 0n) {
     lines.push({ kind: 'credit', description: CREDITS_APPLIED_DESCRIPTION, quantity: null, amountMinor: -creditsAppliedMinor });
   }
 
-  return { lines, subtotalMinor, creditsAppliedMinor, totalMinor: subtotalMinor - creditsAppliedMinor };
+  return { lines, subtotalMinor, taxLines, taxMinor, creditsAppliedMinor, totalMinor: grossMinor - creditsAppliedMinor };
 }

@@ -52,11 +52,11 @@ export function statusAfterChargeAttempt(paid: boolean, nextAttemptAt: Date | nu
 
 export type OperatorInvoiceAction = 'mark_paid' | 'void';
 
-const operatorActions: Record<OperatorInvoiceAction, { to: InvoiceStatus; refused: { from: InvoiceStatus; code: string; message: string } }> = {
+const operatorActions: Record<OperatorInvoiceAction, { to: InvoiceStatus; refused: { from: InvoiceStatus; code: string; message: string } | null }> = {
   // Paid outside the card charge (bank transfer, …), from any unpaid status.
   mark_paid: { to: 'PAID', refused: { from: 'VOIDED', code: 'invoice_voided', message: 'A voided invoice cannot be marked paid' } },
-  // A paid invoice is refunded, never voided.
-  void: { to: 'VOIDED', refused: { from: 'PAID', code: 'invoice_paid', message: 'A paid invoice cannot be voided' } },
+  // From any status: a credit note credits what is left of the invoice (a paid one is refunded).
+  void: { to: 'VOIDED', refused: null },
 };
 
 /**
@@ -66,6 +66,6 @@ const operatorActions: Record<OperatorInvoiceAction, { to: InvoiceStatus; refuse
 export function statusAfterOperatorAction(status: InvoiceStatus, action: OperatorInvoiceAction): InvoiceStatus | null {
   const { to, refused } = operatorActions[action];
   if (status === to) return null;
-  if (status === refused.from) throw conflict(refused.code, refused.message);
+  if (refused !== null && status === refused.from) throw conflict(refused.code, refused.message);
   return to;
 }

@@ -3,6 +3,13 @@ import { Type, type TSchema } from '@fastify/type-provider-typebox';
 
 export const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/** Whether the customer's tax id is well-formed (an extra field on every surface that shows a tax id). */
+export const TaxIdStatusSchema = Type.Union([Type.Literal('valid'), Type.Literal('invalid'), Type.Literal('unchecked'), Type.Literal('none')], {
+  description:
+    'valid: well-formed for its type (EU VAT ids: format and check digits); invalid: not; unchecked: a type without a check; none: no tax id. ' +
+    'Any string is kept as entered; only a valid EU VAT id qualifies for reverse charge.',
+});
+
 export const Uuid = Type.String({ format: 'uuid' });
 
 export const OrganizationIdParams = Type.Object({

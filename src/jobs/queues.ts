@@ -14,6 +14,8 @@ export const invoiceEmailQueue = 'invoices.email';
 export const invoiceArchiveQueue = 'invoices.email-archive';
 /** Recurring: compare every organization's billing status with the one last announced (changes caused by time). */
 export const billingStatusCheckQueue = 'events.billing-status-check';
+/** Refund the card part of a credit note through the payment provider (one job per credit note). */
+export const creditNoteRefundQueue = 'credit-notes.refund';
 /** After the default card changed: queue a charge of every unpaid invoice of the organization to the new card. */
 export const retryUnpaidInvoicesQueue = 'invoices.retry-on-new-default-card';
 /** Works one billing run (payload `runId`; singleton key `run:<id>`): requested by an operator or the monthly schedule. */

@@ -79,6 +79,5 @@ export interface InvoiceDocument {
   totalMinor: bigint;
 }
 
-/** The mention a reverse-charge invoice carries (EU VAT Directive, Article 196). */
-export const REVERSE_CHARGE_MENTION =
-  'Reverse charge: VAT to be accounted for by the recipient (Article 196, Council Directive 2006/112/EC)';
+/** The mention a reverse-charge document carries (the tax rule's own words). */
+export { REVERSE_CHARGE_MENTION } from '../domain/tax.js';

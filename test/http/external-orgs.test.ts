@@ -254,7 +254,6 @@ describe('documented limits', () => {
     billing_state: 128,
     billing_postal_code: 32,
     billing_tax_id: 64,
-    billing_tax_id_type: 32,
   };
 
   for (const [field, limit] of Object.entries(limits)) {
@@ -270,6 +269,24 @@ describe('documented limits', () => {
       assert.equal(result.body.billing_details[field], 'y'.repeat(limit));
     });
   }
+
+  test("billing_tax_id_type: one of the payment provider's types, else 422; the id's status is read back", async () => {
+    const org = await createOrganization(app);
+    await expectNothingWritten(org, async () => {
+      for (const billing_tax_id_type of ['vat', 'EU_VAT', 'y'.repeat(32), 'y'.repeat(33)]) {
+        assert.deepEqual(locs(await patch(org, { billing_tax_id: 'DE123456789', billing_tax_id_type })), ['body.billing_tax_id_type']);
+      }
+    });
+    const accepted = await patch(org, { billing_tax_id: 'DE136695976', billing_tax_id_type: 'eu_vat', billing_country: 'DE' });
+    assert.equal(accepted.status, 200, accepted.text);
+    assert.equal(accepted.body.billing_tax_id_status, 'valid');
+    // Any string is kept (seed 002 does not validate VAT numbers); the status says it is not well-formed.
+    const kept = await patch(org, { billing_tax_id: 'DE123456789' });
+    assert.equal(kept.body.billing_details.billing_tax_id, 'DE123456789');
+    assert.equal(kept.body.billing_tax_id_status, 'invalid');
+    assert.equal((await patch(org, { billing_tax_id: '12-3456789', billing_tax_id_type: 'us_ein' })).body.billing_tax_id_status, 'unchecked');
+    assert.equal((await patch(org, { billing_tax_id: null, billing_tax_id_type: null })).body.billing_tax_id_status, 'none');
+  });
 
   test('billing_country: 2 letters accepted, longer or not ISO refused with 422', async () => {
     const org = await createOrganization(app);

@@ -63,7 +63,7 @@ describe('the active organization', () => {
     await patch(other, { companyName: 'Other Corp' });
     const result = await http(app, 'GET', path, { headers: org.owner });
     assert.equal(result.status, 200);
-    assert.deepEqual(result.body, empty);
+    assert.deepEqual(result.body, { ...empty, taxIdStatus: 'none' });
     assert.match(result.headers.get('etag') ?? '', /^"\d+"$/);
     const written = await patch(org, { companyName: 'Mine Corp' });
     assert.equal(written.status, 200);
@@ -169,8 +169,9 @@ describe('update', () => {
     const org = await createOrganization(app);
     const written = await patch(org, documentedExample);
     assert.equal(written.status, 200, written.text);
-    assert.deepEqual(written.body, documentedExample);
-    assert.deepEqual(await read(org), documentedExample);
+    // Issue 12 adds whether the VAT number is well-formed; a US number without a type has no check.
+    assert.deepEqual(written.body, { ...documentedExample, taxIdStatus: 'unchecked' });
+    assert.deepEqual(await read(org), { ...documentedExample, taxIdStatus: 'unchecked' });
   });
 
   test('only the fields sent change; null clears one', async () => {
@@ -178,7 +179,7 @@ describe('update', () => {
     await patch(org, documentedExample);
     const written = await patch(org, { billingCity: 'Oakland', billingAddressLine2: null });
     assert.equal(written.status, 200);
-    assert.deepEqual(written.body, { ...documentedExample, billingCity: 'Oakland', billingAddressLine2: null });
+    assert.deepEqual(written.body, { ...documentedExample, billingCity: 'Oakland', billingAddressLine2: null, taxIdStatus: 'unchecked' });
   });
 
   test('country names map to ISO codes and read back as names', async () => {

@@ -60,7 +60,7 @@ describe('composeInvoice', () => {
 
   it('handles an empty invoice', () => {
     const inv = composeInvoice(input({ planLines: [], usageLines: [], availableCreditMinor: 100n, applyCredits: true }));
-    assert.deepEqual(inv, { lines: [], subtotalMinor: 0n, creditsAppliedMinor: 0n, totalMinor: 0n });
+    assert.deepEqual(inv, { lines: [], subtotalMinor: 0n, taxLines: [], taxMinor: 0n, creditsAppliedMinor: 0n, totalMinor: 0n });
   });
 
   it('keeps the invariants for many combinations (property loop)', () => {

@@ -29,7 +29,7 @@ function profile(values: Partial<BillingProfile> = {}): BillingProfile {
 }
 
 test('no details set: nothing but the organization id (the provider shows the e-mail, if any)', () => {
-  assert.deepEqual(providerCustomerDetails(profile()), { organizationId: 'org-1', name: null, email: null, address: null, taxId: null });
+  assert.deepEqual(providerCustomerDetails(profile()), { organizationId: 'org-1', name: null, email: null, address: null, taxId: null, taxExempt: 'none' });
   assert.deepEqual(providerCustomerDetails(profile({ email: 'a@b.test' })).email, 'a@b.test');
 });
 

@@ -337,6 +337,23 @@ describe('SandboxPaymentProvider', () => {
     await assert.rejects(provider.refund('ch_sandbox_missing', null), /No such sandbox charge/);
   });
 
+  it('refunds once per idempotency key and answers the same refund', async () => {
+    const { provider, customer } = await setup();
+    const pm = await provider.attachPaymentMethod(customer, card('4242424242424242'));
+    const charged = await provider.charge({
+      customerReference: customer,
+      paymentMethodReference: pm.providerReference,
+      amountMinor: 1000n,
+      currency: 'EUR',
+      invoiceId: 'inv_key',
+      description: 'x',
+    });
+    const first = await provider.refund(charged.chargeReference, 400n, 'credit-note-1');
+    assert.equal(await provider.refund(charged.chargeReference, 400n, 'credit-note-1'), first);
+    assert.notEqual(await provider.refund(charged.chargeReference, 400n, 'credit-note-2'), first);
+    assert.deepEqual(provider.refunds.map((r) => r.amountMinor), [400n, 400n]);
+  });
+
   it('keeps no card number or CVV in its state, errors or results', async () => {
     const { provider, customer } = await setup();
     const numbers = ['4242424242424242', '5555555555554444', '4000000000000341'];

@@ -5,10 +5,24 @@ import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
 import { presentTrimmed } from '../../domain/present.js';
 import type { SellerIdentity } from '../seller/seller.js';
 
-/** What the bill-to block is made of: the profile's contact, e-mail and VAT id, and its default address. */
+/**
+ * What the bill-to block is made of: the profile's contact, e-mail and VAT id, and its default address (and the
+ * tax id's type, which the tax rule reads).
+ */
 export type BillToFields = Pick<
   ProfileValues,
-  'companyName' | 'contactFirstName' | 'contactLastName' | 'email' | 'addressLine1' | 'addressLine2' | 'city' | 'state' | 'postalCode' | 'country' | 'taxId'
+  | 'companyName'
+  | 'contactFirstName'
+  | 'contactLastName'
+  | 'email'
+  | 'addressLine1'
+  | 'addressLine2'
+  | 'city'
+  | 'state'
+  | 'postalCode'
+  | 'country'
+  | 'taxId'
+  | 'taxIdType'
 >;
 
 /**

@@ -88,7 +88,8 @@ export async function chargeInvoice(
       const charge = await context.payments.charge({
         customerReference,
         paymentMethodReference: card.providerReference,
-        amountMinor: invoice.totalMinor,
+        // What is still owed: credit notes may have lowered it.
+        amountMinor: invoice.totalMinor - invoice.owedReducedMinor,
         currency: invoice.currency,
         invoiceId: invoice.id,
         attempt,

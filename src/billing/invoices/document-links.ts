@@ -12,6 +12,10 @@ export function invoicePdfPath(organizationId: string, invoiceId: string): strin
   return `/documents/${organizationId}/invoices/${invoiceId}.pdf`;
 }
 
+export function creditNotePdfPath(organizationId: string, creditNoteId: string): string {
+  return `/documents/${organizationId}/credit-notes/${creditNoteId}.pdf`;
+}
+
 export function invoiceArchivePath(organizationId: string, archiveId: string): string {
   return `/documents/${organizationId}/archives/${archiveId}.zip`;
 }

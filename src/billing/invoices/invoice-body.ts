@@ -11,6 +11,7 @@ export interface InvoiceLineBody {
   kind: InvoiceLineRecord['kind'];
   description: string;
   quantity: string | null;
+  unit_price_in_cents: number | null;
   amount_in_cents: number;
   amount: number;
 }
@@ -29,6 +30,9 @@ export interface InvoiceBody {
   paid_at: string | null;
   subtotal_in_cents: number;
   credits_applied_in_cents: number;
+  tax_in_cents: number;
+  tax_lines: { name: string; percentage: string; taxable_in_cents: number; tax_in_cents: number }[];
+  reverse_charge: boolean;
   payment_action_url: string | null;
   refunded_in_cents: number;
   dispute: { amount_in_cents: number; reason: string; opened_at: string } | null;
@@ -50,6 +54,14 @@ export function presentInvoice(invoice: Invoice, lines?: readonly Pick<InvoiceLi
     paid_at: invoice.paidAt?.toISOString() ?? null,
     subtotal_in_cents: toSafeInteger(invoice.subtotalMinor),
     credits_applied_in_cents: toSafeInteger(invoice.creditsAppliedMinor),
+    tax_in_cents: toSafeInteger(invoice.taxMinor),
+    tax_lines: invoice.taxLines.map((line) => ({
+      name: line.name,
+      percentage: line.percentage,
+      taxable_in_cents: toSafeInteger(line.taxableMinor),
+      tax_in_cents: toSafeInteger(line.taxMinor),
+    })),
+    reverse_charge: invoice.reverseCharge,
     payment_action_url: invoice.status === 'PENDING' ? invoice.paymentActionUrl : null,
     refunded_in_cents: toSafeInteger(invoice.refundedMinor),
     dispute:

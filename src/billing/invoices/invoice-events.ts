@@ -81,6 +81,9 @@ export function issuedInvoice(values: {
   issuedAt: Date;
   dueAt: Date;
   paymentTerms: string | null;
+  taxMinor: bigint;
+  taxLines: Invoice['taxLines'];
+  reverseCharge: boolean;
 }): Invoice {
   return {
     id: values.id,
@@ -113,5 +116,10 @@ export function issuedInvoice(values: {
     disputeReason: null,
     disputedAt: null,
     paymentTerms: values.paymentTerms,
+    taxMinor: values.taxMinor,
+    taxLines: values.taxLines,
+    reverseCharge: values.reverseCharge,
+    creditedMinor: 0n,
+    owedReducedMinor: 0n,
   };
 }

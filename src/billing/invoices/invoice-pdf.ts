@@ -55,9 +55,8 @@ export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
       parts: line.parts,
     })),
     subtotalMinor: invoice.subtotalMinor,
-    // Tax (issue 12) fills these from the invoice's frozen tax lines and reverse-charge flag.
-    taxLines: [],
-    reverseCharge: false,
+    taxLines: invoice.taxLines,
+    reverseCharge: invoice.reverseCharge,
     creditsAppliedMinor: invoice.creditsAppliedMinor,
     totalMinor: invoice.totalMinor,
   };

@@ -8,7 +8,9 @@ import type { InvoiceStatus } from '../../domain/invoice-status.js';
 import { notFound } from '../../errors.js';
 import { fieldOf } from '../../jobs/job-payload.js';
 import type { PlanKind } from '../plans/plan.js';
+import type { TaxLine } from '../../domain/tax.js';
 import { loadInvoiceLines, type InvoiceLineRecord } from './invoice-lines.js';
+import { toTaxLines } from './invoice-tax-lines.js';
 
 /** Who the invoice is addressed to, as it was when the invoice was issued. */
 export interface BillToSnapshot {
@@ -48,8 +50,16 @@ export interface Invoice {
   currency: string;
   status: InvoiceStatus;
   subtotalMinor: bigint;
+  /** Tax on the subtotal, one line per rate (see domain/tax.ts); included in the total. */
+  taxMinor: bigint;
+  taxLines: TaxLine[];
+  reverseCharge: boolean;
   creditsAppliedMinor: bigint;
   totalMinor: bigint;
+  /** What credit notes have credited so far (subtotal + tax of each). */
+  creditedMinor: bigint;
+  /** How much of the total credit notes took off what is owed: the amount due is total − this. */
+  owedReducedMinor: bigint;
   billTo: BillToSnapshot;
   seller: SellerSnapshot;
   /** What the document says about paying it (null on invoices issued before terms were stated). */
@@ -89,8 +99,13 @@ interface InvoiceRow {
   currency: string;
   status: InvoiceStatus;
   subtotal_minor: bigint;
+  tax_minor: bigint;
+  tax_lines: unknown;
+  reverse_charge: boolean;
   credits_applied_minor: bigint;
   total_minor: bigint;
+  credited_minor: bigint;
+  owed_reduced_minor: bigint;
   bill_to: unknown;
   seller: unknown;
   payment_terms: string | null;
@@ -113,6 +128,7 @@ interface InvoiceRow {
 const invoiceColumns = raw(`id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
   status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, payment_terms, issued_at, due_at, paid_at, voided_at,
   payment_attempts, next_payment_attempt_at, last_payment_error, provider_charge_reference, last_payment_method_id,
+  tax_minor, tax_lines, reverse_charge, credited_minor, owed_reduced_minor,
   payment_action_url, refunded_minor, disputed_minor, dispute_reason, disputed_at`);
 
 function stringOrNull(value: unknown): string | null {
@@ -160,8 +176,13 @@ function toInvoice(row: InvoiceRow): Invoice {
     currency: row.currency,
     status: row.status,
     subtotalMinor: row.subtotal_minor,
+    taxMinor: row.tax_minor,
+    taxLines: toTaxLines(row.tax_lines),
+    reverseCharge: row.reverse_charge,
     creditsAppliedMinor: row.credits_applied_minor,
     totalMinor: row.total_minor,
+    creditedMinor: row.credited_minor,
+    owedReducedMinor: row.owed_reduced_minor,
     billTo: toBillTo(row.bill_to),
     seller: toSeller(row.seller),
     paymentTerms: row.payment_terms,

@@ -24,6 +24,10 @@ import type { PlanFeeLine } from '../../domain/proration.js';
 import { clusterPeriodInput, type ClusterPeriodCharge } from '../costs/cluster-charges.js';
 import { markLateUsageBilled, type LateUsageCharge } from '../costs/late-usage.js';
 import { getCreditBalances, lockCreditBalances } from '../credits/credit-balance.js';
+import { invoiceTaxDecision } from '../tax/invoice-tax.js';
+import { sellerTaxIdentity, type SellerTaxIdentity } from '../tax/seller-tax-identity.js';
+import { listTaxRates } from '../tax/tax-rate.js';
+import type { TaxRate } from '../../domain/tax.js';
 import { organizationsWithDefaultCard } from '../payment-methods/credit-card.js';
 import { loadSeller } from '../seller/seller.js';
 import { billToSnapshot, sellerSnapshot } from './bill-to-snapshot.js';
@@ -109,19 +113,33 @@ function draftOf(organization: OrganizationToInvoice): InvoiceDraft | null {
   return { organization, planLines, billedClusters, billedLateUsage };
 }
 
+/** What the tax rule needs besides the organization: read once per batch. */
+interface TaxSetting {
+  seller: SellerTaxIdentity;
+  rates: TaxRate[];
+}
+
 /**
- * The credit balance pays first, whatever the plan; what is left goes to the card for an invoiced plan, and for a
- * credits plan only when it has a default card (otherwise it is owed).
+ * The credit balance pays first, whatever the plan (after tax: credits are a payment); what is left goes to the card
+ * for an invoiced plan, and for a credits plan only when it has a default card (otherwise it is owed).
  */
-function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: boolean, period: BillingPeriod): InvoiceToWrite {
+function invoiceOf(
+  draft: InvoiceDraft,
+  creditBalance: bigint,
+  hasDefaultCard: boolean,
+  period: BillingPeriod,
+  taxSetting: TaxSetting,
+): InvoiceToWrite {
   const { organization, planLines, billedClusters, billedLateUsage } = draft;
   const { currency, plan } = organization;
+  const tax = invoiceTaxDecision(taxSetting.seller, organization.billTo, taxSetting.rates);
   const composed = composeInvoice({
     currency,
     planLines: planLines.map(planLine),
     usageLines: [...billedClusters.map((item) => usageLine(item, period)), ...billedLateUsage.map(lateUsageLine)],
     availableCreditMinor: creditBalance,
     applyCredits: true,
+    taxRates: tax.kind === 'rates' ? tax.rates : [],
   });
   return {
     invoiceId: randomUUID(),
@@ -132,6 +150,7 @@ function invoiceOf(draft: InvoiceDraft, creditBalance: bigint, hasDefaultCard: b
     composed,
     clusterIds: [...billedClusters, ...billedLateUsage].map((item) => item.cluster.id),
     billTo: billToSnapshot(organization.billTo),
+    reverseCharge: tax.kind === 'reverse_charge',
   };
 }
 
@@ -222,12 +241,15 @@ async function issueInvoicesInTransaction(
   const balances = await creditBalancesOf(tx, drafts);
   const creditsPlans = drafts.filter((draft) => draft.organization.plan.kind === 'credits').map((draft) => draft.organization.id);
   const withDefaultCard = await organizationsWithDefaultCard(tx, creditsPlans);
+  // The seller and the tax rates once per batch: frozen into each invoice, and what the tax rule decides with.
+  const seller = await loadSeller(tx);
+  const taxSetting: TaxSetting = { seller: sellerTaxIdentity(seller), rates: await listTaxRates(tx) };
   const invoices: InvoiceToWrite[] = [];
   for (const draft of drafts) {
     try {
       const { id } = draft.organization;
       const balance = balances.get(id) ?? 0n;
-      const invoice = invoiceOf(draft, balance, withDefaultCard.has(id), period);
+      const invoice = invoiceOf(draft, balance, withDefaultCard.has(id), period, taxSetting);
       const creditsApplied = invoice.composed.creditsAppliedMinor;
       invoice.depletesCredits = creditsApplied > 0n && balance - creditsApplied <= 0n;
       invoices.push(invoice);
@@ -237,8 +259,7 @@ async function issueInvoicesInTransaction(
   }
   if (invoices.length === 0) return outcomes;
 
-  // The seller and the jobs before the numbers: from the counter update on, every statement holds the counter row.
-  const seller = await loadSeller(tx);
+  // The jobs before the numbers: from the counter update on, every statement holds the counter row.
   await context.jobs.enqueueMany(tx, invoices.map(followUpJob));
   const withLateUsage = new Set(drafts.filter((draft) => draft.organization.lateUsageCharges.length > 0).map((draft) => draft.organization.id));
   await markLateUsageBilled(tx, invoices.filter((invoice) => withLateUsage.has(invoice.organizationId)), period);

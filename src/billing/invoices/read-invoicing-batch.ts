@@ -41,6 +41,7 @@ type OrganizationRow = PostalAddressRow & {
   contact_last_name: string | null;
   email: string | null;
   tax_id: string | null;
+  tax_id_type: string | null;
 };
 
 /**
@@ -56,7 +57,7 @@ async function readOrganizations(tx: Queryable, organizationIds: readonly string
     sql`SELECT o.id, o.currency, o.trial_started_at, o.trial_ends_at, COALESCE(last.code, current.code) AS plan_code,
                COALESCE(last.kind, current.kind) AS plan_kind,
                EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = o.id AND i.period_start = ${period.start}::timestamptz) AS invoiced,
-               p.contact_first_name, p.contact_last_name, p.email, p.tax_id,
+               p.contact_first_name, p.contact_last_name, p.email, p.tax_id, p.tax_id_type,
                a.company, a.address_line1, a.address_line2, a.city, a.state, a.postal_code, a.country
           FROM organizations o
           JOIN plans current ON current.code = o.plan
@@ -66,7 +67,7 @@ async function readOrganizations(tx: Queryable, organizationIds: readonly string
                AND (s.ended_at IS NULL OR s.ended_at > ${period.start}::timestamptz)
              ORDER BY s.started_at DESC, s.id DESC LIMIT 1) last ON true
           LEFT JOIN LATERAL (
-            SELECT p.contact_first_name, p.contact_last_name, p.email, p.tax_id
+            SELECT p.contact_first_name, p.contact_last_name, p.email, p.tax_id, p.tax_id_type
               FROM billing_profiles p WHERE p.organization_id = o.id LIMIT 1) p ON true
           LEFT JOIN LATERAL (
             SELECT a.company, a.address_line1, a.address_line2, a.city, a.state, a.postal_code, a.country
@@ -86,6 +87,7 @@ function toBillTo(row: OrganizationRow): BillToFields {
     contactLastName: row.contact_last_name,
     email: row.email,
     taxId: row.tax_id,
+    taxIdType: row.tax_id_type,
     companyName: company,
     ...address,
   };

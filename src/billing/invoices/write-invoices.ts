@@ -16,6 +16,7 @@ import type { PlanKind } from '../plans/plan.js';
 import type { BillToSnapshot, SellerSnapshot } from './invoice.js';
 import { insertInvoiceLines, type NewInvoiceLine } from './invoice-lines.js';
 import { insertIssuedInvoiceEvents, issuedInvoice } from './invoice-events.js';
+import { storedTaxLines } from './invoice-tax-lines.js';
 
 export const INVOICE_ISSUE = 'INVOICE_ISSUE';
 
@@ -31,6 +32,8 @@ export interface InvoiceToWrite {
   /** The cluster of each usage line, in order. */
   clusterIds: string[];
   billTo: BillToSnapshot;
+  /** Reverse charge applies (no VAT; the invoice carries the mention). */
+  reverseCharge: boolean;
   /** The invoice uses the organization's last credits (`credits.depleted`). */
   depletesCredits?: boolean;
 }
@@ -78,6 +81,8 @@ function insertIssueEvents(caller: Caller, period: BillingPeriod, invoices: read
       status: invoice.status,
       currency: invoice.currency,
       subtotalMinor: invoice.composed.subtotalMinor,
+      taxMinor: invoice.composed.taxMinor,
+      reverseCharge: invoice.reverseCharge,
       creditsAppliedMinor: invoice.composed.creditsAppliedMinor,
       totalMinor: invoice.composed.totalMinor,
     }),
@@ -115,6 +120,9 @@ function insertBillingEventsOf(period: BillingPeriod, seller: SellerSnapshot, in
       issuedAt: now,
       dueAt: addDays(now, UNPAID_INVOICE_GRACE_DAYS),
       paymentTerms: paymentTerms(invoice.plan.kind, UNPAID_INVOICE_GRACE_DAYS),
+      taxMinor: invoice.composed.taxMinor,
+      taxLines: invoice.composed.taxLines,
+      reverseCharge: invoice.reverseCharge,
     }),
     lines: invoice.composed.lines.map((line) => ({ ...line, unitPriceMinor: line.unitPriceMinor ?? null })),
     depletesCredits: invoice.depletesCredits ?? false,
@@ -170,20 +178,23 @@ export async function writeInvoices(
                         ${column((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
                         ${column((invoice) => invoice.composed.totalMinor.toString())}::text[],
                         ${column((invoice) => JSON.stringify(invoice.billTo))}::text[], ${paidAt}::timestamptz[],
-                        ${nextPaymentAttemptAt}::timestamptz[], ${terms}::text[])
+                        ${nextPaymentAttemptAt}::timestamptz[], ${terms}::text[],
+                        ${column((invoice) => invoice.composed.taxMinor.toString())}::text[],
+                        ${column((invoice) => JSON.stringify(storedTaxLines(invoice.composed.taxLines)))}::text[],
+                        ${column((invoice) => invoice.reverseCharge)}::boolean[])
                    WITH ORDINALITY AS item(id, organization_id, plan_code, plan_kind, currency, status, subtotal_minor,
                                            credits_applied_minor, total_minor, bill_to, paid_at, next_payment_attempt_at,
-                                           payment_terms, ordinality)
+                                           payment_terms, tax_minor, tax_lines, reverse_charge, ordinality)
         ), ${written} AS (
           INSERT INTO invoices (id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
                                 status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at,
-                                paid_at, next_payment_attempt_at, created_at, payment_terms)
+                                paid_at, next_payment_attempt_at, created_at, payment_terms, tax_minor, tax_lines, reverse_charge)
           SELECT id, organization_id,
                  ${issuer.numberPrefix}::text || repeat('0', greatest(0, 6 - length(sequence_number::text))) || sequence_number::text,
                  sequence_number, ${period.start}::timestamptz, ${period.end}::timestamptz, plan_code, plan_kind, currency, status,
                  subtotal_minor::int8, credits_applied_minor::int8, total_minor::int8, bill_to::jsonb, ${JSON.stringify(issuer.seller)}::jsonb,
                  ${now}::timestamptz, ${addDays(now, UNPAID_INVOICE_GRACE_DAYS)}::timestamptz, paid_at, next_payment_attempt_at,
-                 ${now}::timestamptz, payment_terms
+                 ${now}::timestamptz, payment_terms, tax_minor::int8, tax_lines::jsonb, reverse_charge
             FROM numbered
            ORDER BY sequence_number
           ON CONFLICT (organization_id, period_start) DO NOTHING

@@ -9,6 +9,7 @@ import { notFound } from '../../errors.js';
 import { syncCustomerQueue } from '../../jobs/queues.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
 import { providerCustomerDetails } from './provider-customer-details.js';
+import { loadSellerTaxIdentity } from '../tax/seller-tax-identity.js';
 
 /** `organizations.provider_customer_reference`: `null` while there is no customer yet, `undefined` when there is no such organization. */
 export async function readProviderCustomerReference(db: Queryable, organizationId: string): Promise<string | null | undefined> {
@@ -32,7 +33,7 @@ export async function ensureProviderCustomer(context: AppContext, organizationId
  */
 export async function createProviderCustomer(context: AppContext, organizationId: string): Promise<string> {
   const profile = await loadBillingProfile(context.database, organizationId);
-  const created = await context.payments.upsertCustomer(null, providerCustomerDetails(profile));
+  const created = await context.payments.upsertCustomer(null, providerCustomerDetails(profile, (await loadSellerTaxIdentity(context.database)).country));
 
   const stored = await context.database.query<{ billing_version: bigint }>(
     sql`UPDATE organizations SET provider_customer_reference = ${created}::text

@@ -7,6 +7,7 @@ import type { AppContext } from '../../app-context.js';
 import { loadBillingProfile } from '../profile/billing-profile.js';
 import { readProviderCustomerReference } from './ensure-provider-customer.js';
 import { providerCustomerDetails } from './provider-customer-details.js';
+import { loadSellerTaxIdentity } from '../tax/seller-tax-identity.js';
 import { stringField } from '../../jobs/job-payload.js';
 
 export interface SyncProviderCustomerPayload {
@@ -26,6 +27,6 @@ export async function syncProviderCustomer(context: AppContext, organizationId: 
   if (reference === null) return 'no_customer_yet';
   // The current profile, not the one of the change that queued the job: a late job never sends stale details.
   const profile = await loadBillingProfile(context.database, organizationId);
-  await context.payments.upsertCustomer(reference, providerCustomerDetails(profile));
+  await context.payments.upsertCustomer(reference, providerCustomerDetails(profile, (await loadSellerTaxIdentity(context.database)).country));
   return 'updated';
 }

@@ -1,5 +1,6 @@
 import { MAX_EMAIL_LENGTH, normalizeTextFields, postalAddressRules, type TextFieldRule } from '../../domain/billing-profile.js';
 import type { FieldError } from '../../errors.js';
+import { isTaxIdType } from '../../domain/tax-ids.js';
 import type { ProfileField, ProfilePatch } from './billing-profile.js';
 
 /** In the order of `profileFields`, the order in which errors name the fields. */
@@ -26,6 +27,14 @@ const profileRules: Record<ProfileField, TextFieldRule> = {
  */
 export function normalizeProfilePatch(patch: ProfilePatch): { patch: ProfilePatch; errors: FieldError[] } {
   const { values, errors } = normalizeTextFields(patch, profileRules);
+  const taxIdType = values.taxIdType;
+  if (typeof taxIdType === 'string' && !isTaxIdType(taxIdType) && !errors.some((error) => error.field === 'taxIdType')) {
+    errors.push({
+      field: 'taxIdType',
+      reason: 'enum',
+      message: `must be one of the payment provider's tax id types (eu_vat, gb_vat, us_ein, ch_vat, au_abn, ca_bn, in_gst, …)`,
+    });
+  }
   return { patch: values, errors };
 }
 

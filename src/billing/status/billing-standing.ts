@@ -25,7 +25,7 @@ export const standingJoin: Sql = sql`JOIN plans p ON p.code = o.plan`;
 /** The billing status of an organization already entered with `standingSelect` and `standingJoin`. */
 export async function billingStatusOf(db: Queryable, organization: StandingSubject, now: Date): Promise<BillingStatus> {
   const { rows: unpaid } = await db.query<{ number: string; issued_at: Date; total_minor: bigint; currency: string }>(
-    sql`SELECT number, issued_at, total_minor, currency FROM invoices
+    sql`SELECT number, issued_at, total_minor - owed_reduced_minor AS total_minor, currency FROM invoices
          WHERE organization_id = ${organization.id}::uuid AND status = ANY(${[...awaitingPaymentStatuses]}::text[])`,
   );
   const { rows: cards } = await db.query<{ expiry_month: number; expiry_year: number }>(

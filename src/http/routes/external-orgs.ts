@@ -8,7 +8,8 @@ import type { BillingProfile, ProfilePatch } from '../../billing/profile/billing
 import { getBillingProfile } from '../../billing/profile/get-billing-profile.js';
 import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
 import { etagOf, fieldPathSegments, versionFromIfMatch, type Problem } from '../problem.js';
-import { nullable } from '../schemas.js';
+import { nullable, TaxIdStatusSchema } from '../schemas.js';
+import { taxIdStatus } from '../../domain/tax-ids.js';
 import { defineSurface, callerOf } from '../surface.js';
 
 const detailsFields = {
@@ -59,6 +60,7 @@ const OrgResponse = Type.Object(
     created_at: Type.String({ format: 'date-time' }),
     billing_email: nullable(Type.String()),
     billing_details: OrgBillingDetails,
+    billing_tax_id_status: TaxIdStatusSchema,
   },
   { title: 'OrgResponse' },
 );
@@ -73,7 +75,7 @@ const OrgPatch = Type.Object(
     billing_postal_code: Type.Optional(nullable(Type.String({ maxLength: 32 }))),
     billing_country: Type.Optional(nullable(Type.String({ maxLength: 2, description: 'ISO 3166-1 alpha-2' }))),
     billing_tax_id: Type.Optional(nullable(Type.String({ maxLength: 64 }))),
-    billing_tax_id_type: Type.Optional(nullable(Type.String({ maxLength: 32 }))),
+    billing_tax_id_type: Type.Optional(nullable(Type.String({ maxLength: 32, description: "One of the payment provider's tax id types (Stripe's: eu_vat, gb_vat, us_ein, …)" }))),
     name: Type.Optional(nullable(Type.String({ minLength: 1, maxLength: 100 }))),
     slug: Type.Optional(nullable(Type.String({ minLength: 1, maxLength: 64, pattern: SlugPattern }))),
     billing_email: Type.Optional(nullable(Type.String({ format: 'email', maxLength: 254 }))),
@@ -97,6 +99,7 @@ function toOrgResponse(profile: BillingProfile): Static<typeof OrgResponse> {
     created_at: profile.organizationCreatedAt.toISOString(),
     billing_email: profile.email,
     billing_details: details,
+    billing_tax_id_status: taxIdStatus(profile),
   };
 }
 

@@ -1,5 +1,6 @@
 /** Public: invoice PDFs and archives behind signed, expiring links (no credentials). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { openSignedCreditNotePdf } from '../../billing/credit-notes/credit-note-documents.js';
 import { openSignedInvoiceArchive, openSignedInvoicePdf } from '../../billing/invoices/open-signed-document.js';
 import { errorResponses } from '../schemas.js';
 
@@ -35,6 +36,39 @@ export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const stored = await openSignedInvoicePdf(request.bursar, {
         organizationId: request.params.organizationId,
         invoiceId: request.params.fileName.slice(0, -'.pdf'.length),
+        query: request.query,
+      });
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `inline; filename="${stored.number}.pdf"`)
+        .header('cache-control', 'private, no-store')
+        .header('x-content-sha256', stored.sha256)
+        .send(stored.pdf);
+    },
+  );
+
+  app.get(
+    '/documents/:organizationId/credit-notes/:fileName',
+    {
+      config: { auth: 'public' },
+      schema: {
+        operationId: 'getCreditNoteDocument',
+        summary: 'Credit note PDF behind a signed link',
+        description: 'The URL comes from GET /organization/{organizationId}/creditNotes/{creditNoteId}/download; it expires.',
+        tags,
+        security: [],
+        params: Type.Object({
+          organizationId: Type.String({ format: 'uuid' }),
+          fileName: Type.String({ pattern: `^${uuidPattern}\\.pdf$` }),
+        }),
+        querystring: SignedQuery,
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'The credit note PDF (application/pdf)' }), ...errorResponses(400, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const stored = await openSignedCreditNotePdf(request.bursar, {
+        organizationId: request.params.organizationId,
+        creditNoteId: request.params.fileName.slice(0, -'.pdf'.length),
         query: request.query,
       });
       return reply

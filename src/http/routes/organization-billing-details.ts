@@ -12,7 +12,8 @@ import { getBillingProfile } from '../../billing/profile/get-billing-profile.js'
 import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
 import { countryCodeFromName, countryNameFromCode, joinContactName, splitContactName } from '../../domain/billing-profile.js';
 import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
-import { nullable } from '../schemas.js';
+import { nullable, TaxIdStatusSchema } from '../schemas.js';
+import { taxIdStatus } from '../../domain/tax-ids.js';
 import { UNSTORABLE_TEXT_KEYWORD } from '../storable-strings.js';
 import { defineSurface, callerOf } from '../surface.js';
 
@@ -61,6 +62,7 @@ const BillingDetails = Type.Object(
     billingState: nullable(Type.String()),
     billingCountry: nullable(Type.String({ description: 'English country name' })),
     vatNumber: nullable(Type.String()),
+    taxIdStatus: TaxIdStatusSchema,
   },
   { title: 'BillingDetails' },
 );
@@ -119,6 +121,7 @@ function toBillingDetails(profile: BillingProfile): Static<typeof BillingDetails
     billingState: profile.state,
     billingCountry: profile.country ? countryNameFromCode(profile.country) : null,
     vatNumber: profile.taxId,
+    taxIdStatus: taxIdStatus(profile),
   };
 }
 

@@ -19,6 +19,8 @@ export interface ProviderCustomerDetails {
     country: string | null;
   } | null;
   taxId: { value: string; type: string | null } | null;
+  /** `reverse` when EU reverse charge applies to the customer (the provider then charges no VAT); `none` otherwise. */
+  taxExempt?: 'none' | 'reverse';
 }
 
 export type CardInput =
@@ -103,5 +105,9 @@ export interface PaymentProvider {
   attachPaymentMethod(customerReference: string, card: CardInput): Promise<AttachedPaymentMethod>;
   detachPaymentMethod(paymentMethodReference: string): Promise<void>;
   charge(request: ChargeRequest): Promise<ChargeResult>;
-  refund(chargeReference: string, amountMinor: bigint | null): Promise<void>;
+  /**
+   * Refunds `amountMinor` (null: what is left) of a charge; returns the provider's refund reference. With an
+   * `idempotencyKey` (a credit note's), a retried call refunds once and answers the same refund.
+   */
+  refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string>;
 }

@@ -49,6 +49,7 @@ export interface SandboxRefund {
   readonly chargeReference: string;
   readonly amountMinor: bigint;
   readonly currency: string;
+  readonly refundReference: string;
 }
 
 /** What a test card does once its number is well formed. */
@@ -121,6 +122,7 @@ function copyDetails(details: ProviderCustomerDetails): ProviderCustomerDetails 
     email: details.email,
     address: details.address ? { ...details.address } : null,
     taxId: details.taxId ? { ...details.taxId } : null,
+    ...(details.taxExempt !== undefined ? { taxExempt: details.taxExempt } : {}),
   };
 }
 
@@ -135,6 +137,7 @@ export class SandboxPaymentProvider implements PaymentProvider {
   private readonly chargeRecords: MutableCharge[] = [];
   private readonly chargesByInvoice = new Map<string, MutableCharge>();
   private readonly refundRecords: SandboxRefund[] = [];
+  private readonly refundsByKey = new Map<string, string>();
   /** Charges waiting for the customer's authentication, by charge reference. */
   private readonly pendingAuthentications = new Map<string, MutableCharge>();
   private readonly completedAuthentications = new Map<string, MutableCharge>();
@@ -369,7 +372,9 @@ export class SandboxPaymentProvider implements PaymentProvider {
     this.pendingAuthentications.set(chargeReference, charge);
   }
 
-  async refund(chargeReference: string, amountMinor: bigint | null): Promise<void> {
+  async refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string> {
+    const replayed = idempotencyKey === undefined ? undefined : this.refundsByKey.get(idempotencyKey);
+    if (replayed !== undefined) return replayed;
     const charge = this.chargeRecords.find((candidate) => candidate.chargeReference === chargeReference);
     if (!charge) throw new Error(`No such sandbox charge: ${chargeReference}`);
     const remaining = charge.amountMinor - charge.refundedMinor;
@@ -377,7 +382,10 @@ export class SandboxPaymentProvider implements PaymentProvider {
     if (amount <= 0n) throw new Error(amountMinor === null ? 'The charge is already fully refunded' : 'A refund amount must be positive');
     if (amount > remaining) throw new Error(`Refund of ${amount} exceeds the ${remaining} left to refund on ${chargeReference}`);
     charge.refundedMinor += amount;
-    this.refundRecords.push({ chargeReference, amountMinor: amount, currency: charge.currency });
+    const refundReference = reference('re');
+    this.refundRecords.push({ chargeReference, amountMinor: amount, currency: charge.currency, refundReference });
+    if (idempotencyKey !== undefined) this.refundsByKey.set(idempotencyKey, refundReference);
+    return refundReference;
   }
 
   /** A card is valid through the last day of its expiry month. */

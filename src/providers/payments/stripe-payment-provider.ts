@@ -183,6 +183,7 @@ export class StripePaymentProvider implements PaymentProvider {
 
     if (customerReference === null) {
       const params: Stripe.CustomerCreateParams = { metadata };
+      if (details.taxExempt !== undefined) params.tax_exempt = details.taxExempt;
       if (details.email !== null) params.email = details.email;
       if (details.name !== null) params.name = details.name;
       const address = addressParam(details.address, false);
@@ -207,6 +208,7 @@ export class StripePaymentProvider implements PaymentProvider {
       address: address ?? '',
       metadata,
     };
+    if (details.taxExempt !== undefined) params.tax_exempt = details.taxExempt;
     try {
       await this.stripe.customers.update(customerReference, params);
       await this.replaceTaxIds(customerReference, taxId);
@@ -358,7 +360,7 @@ export class StripePaymentProvider implements PaymentProvider {
     throw new PaymentProviderError('card_declined', 'The card issuer requires the customer to authenticate this payment.');
   }
 
-  async refund(chargeReference: string, amountMinor: bigint | null): Promise<void> {
+  async refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string> {
     const params: Stripe.RefundCreateParams = { payment_intent: chargeReference };
     if (amountMinor !== null) {
       // Our refund has no currency of its own; it is the charge's, which decides Stripe's unit.
@@ -372,12 +374,13 @@ export class StripePaymentProvider implements PaymentProvider {
     }
     let refund: Stripe.Refund;
     try {
-      refund = await this.stripe.refunds.create(params);
+      refund = await this.stripe.refunds.create(params, idempotencyKey === undefined ? {} : { idempotencyKey: `refund-${idempotencyKey}` });
     } catch (error) {
       throw translateError(error, 'refund');
     }
     if (refund.status === 'failed' || refund.status === 'canceled') {
       throw new Error(`Stripe refund ${refund.id} ended ${refund.status}`);
     }
+    return refund.id;
   }
 }

@@ -16,6 +16,7 @@ const adminFieldNames: Record<string, string> = {
   asOf: 'as_of',
   returnUrl: 'return_url',
   userId: 'user_id',
+  amountMinor: 'amount_in_cents',
 };
 
 export const renderAdminProblem = defaultProblemRenderer(adminFieldNames);

@@ -4,6 +4,7 @@ import { defaultProblemRenderer } from '../organization-billing-errors.js';
 import { billingExternalIdRoutes } from './billing-external-id.js';
 import { billingInfoFieldNames, billingInfoRoutes } from './billing-info.js';
 import { creditCardRoutes } from './credit-cards.js';
+import { creditNoteRoutes } from './credit-notes.js';
 import { creditRoutes } from './credits.js';
 import { invoiceRoutes } from './invoices.js';
 import { planAndCostRoutes } from './plans-and-costs.js';
@@ -15,6 +16,7 @@ export const organizationBillingSurface = defineSurface('organization-billing', 
   await app.register(creditRoutes);
   await app.register(planAndCostRoutes);
   await app.register(invoiceRoutes);
+  await app.register(creditNoteRoutes);
   await app.register(billingExternalIdRoutes);
   await app.register(usageReportRoutes);
 });

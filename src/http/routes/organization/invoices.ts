@@ -33,6 +33,16 @@ const InvoiceLine = Type.Object(
   { title: 'InvoiceLine' },
 );
 
+const TaxLineSchema = Type.Object(
+  {
+    name: Type.String({ examples: ['TVA'] }),
+    percentage: Type.String({ examples: ['20', '8.875'] }),
+    taxable_in_cents: Type.Integer({ description: 'The base the rate applies to: the subtotal' }),
+    tax_in_cents: Type.Integer(),
+  },
+  { title: 'InvoiceTaxLine' },
+);
+
 /** The seed's Invoice (Cost + id, created_at, status) and, beyond it, what the PDF shows. */
 const InvoiceSchema = Type.Object(
   {
@@ -49,6 +59,9 @@ const InvoiceSchema = Type.Object(
     paid_at: nullable(Type.String({ format: 'date-time' })),
     subtotal_in_cents: Type.Integer(),
     credits_applied_in_cents: Type.Integer(),
+    tax_in_cents: Type.Integer({ description: 'Included in total_in_cents; computed on the subtotal, before credits' }),
+    tax_lines: Type.Array(TaxLineSchema, { description: 'One line per tax rate applied' }),
+    reverse_charge: Type.Boolean({ description: 'EU reverse charge: no VAT, the customer accounts for it' }),
     payment_action_url: nullable(
       Type.String({
         description:
