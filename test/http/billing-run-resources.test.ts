@@ -20,11 +20,13 @@ before(async () => {
 after(async () => app.close());
 
 async function organizationsWithUsage(count: number, month: string): Promise<OrganizationFixture[]> {
-  app.clock.set(new Date(`${month}-01T00:00:00Z`));
   const organizations: OrganizationFixture[] = [];
   for (let index = 0; index < count; index++) {
+    app.clock.set(new Date(`${month}-01T00:00:00Z`));
     const org = await createBillingOrganization(app);
     const cluster = await registerCluster(app, org.id, { name: `c${index}`, hourly: 2, minNodes: 0, maxNodes: 3 });
+    // Usage is recorded once it happened (an event more than 5 minutes ahead of the clock is refused).
+    app.clock.set(new Date(`${month}-05T00:00:00Z`));
     await sendUsage(app, org.id, cluster, 10 + index, `${month}-05T00:00:00Z`);
     organizations.push(org);
   }
