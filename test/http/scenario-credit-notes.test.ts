@@ -135,7 +135,7 @@ it('voiding a paid invoice issues a credit note for its whole amount and refunds
   const types = (await auditEvents(app, paidByCard.id)).map((event) => event.type);
   for (const type of ['CREDIT_NOTE_ISSUE', 'CREDIT_NOTE_REFUND', 'INVOICE_STATUS_CHANGE']) assert.ok(types.includes(type), type);
 
-  assertContainsAll(await creditNotePdfText(paidByCard, note.id), ['Credit note', 'CN-000001', invoice.number, 'FR40303265045', 'TVA 20% on €100.00', '€20.00', '€120.00']);
+  assertContainsAll(await creditNotePdfText(paidByCard, note.id), ['Credit note', 'CN-000001', invoice.number, 'FR40303265045', 'TVA 20% on 100.00 EUR', '20.00 EUR', '120.00 EUR']);
   // Voiding again changes nothing and issues nothing.
   assert.equal((await http(app, 'POST', `/admin/invoices/${invoice.id}/void`, { headers: app.admin })).status, 200);
   assert.equal((await creditNotes(paidByCard)).length, 1);
@@ -164,7 +164,7 @@ it('a partial credit note of an invoice paid with credits returns the credits, t
   assert.equal(partial.body.refunded_in_cents, 0);
   assert.equal(await balance(paidByCredits), 14_000);
   assert.equal((await getInvoice(app, paidByCredits, invoice.id)).status, 'PAID', 'the invoice stays as issued');
-  assertContainsAll(await creditNotePdfText(paidByCredits, partial.body.id), ['CN-000002', 'Outage credit (2 days)', '€60.00']);
+  assertContainsAll(await creditNotePdfText(paidByCredits, partial.body.id), ['CN-000002', 'Outage credit (2 days)', '60.00 EUR']);
 });
 
 it('a partial credit note of an unpaid invoice lowers what is owed', async () => {

@@ -7,6 +7,7 @@ import sql from 'sql-template-tag';
 import { loadInvoice, organizationOfInvoice } from '../invoices/invoice.js';
 import { recordInvoiceStatusChange } from '../invoices/invoice-status-change.js';
 import { enterOrganization } from '../organizations/organization-access.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 import { creditInvoiceInTransaction, type CreditNoteRequest } from './issue-credit-note.js';
 import type { CreditNote } from './credit-note.js';
 
@@ -57,6 +58,8 @@ export async function creditInvoice(context: AppContext, caller: Caller, invoice
       );
       await recordInvoiceStatusChange(tx, caller, now, after, status, { reason: 'credit_note', creditNoteId: note.id, creditNoteNumber: note.number });
     }
+    // Less owed (or credits back) may make billing valid again.
+    await announceBillingStatusIn(tx, organizationId, now);
     return note;
   });
   if (result.refundedMinor > 0n) context.jobs.nudge();

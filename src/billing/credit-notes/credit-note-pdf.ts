@@ -28,7 +28,13 @@ export function toCreditNoteDocument(note: CreditNote, invoice: { periodStart: D
     dueAt: null,
     paymentTerms: null,
     currency: note.currency,
-    seller: { ...note.seller },
+    seller: {
+      name: note.seller.name,
+      addressLines: note.seller.addressLines,
+      country: note.seller.countryName ?? note.seller.country,
+      taxId: note.seller.taxId,
+      email: note.seller.email,
+    },
     billTo: {
       company: note.billTo.company,
       contactName: note.billTo.contactName,

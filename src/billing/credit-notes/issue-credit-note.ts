@@ -12,7 +12,9 @@ import type { Caller } from '../../domain/actor.js';
 import { creditableSubtotal, creditNoteAmounts, settleCreditNote, type CreditableInvoice, type CreditedSoFar } from '../../domain/credit-note.js';
 import { BillingError, conflict, invalidInput } from '../../errors.js';
 import sql from 'sql-template-tag';
-import { lockCreditBalance } from '../credits/credit-balance.js';
+import { getCreditBalance, lockCreditBalance } from '../credits/credit-balance.js';
+import { recordBillingEvent } from '../../events/billing-event.js';
+import { toSafeInteger } from '../../domain/money.js';
 import { appendLedgerEntry } from '../credits/credit-ledger.js';
 import type { Invoice } from '../invoices/invoice.js';
 import { insertCreditNote, listCreditNotesOfInvoice, type CreditNote, type CreditNoteLine } from './credit-note.js';
@@ -110,6 +112,18 @@ export async function creditInvoiceInTransaction(
       reference: id,
       description: `Credit note ${number} (invoice ${invoice.number}): credits returned`,
       createdAt: now,
+    });
+    await recordBillingEvent(tx, now, {
+      type: 'credits.granted',
+      organizationId: invoice.organizationId,
+      data: {
+        amount_in_cents: toSafeInteger(settlement.creditsReturnedMinor),
+        currency: invoice.currency,
+        source: request.kind === 'rest' ? 'invoice_voided' : 'credit_note',
+        invoice_id: invoice.id,
+        credit_note_id: id,
+        balance_in_cents: toSafeInteger(await getCreditBalance(tx, invoice.organizationId, invoice.currency)),
+      },
     });
   }
   if (settlement.refundMinor > 0n) {
