@@ -10,12 +10,14 @@ import type { AppContext } from '../../app-context.js';
 import { recordAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
 import { systemCaller, type Caller } from '../../domain/actor.js';
+import { toSafeInteger } from '../../domain/money.js';
+import { recordBillingEvent } from '../../events/billing-event.js';
 import { nextPeriod, periodContaining, periodFromKey, periodKey, type BillingPeriod } from '../../domain/billing-period.js';
 import type { Occurrence, RecurringJob } from '../../jobs/job-queue.js';
 import { stringField } from '../../jobs/job-payload.js';
 import { planCreditGrantQueue } from '../../jobs/queues.js';
 import { findPlan, type Plan } from '../plans/plan.js';
-import { lockCreditBalance } from './credit-balance.js';
+import { getCreditBalance, lockCreditBalance } from './credit-balance.js';
 import { insertLedgerEntry, newLedgerEntry } from './credit-ledger.js';
 
 export const CREDIT_GRANT = 'CREDIT_GRANT';
@@ -54,6 +56,18 @@ export async function grantPlanCredits(
     organizationId: organization.id,
     type: CREDIT_GRANT,
     changes: { plan: plan.code, amountMinor: plan.creditGrantMinor, currency: plan.currency, reference, ledgerEntryId: entry.id },
+  });
+  await recordBillingEvent(tx, at, {
+    type: 'credits.granted',
+    organizationId: organization.id,
+    data: {
+      amount_in_cents: toSafeInteger(plan.creditGrantMinor),
+      currency: plan.currency,
+      source: 'plan_grant',
+      plan: plan.code,
+      ledger_entry_id: entry.id,
+      balance_in_cents: toSafeInteger(await getCreditBalance(tx, organization.id, plan.currency)),
+    },
   });
   return true;
 }

@@ -13,6 +13,8 @@ import { nextPaymentAttemptAt } from '../../domain/payment-retry-schedule.js';
 import { effectOfPaymentEvent, type PaymentEventEffect } from '../../domain/provider-payment-events.js';
 import type { ProviderEvent, ProviderPaymentChange } from '../../providers/payments/provider-events.js';
 import { findInvoiceOfProviderPayment, type Invoice } from '../invoices/invoice.js';
+import { recordInvoiceEvent } from '../invoices/invoice-events.js';
+import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
 import { recordInvoiceStatusChange } from '../invoices/invoice-status-change.js';
 import { invoiceEmailJob } from '../invoices/send-invoice-email.js';
 import { claimProviderEvent, recordProviderEventOutcome, type ProviderEventOutcome } from './provider-event-log.js';
@@ -117,6 +119,7 @@ async function applyEffect(
             ${where}`,
       );
       await recordInvoiceStatusChange(tx, caller, now, invoice, status, details);
+      await announceBillingStatusIn(tx, organizationId, now);
       const email = invoiceEmailJob({ organizationId, invoiceId, kind: 'paid' });
       await context.jobs.enqueue(tx, email.queue, email.payload, email);
       return;
@@ -147,6 +150,13 @@ async function applyEffect(
             ${where}`,
       );
       await recordInvoiceStatusChange(tx, caller, now, invoice, status, { ...details, paymentAttempt: attempt });
+      await recordInvoiceEvent(tx, now, 'invoice.payment_failed', organizationId, invoiceId, {
+        attempt,
+        failure_code: change.kind === 'payment_failed' ? change.code : 'authentication_failed',
+        failure_message: message,
+        next_payment_attempt_at: nextAttemptAt?.toISOString() ?? null,
+      });
+      await announceBillingStatusIn(tx, organizationId, now);
       const email = invoiceEmailJob({ organizationId, invoiceId, kind: 'payment_failed', attempt });
       await context.jobs.enqueue(tx, email.queue, email.payload, email);
       return;
