@@ -51,22 +51,25 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state IN ('pending', 'sending');
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at DESC, id DESC);
 
--- Fan-out in the event's own statement and transaction: one delivery per endpoint that wants the event, and a wake-up
--- for the delivery workers (LISTEN bursar_webhook_deliveries), sent by PostgreSQL only when the transaction commits.
-CREATE FUNCTION fan_out_billing_event() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Fan-out in the events' own statement and transaction: one delivery per endpoint that wants each event, and a
+-- wake-up for the delivery workers (LISTEN bursar_webhook_deliveries), sent by PostgreSQL only when the transaction
+-- commits. A statement trigger over the inserted rows, so that a billing run's batch of events costs one INSERT.
+CREATE FUNCTION fan_out_billing_events() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO webhook_deliveries (id, event_id, endpoint_id)
-  SELECT gen_random_uuid(), NEW.id, e.id
-    FROM webhook_endpoints e
-   WHERE CASE WHEN NEW.endpoint_id IS NOT NULL THEN e.id = NEW.endpoint_id
-              ELSE NOT e.disabled AND (cardinality(e.event_types) = 0 OR NEW.type = ANY (e.event_types)) END;
+  SELECT gen_random_uuid(), n.id, e.id
+    FROM new_events n
+    JOIN webhook_endpoints e
+      ON CASE WHEN n.endpoint_id IS NOT NULL THEN e.id = n.endpoint_id
+              ELSE NOT e.disabled AND (cardinality(e.event_types) = 0 OR n.type = ANY (e.event_types)) END;
   IF FOUND THEN
     PERFORM pg_notify('bursar_webhook_deliveries', '');
   END IF;
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER billing_events_fan_out AFTER INSERT ON billing_events FOR EACH ROW EXECUTE FUNCTION fan_out_billing_event();
+CREATE TRIGGER billing_events_fan_out AFTER INSERT ON billing_events
+  REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION fan_out_billing_events();
 
 -- The billing status last announced (billing_status.updated) per organization, compared after each cause and by the
 -- scheduled check.
