@@ -116,7 +116,8 @@ export async function addCreditCard(
   // Before anything reaches the provider: a stranger must not create customers or cards there. Under a key, the same
   // statement reads the key's stored answer, so that a retry is answered without calling the provider again.
   const lookUp = commit?.lookUp;
-  type Entry = { provider_customer_reference: string | null; has_default: boolean } & DefaultCardHealth & StoredAnswerColumns;
+  type Entry = { provider_customer_reference: string | null; has_default: boolean; status_settled: boolean } & DefaultCardHealth &
+    StoredAnswerColumns;
   const organization = await enterOrganization<Entry>(
     context.database,
     caller,
@@ -125,6 +126,8 @@ export async function addCreditCard(
     {
       select: sql`o.provider_customer_reference,
                   EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default,
+                  EXISTS (SELECT 1 FROM billing_status_announcements a
+                           WHERE a.organization_id = o.id AND a.restriction IS DISTINCT FROM 'NO_CREDIT_CARD') AS status_settled,
                   ${defaultCardHealth}
                   ${lookUp ? sql`, ${lookUp.select}` : empty}`,
       join: lookUp?.join,
@@ -148,7 +151,9 @@ export async function addCreditCard(
   }
   // A job may wait: the detach of a duplicate, or the retry of unpaid invoices on a new default card.
   if (!result.created || result.card.isDefault) context.jobs.nudge();
-  if (result.created) await announceBillingStatus(context, [organizationId], { onlyFrom: ['NO_CREDIT_CARD'] });
+  // A new card can only move the status away from NO_CREDIT_CARD: when another status was announced (read with the
+  // organization, no extra round trip), there is nothing to announce.
+  if (result.created && !organization.status_settled) await announceBillingStatus(context, [organizationId], { onlyFrom: ['NO_CREDIT_CARD'] });
   return result;
 }
 
