@@ -1,5 +1,6 @@
 /** Public: invoice PDFs and archives behind signed, expiring links (no credentials). */
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { openSignedCreditNotePdf } from '../../billing/credit-notes/credit-note-documents.js';
 import { openSignedInvoiceArchive, openSignedInvoicePdf } from '../../billing/invoices/open-signed-document.js';
 import { errorResponses } from '../schemas.js';
@@ -13,24 +14,42 @@ const SignedQuery = Type.Object({
   signature: Type.Optional(Type.String({ maxLength: 100 })),
 });
 
+/** The schema of a stored document (invoice, credit note) behind a signed link: `{organizationId}/{id}.pdf`. */
+function signedPdfSchema(operationId: string, document: string, linkSource: string) {
+  return {
+    operationId,
+    summary: `${document} PDF behind a signed link`,
+    description: `The URL comes from ${linkSource}; it expires.`,
+    tags,
+    security: [],
+    params: Type.Object({
+      organizationId: Type.String({ format: 'uuid' }),
+      fileName: Type.String({ pattern: `^${uuidPattern}\\.pdf$` }),
+    }),
+    querystring: SignedQuery,
+    response: {
+      200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: `The ${document.toLowerCase()} PDF (application/pdf)` }),
+      ...errorResponses(400, 403, 404),
+    },
+  };
+}
+
+/** A stored PDF, byte for byte, with its number as file name and its digest. */
+function sendStoredPdf(reply: FastifyReply, stored: { number: string; pdf: Buffer; sha256: string }) {
+  return reply
+    .type('application/pdf')
+    .header('content-disposition', `inline; filename="${stored.number}.pdf"`)
+    .header('cache-control', 'private, no-store')
+    .header('x-content-sha256', stored.sha256)
+    .send(stored.pdf);
+}
+
 export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/documents/:organizationId/invoices/:fileName',
     {
       config: { auth: 'public' },
-      schema: {
-        operationId: 'getInvoiceDocument',
-        summary: 'Invoice PDF behind a signed link',
-        description: 'The URL comes from GET /organization/{organizationId}/invoice/{invoiceId}/download; it expires.',
-        tags,
-        security: [],
-        params: Type.Object({
-          organizationId: Type.String({ format: 'uuid' }),
-          fileName: Type.String({ pattern: `^${uuidPattern}\\.pdf$` }),
-        }),
-        querystring: SignedQuery,
-        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'The invoice PDF (application/pdf)' }), ...errorResponses(400, 403, 404) },
-      },
+      schema: signedPdfSchema('getInvoiceDocument', 'Invoice', 'GET /organization/{organizationId}/invoice/{invoiceId}/download'),
     },
     async (request, reply) => {
       const stored = await openSignedInvoicePdf(request.bursar, {
@@ -38,12 +57,7 @@ export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         invoiceId: request.params.fileName.slice(0, -'.pdf'.length),
         query: request.query,
       });
-      return reply
-        .type('application/pdf')
-        .header('content-disposition', `inline; filename="${stored.number}.pdf"`)
-        .header('cache-control', 'private, no-store')
-        .header('x-content-sha256', stored.sha256)
-        .send(stored.pdf);
+      return sendStoredPdf(reply, stored);
     },
   );
 
@@ -51,19 +65,7 @@ export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/documents/:organizationId/credit-notes/:fileName',
     {
       config: { auth: 'public' },
-      schema: {
-        operationId: 'getCreditNoteDocument',
-        summary: 'Credit note PDF behind a signed link',
-        description: 'The URL comes from GET /organization/{organizationId}/creditNotes/{creditNoteId}/download; it expires.',
-        tags,
-        security: [],
-        params: Type.Object({
-          organizationId: Type.String({ format: 'uuid' }),
-          fileName: Type.String({ pattern: `^${uuidPattern}\\.pdf$` }),
-        }),
-        querystring: SignedQuery,
-        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'The credit note PDF (application/pdf)' }), ...errorResponses(400, 403, 404) },
-      },
+      schema: signedPdfSchema('getCreditNoteDocument', 'Credit note', 'GET /organization/{organizationId}/creditNotes/{creditNoteId}/download'),
     },
     async (request, reply) => {
       const stored = await openSignedCreditNotePdf(request.bursar, {
@@ -71,12 +73,7 @@ export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         creditNoteId: request.params.fileName.slice(0, -'.pdf'.length),
         query: request.query,
       });
-      return reply
-        .type('application/pdf')
-        .header('content-disposition', `inline; filename="${stored.number}.pdf"`)
-        .header('cache-control', 'private, no-store')
-        .header('x-content-sha256', stored.sha256)
-        .send(stored.pdf);
+      return sendStoredPdf(reply, stored);
     },
   );
 
