@@ -8,6 +8,7 @@ import type { Database } from '../../db/database.js';
 import type { InvoiceDocument } from '../../pdf/invoice-document.js';
 import { renderInvoicePdf } from '../../pdf/render-invoice-pdf.js';
 import { loadInvoice } from '../invoices/invoice.js';
+import { documentBillTo, documentSeller } from '../invoices/invoice-pdf.js';
 import { loadCreditNote, type CreditNote } from './credit-note.js';
 
 export interface StoredCreditNotePdf {
@@ -28,21 +29,8 @@ export function toCreditNoteDocument(note: CreditNote, invoice: { periodStart: D
     dueAt: null,
     paymentTerms: null,
     currency: note.currency,
-    seller: {
-      name: note.seller.name,
-      addressLines: note.seller.addressLines,
-      country: note.seller.countryName ?? note.seller.country,
-      taxId: note.seller.taxId,
-      email: note.seller.email,
-    },
-    billTo: {
-      company: note.billTo.company,
-      contactName: note.billTo.contactName,
-      email: note.billTo.email,
-      addressLines: note.billTo.addressLines,
-      country: note.billTo.countryName ?? note.billTo.country,
-      taxId: note.billTo.taxId,
-    },
+    seller: documentSeller(note.seller),
+    billTo: documentBillTo(note.billTo),
     lines: note.lines.map((line) => ({ description: line.description, quantity: null, amountMinor: line.amountMinor })),
     subtotalMinor: note.subtotalMinor,
     taxLines: note.taxLines,

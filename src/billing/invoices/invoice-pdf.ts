@@ -8,15 +8,38 @@
 import { createHash } from 'node:crypto';
 import sql from 'sql-template-tag';
 import type { Database } from '../../db/database.js';
-import type { InvoiceDocument } from '../../pdf/invoice-document.js';
+import type { DocumentBillTo, DocumentSeller, InvoiceDocument } from '../../pdf/invoice-document.js';
 import { renderInvoicePdf } from '../../pdf/render-invoice-pdf.js';
-import { loadInvoiceWithLines, type InvoiceWithLines } from './invoice.js';
+import { loadInvoiceWithLines, type BillToSnapshot, type InvoiceWithLines, type SellerSnapshot } from './invoice.js';
 
 export interface StoredInvoicePdf {
   invoiceId: string;
   number: string;
   pdf: Buffer;
   sha256: string;
+}
+
+/** The seller block of a document (invoice or credit note) from its frozen snapshot. */
+export function documentSeller(seller: SellerSnapshot): DocumentSeller {
+  return {
+    name: seller.name,
+    addressLines: seller.addressLines,
+    country: seller.countryName ?? seller.country,
+    taxId: seller.taxId,
+    email: seller.email,
+  };
+}
+
+/** The bill-to block of a document from its frozen snapshot. */
+export function documentBillTo(billTo: BillToSnapshot): DocumentBillTo {
+  return {
+    company: billTo.company,
+    contactName: billTo.contactName,
+    email: billTo.email,
+    addressLines: billTo.addressLines,
+    country: billTo.countryName ?? billTo.country,
+    taxId: billTo.taxId,
+  };
 }
 
 /** What the PDF shows: the frozen parts of the invoice only (nothing that changes after issue, such as its status). */
@@ -31,21 +54,8 @@ export function toInvoiceDocument(invoice: InvoiceWithLines): InvoiceDocument {
     dueAt: invoice.dueAt,
     paymentTerms: invoice.paymentTerms,
     currency: invoice.currency,
-    seller: {
-      name: invoice.seller.name,
-      addressLines: invoice.seller.addressLines,
-      country: invoice.seller.countryName ?? invoice.seller.country,
-      taxId: invoice.seller.taxId,
-      email: invoice.seller.email,
-    },
-    billTo: {
-      company: invoice.billTo.company,
-      contactName: invoice.billTo.contactName,
-      email: invoice.billTo.email,
-      addressLines: invoice.billTo.addressLines,
-      country: invoice.billTo.countryName ?? invoice.billTo.country,
-      taxId: invoice.billTo.taxId,
-    },
+    seller: documentSeller(invoice.seller),
+    billTo: documentBillTo(invoice.billTo),
     // The table holds what is charged and sums to the subtotal; credits are a payment, shown with the totals.
     lines: invoice.lines.filter((line) => line.kind !== 'credit').map((line) => ({
       description: line.description,
