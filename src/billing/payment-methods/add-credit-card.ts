@@ -7,7 +7,7 @@
  * has expired) replaces it as the default. Either way, unpaid invoices are retried on the new default card.
  */
 import { randomUUID } from 'node:crypto';
-import sql, { empty, raw } from 'sql-template-tag';
+import sql, { empty, raw, type Sql } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import { insertBillingEvent } from '../../events/billing-event.js';
@@ -64,10 +64,10 @@ interface DefaultCardHealth {
   default_last_charge_failed: boolean | null;
 }
 
-const defaultCardHealth = sql`
-  (SELECT d.expiry_month FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_expiry_month,
-  (SELECT d.expiry_year FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_expiry_year,
-  (SELECT ${lastChargeFailed(raw('d'))} FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS default_last_charge_failed`;
+/** The default card, at most one (unique index): joined once, so that its health costs one index lookup. */
+const defaultCardJoin = sql`LEFT JOIN payment_methods d ON d.organization_id = o.id AND d.is_default`;
+const defaultCardHealth = sql`d.id IS NOT NULL AS has_default, d.expiry_month AS default_expiry_month, d.expiry_year AS default_expiry_year,
+  CASE WHEN d.id IS NOT NULL THEN ${lastChargeFailed(raw('d'))} END AS default_last_charge_failed`;
 
 function defaultMayFail(entry: DefaultCardHealth, now: Date): boolean {
   if (entry.default_expiry_month === null || entry.default_expiry_year === null) return false;
@@ -125,12 +125,11 @@ export async function addCreditCard(
     'billing.write',
     {
       select: sql`o.provider_customer_reference,
-                  EXISTS (SELECT 1 FROM payment_methods p WHERE p.organization_id = o.id AND p.is_default) AS has_default,
                   EXISTS (SELECT 1 FROM billing_status_announcements a
                            WHERE a.organization_id = o.id AND a.restriction IS DISTINCT FROM 'NO_CREDIT_CARD') AS status_settled,
                   ${defaultCardHealth}
                   ${lookUp ? sql`, ${lookUp.select}` : empty}`,
-      join: lookUp?.join,
+      join: lookUp ? sql`${defaultCardJoin} ${lookUp.join}` : defaultCardJoin,
       prepare: lookUp ? 'enter_organization_for_keyed_card' : 'enter_organization_for_card',
     },
   );
@@ -187,9 +186,14 @@ async function storeAttachedCard(
 ): Promise<AddCreditCardResult> {
   // The first card becomes the default: guessed from the entry, checked by the write.
   let isDefault = !hadDefault;
+  let first = true;
   const attempt = async (db: Queryable): Promise<AddCreditCardResult | null> => {
     const now = context.clock.now();
     const card = newCreditCard(context, organizationId, attached, isDefault, now);
+    if (first) {
+      first = false;
+      if (await insertNewCreditCard(db, caller, card, attached.fingerprint)) return { card: viewCreditCard(card, now), created: true };
+    }
     const written = await writeCreditCard(db, caller, card, attached.fingerprint);
     if (written.outcome === 'created') return { card: viewCreditCard(card, now), created: true };
     if (written.outcome === 'same_card') return { card: viewCreditCard(written.sameCard, now), created: false };
@@ -223,21 +227,8 @@ interface WriteAnswer {
   has_default: boolean;
 }
 
-/**
- * One statement, no transaction. It enters the organization again (a key-share lock on its row, and the caller's
- * role: a membership removed during the provider call writes nothing), then:
- * - when the same card (same fingerprint) is stored already, queues the detach of the duplicate and answers it;
- * - otherwise inserts `card` with its audit event, provided that `card.isDefault` is right (no default card yet);
- * - otherwise writes nothing and says whether a default exists.
- *
- * The unique indexes keep the rules (one default per organization, one row per card), so concurrent writes need no
- * organization-wide lock: the insert skips a row that a concurrent write committed first (`ON CONFLICT DO NOTHING`)
- * and the next attempt, with a fresh snapshot, sees it. The default card is read `FOR SHARE`, after the organization
- * row (the order `deleteCreditCard` takes them in, so neither waits for the other in a circle): a default being
- * deleted meanwhile makes this write wait, then find it gone, so that a card is never added beside a default that no
- * longer exists.
- */
-async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, fingerprint: string): Promise<WriteOutcome> {
+/** The card's insert with what is written with it: the retry a new default queues, the audit event, the webhook event. */
+function cardInsertWrites(caller: Caller, card: CreditCard, fingerprint: string, guard: Sql): Sql {
   const audit = insertAuditEvent(
     caller,
     card.createdAt,
@@ -264,6 +255,57 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
     },
     raw('inserted'),
   );
+  // Only a default card can have unpaid invoices to retry: a card added beside one has no such part.
+  const retry = card.isDefault ? sql`, retry AS (${insertUnpaidInvoicesRetry(card.organizationId, raw('inserted'))})` : empty;
+  return sql`inserted AS (
+          ${insertCreditCard(card, fingerprint, guard)}
+          ON CONFLICT DO NOTHING
+          RETURNING id
+        )${retry}, audit AS (
+          ${audit}
+        ), attached_event AS (
+          ${attachedEvent}
+        )`;
+}
+
+/**
+ * The common case in one lean statement: a new card, the caller still allowed, the default guess right. The
+ * organization row is taken `FOR KEY SHARE` first, then the default card `FOR SHARE` (the order of `writeCreditCard`).
+ * Answers whether the card was written; when not (the same card is stored, the guess was wrong, the caller lost
+ * access meanwhile), nothing was, and `writeCreditCard` finds out why.
+ */
+async function insertNewCreditCard(db: Queryable, caller: Caller, card: CreditCard, fingerprint: string): Promise<boolean> {
+  const trusted = caller.actor.type !== 'user';
+  const { rows } = await db.query<{ created: boolean }>(
+    sql`WITH entry AS (
+          ${organizationEntryStatement(caller, { id: card.organizationId }, { lock: 'key share' })}
+        ), fits AS (
+          SELECT 1 FROM entry
+           WHERE (${trusted}::boolean OR entry.member_role = ANY(${rolesParameter('billing.write')}))
+             AND ${card.isDefault}::boolean <> EXISTS (
+                   SELECT 1 FROM payment_methods WHERE organization_id = entry.id AND is_default FOR SHARE)
+        ), ${cardInsertWrites(caller, card, fingerprint, raw('fits'))}
+        SELECT EXISTS (SELECT 1 FROM inserted) AS created`,
+    { prepare: card.isDefault ? 'insert_new_default_credit_card' : 'insert_new_credit_card' },
+  );
+  return rows[0]?.created === true;
+}
+
+/**
+ * One statement, no transaction. It enters the organization again (a key-share lock on its row, and the caller's
+ * role: a membership removed during the provider call writes nothing), then:
+ * - when the same card (same fingerprint) is stored already, queues the detach of the duplicate and answers it;
+ * - otherwise inserts `card` with its audit event, provided that `card.isDefault` is right (no default card yet);
+ * - otherwise writes nothing and says whether a default exists.
+ *
+ * The unique indexes keep the rules (one default per organization, one row per card), so concurrent writes need no
+ * organization-wide lock: the insert skips a row that a concurrent write committed first (`ON CONFLICT DO NOTHING`)
+ * and the next attempt, with a fresh snapshot, sees it. The default card is read `FOR SHARE`, after the organization
+ * row (the order `deleteCreditCard` takes them in, so neither waits for the other in a circle): a default being
+ * deleted meanwhile makes this write wait, then find it gone, so that a card is never added beside a default that no
+ * longer exists.
+ */
+async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, fingerprint: string): Promise<WriteOutcome> {
   const detachPayload: DetachPaymentMethodPayload = { provider: card.provider, providerReference: card.providerReference };
   const trusted = caller.actor.type !== 'user'; // tokens, operators, the system: checked without a membership
 
@@ -281,19 +323,7 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
         ), fits AS (
           SELECT 1 FROM allowed
            WHERE NOT EXISTS (SELECT 1 FROM same) AND ${card.isDefault}::boolean <> (SELECT value FROM has_default)
-        ), inserted AS (
-          ${insertCreditCard(card, fingerprint, raw('fits'))}
-          ON CONFLICT DO NOTHING
-          RETURNING id, is_default
-        ), inserted_default AS (
-          SELECT 1 FROM inserted WHERE is_default
-        ), retry AS (
-          ${insertUnpaidInvoicesRetry(card.organizationId, raw('inserted_default'))}
-        ), audit AS (
-          ${audit}
-        ), attached_event AS (
-          ${attachedEvent}
-        ), duplicate AS (
+        ), ${cardInsertWrites(caller, card, fingerprint, raw('fits'))}, duplicate AS (
           SELECT 1 FROM same, allowed
         ), detach AS (
           ${insertJob(detachPaymentMethodQueue, detachPayload, {}, raw('duplicate'))}
@@ -303,7 +333,7 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
                (SELECT value FROM has_default) AS has_default, same.*
           FROM (VALUES (1)) AS one
           LEFT JOIN same ON true`,
-    { prepare: 'write_credit_card' },
+    { prepare: card.isDefault ? 'write_default_credit_card' : 'write_credit_card' },
   );
   const row = rows[0];
   if (!row) throw new Error('the card write answered no row');
