@@ -107,8 +107,8 @@ export function insertInvoiceLines(lines: readonly NewInvoiceLine[], written: Sq
     kind: line.kind,
     description: line.description,
     quantity: line.quantity,
-    unit_price_minor: line.unitPriceMinor ?? null,
-    amount_minor: line.amountMinor,
+    unit_price_minor: line.unitPriceMinor?.toString() ?? null,
+    amount_minor: line.amountMinor.toString(),
     parts: toStoredParts(line.parts),
     cluster_id: line.clusterId,
   }));

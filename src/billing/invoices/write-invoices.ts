@@ -82,11 +82,11 @@ function insertIssueEvents(caller: Caller, period: BillingPeriod, invoices: read
       plan: invoice.plan.code,
       status: invoice.status,
       currency: invoice.currency,
-      subtotalMinor: invoice.composed.subtotalMinor,
-      taxMinor: invoice.composed.taxMinor,
+      subtotalMinor: invoice.composed.subtotalMinor.toString(),
+      taxMinor: invoice.composed.taxMinor.toString(),
       reverseCharge: invoice.reverseCharge,
-      creditsAppliedMinor: invoice.composed.creditsAppliedMinor,
-      totalMinor: invoice.composed.totalMinor,
+      creditsAppliedMinor: invoice.composed.creditsAppliedMinor.toString(),
+      totalMinor: invoice.composed.totalMinor.toString(),
     },
   }));
   const events = sql`${jsonRows(rows, 'event', 'invoice_id uuid, changes jsonb')}
@@ -169,16 +169,16 @@ export async function writeInvoices(
     plan_kind: invoice.plan.kind,
     currency: invoice.currency,
     status: invoice.status,
-    subtotal_minor: invoice.composed.subtotalMinor,
-    credits_applied_minor: invoice.composed.creditsAppliedMinor,
-    total_minor: invoice.composed.totalMinor,
+    subtotal_minor: invoice.composed.subtotalMinor.toString(),
+    credits_applied_minor: invoice.composed.creditsAppliedMinor.toString(),
+    total_minor: invoice.composed.totalMinor.toString(),
     bill_to: invoice.billTo,
     // Settled at issue: paid now. An invoiced plan's charge is queued with the invoice: its first attempt is now.
     paid_at: invoice.status === 'PAID' ? at : null,
     next_payment_attempt_at: invoice.status === 'PENDING' ? at : null,
     // Frozen with the invoice: what its document shows besides the lines.
     payment_terms: paymentTerms(invoice.plan.kind, UNPAID_INVOICE_GRACE_DAYS),
-    tax_minor: invoice.composed.taxMinor,
+    tax_minor: invoice.composed.taxMinor.toString(),
     tax_lines: storedTaxLines(invoice.composed.taxLines),
     reverse_charge: invoice.reverseCharge,
   }));
