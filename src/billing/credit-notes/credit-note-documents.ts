@@ -3,9 +3,10 @@ import type { AppContext } from '../../app-context.js';
 import type { Caller } from '../../domain/actor.js';
 import { creditNotePdfPath, publicBaseUrl, signedDocumentUrl } from '../invoices/document-links.js';
 import { assertSigned, type SignedQuery } from '../invoices/open-signed-document.js';
+import type { StoredDocument } from '../invoices/stored-document.js';
 import { enterOrganization } from '../organizations/organization-access.js';
 import { loadCreditNote } from './credit-note.js';
-import { getCreditNotePdf, type StoredCreditNotePdf } from './credit-note-pdf.js';
+import { getCreditNotePdf } from './credit-note-pdf.js';
 
 export async function createCreditNoteDownloadLink(
   context: AppContext,
@@ -25,7 +26,7 @@ export async function createCreditNoteDownloadLink(
 export async function openSignedCreditNotePdf(
   context: AppContext,
   input: { organizationId: string; creditNoteId: string; query: SignedQuery },
-): Promise<StoredCreditNotePdf> {
+): Promise<StoredDocument> {
   assertSigned(context, creditNotePdfPath(input.organizationId, input.creditNoteId), input.query);
   return getCreditNotePdf(context.database, input.organizationId, input.creditNoteId, context.clock.now());
 }

@@ -17,7 +17,7 @@ import { recordBillingEvent } from '../../events/billing-event.js';
 import { toSafeInteger } from '../../domain/money.js';
 import { appendLedgerEntry } from '../credits/credit-ledger.js';
 import type { Invoice } from '../invoices/invoice.js';
-import { insertCreditNote, listCreditNotesOfInvoice, type CreditNote, type CreditNoteLine } from './credit-note.js';
+import { insertCreditNote, listCreditNotesOfInvoice, type CreditNote, type CreditNoteLine, type NewCreditNote } from './credit-note.js';
 import { refundCreditNoteJob } from './refund-credit-note.js';
 
 export const CREDIT_NOTE_ISSUE = 'CREDIT_NOTE_ISSUE';
@@ -81,7 +81,7 @@ export async function creditInvoiceInTransaction(
   const amounts = creditNoteAmounts(creditable, soFar, subtotalMinor);
   const settlement = settleCreditNote(creditable, soFar, amounts.totalMinor);
   const id = randomUUID();
-  const number = await insertCreditNote(tx, {
+  const note: NewCreditNote = {
     id,
     organizationId: invoice.organizationId,
     invoiceId: invoice.id,
@@ -96,7 +96,8 @@ export async function creditInvoiceInTransaction(
     billTo: invoice.billTo,
     seller: invoice.seller,
     issuedAt: now,
-  });
+  };
+  const number = await insertCreditNote(tx, note);
   await tx.query(
     sql`UPDATE invoices SET credited_minor = credited_minor + ${amounts.totalMinor}::int8,
                owed_reduced_minor = owed_reduced_minor + ${settlement.owedReducedMinor}::int8
@@ -148,23 +149,5 @@ export async function creditInvoiceInTransaction(
       owedReducedMinor: settlement.owedReducedMinor,
     },
   });
-  return {
-    id,
-    organizationId: invoice.organizationId,
-    invoiceId: invoice.id,
-    invoiceNumber: invoice.number,
-    number,
-    currency: invoice.currency,
-    reason: request.reason,
-    ...amounts,
-    reverseCharge: invoice.reverseCharge,
-    lines,
-    refundedMinor: settlement.refundMinor,
-    creditsReturnedMinor: settlement.creditsReturnedMinor,
-    owedReducedMinor: settlement.owedReducedMinor,
-    providerRefundReference: null,
-    billTo: invoice.billTo,
-    seller: invoice.seller,
-    issuedAt: now,
-  };
+  return { ...note, invoiceNumber: invoice.number, number, providerRefundReference: null };
 }

@@ -25,6 +25,19 @@ export type BillToFields = Pick<
   | 'taxIdType'
 >;
 
+/** What the postal block of a snapshot is made of, on the profile and on the seller settings alike. */
+type PostalFields = Pick<BillToFields, 'addressLine1' | 'addressLine2' | 'city' | 'state' | 'postalCode' | 'country'>;
+
+/** The postal block of both snapshots: street lines, "postal code city", state; the country beside them. */
+function postalBlock(fields: PostalFields): Pick<BillToSnapshot, 'addressLines' | 'country' | 'countryName'> {
+  const cityLine = [presentTrimmed(fields.postalCode), presentTrimmed(fields.city)].filter((part) => part !== null).join(' ');
+  const addressLines = [presentTrimmed(fields.addressLine1), presentTrimmed(fields.addressLine2), presentTrimmed(cityLine), presentTrimmed(fields.state)].filter(
+    (line): line is string => line !== null,
+  );
+  const country = fields.country === null ? null : normalizeCountryCode(fields.country);
+  return { addressLines, country, countryName: country === null ? null : countryNameFromCode(country) };
+}
+
 /**
  * Company, contact name, postal address, country and VAT id of the profile. The billing e-mail is kept only when
  * none of those is set, so that the invoice names its recipient somehow.
@@ -32,35 +45,22 @@ export type BillToFields = Pick<
 export function billToSnapshot(profile: BillToFields): BillToSnapshot {
   const company = presentTrimmed(profile.companyName);
   const contactName = presentTrimmed(joinContactName(profile.contactFirstName, profile.contactLastName));
-  const cityLine = [presentTrimmed(profile.postalCode), presentTrimmed(profile.city)].filter((part) => part !== null).join(' ');
-  const addressLines = [presentTrimmed(profile.addressLine1), presentTrimmed(profile.addressLine2), presentTrimmed(cityLine), presentTrimmed(profile.state)].filter(
-    (line): line is string => line !== null,
-  );
-  const country = profile.country === null ? null : normalizeCountryCode(profile.country);
-  const nothingElse = company === null && contactName === null && addressLines.length === 0 && country === null;
+  const postal = postalBlock(profile);
+  const nothingElse = company === null && contactName === null && postal.addressLines.length === 0 && postal.country === null;
   return {
     company,
     contactName,
     email: nothingElse ? presentTrimmed(profile.email) : null,
-    addressLines,
-    country,
-    countryName: country === null ? null : countryNameFromCode(country),
+    ...postal,
     taxId: presentTrimmed(profile.taxId),
   };
 }
 
-/** The seller's postal lines as the bill-to's: street lines, "postal code city", state; the country beside them. */
+/** The seller's postal block is laid out like the bill-to's. */
 export function sellerSnapshot(seller: SellerIdentity): SellerSnapshot {
-  const cityLine = [presentTrimmed(seller.postalCode), presentTrimmed(seller.city)].filter((part) => part !== null).join(' ');
-  const addressLines = [presentTrimmed(seller.addressLine1), presentTrimmed(seller.addressLine2), presentTrimmed(cityLine), presentTrimmed(seller.state)].filter(
-    (line): line is string => line !== null,
-  );
-  const country = seller.country === null ? null : normalizeCountryCode(seller.country);
   return {
     name: seller.name,
-    addressLines,
-    country,
-    countryName: country === null ? null : countryNameFromCode(country),
+    ...postalBlock(seller),
     taxId: presentTrimmed(seller.taxId),
     email: presentTrimmed(seller.email),
   };

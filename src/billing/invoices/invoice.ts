@@ -139,12 +139,9 @@ function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
-/** jsonb comes back parsed from both drivers; read it field by field rather than trusting its shape. */
-function toBillTo(value: unknown): BillToSnapshot {
+/** The postal part that the bill-to and seller snapshots share, read from their jsonb. */
+function toSnapshotAddress(value: unknown): Pick<BillToSnapshot, 'addressLines' | 'country' | 'countryName' | 'taxId'> {
   return {
-    company: stringOrNull(fieldOf(value, 'company')),
-    contactName: stringOrNull(fieldOf(value, 'contactName')),
-    email: stringOrNull(fieldOf(value, 'email')),
     addressLines: stringList(fieldOf(value, 'addressLines')),
     country: stringOrNull(fieldOf(value, 'country')),
     countryName: stringOrNull(fieldOf(value, 'countryName')),
@@ -152,13 +149,20 @@ function toBillTo(value: unknown): BillToSnapshot {
   };
 }
 
+/** jsonb comes back parsed from both drivers; read it field by field rather than trusting its shape. */
+function toBillTo(value: unknown): BillToSnapshot {
+  return {
+    company: stringOrNull(fieldOf(value, 'company')),
+    contactName: stringOrNull(fieldOf(value, 'contactName')),
+    email: stringOrNull(fieldOf(value, 'email')),
+    ...toSnapshotAddress(value),
+  };
+}
+
 function toSeller(value: unknown): SellerSnapshot {
   return {
     name: stringOrNull(fieldOf(value, 'name')) ?? '',
-    addressLines: stringList(fieldOf(value, 'addressLines')),
-    country: stringOrNull(fieldOf(value, 'country')),
-    countryName: stringOrNull(fieldOf(value, 'countryName')),
-    taxId: stringOrNull(fieldOf(value, 'taxId')),
+    ...toSnapshotAddress(value),
     email: stringOrNull(fieldOf(value, 'email')),
   };
 }

@@ -98,6 +98,10 @@ export class PaymentProviderError extends Error {
 /** A token the provider never issued (or one of another account). */
 export const unknownCardToken = (): PaymentProviderError => new PaymentProviderError('incorrect_number', 'Unknown card token');
 
+/** A charge the card issuer wants the customer to authenticate, when no page for that can be offered. */
+export const authenticationRequired = (): PaymentProviderError =>
+  new PaymentProviderError('card_declined', 'The card issuer requires the customer to authenticate this payment.');
+
 export interface PaymentProvider {
   readonly name: 'sandbox' | 'stripe';
   /** Creates the customer when `customerReference` is null, updates it otherwise; returns the reference. */

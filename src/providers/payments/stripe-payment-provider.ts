@@ -6,6 +6,7 @@
 import Stripe from 'stripe';
 import { currencyDecimals, toSafeInteger } from '../../domain/money.js';
 import {
+  authenticationRequired,
   PaymentProviderError,
   unknownCardToken,
   type AttachedPaymentMethod,
@@ -342,7 +343,7 @@ export class StripePaymentProvider implements PaymentProvider {
     const existing = hostedPage(intent);
     if (existing !== null) return { kind: 'requires_action', chargeReference: intent.id, actionUrl: existing };
     if (request.returnUrl === undefined) {
-      throw new PaymentProviderError('card_declined', 'The card issuer requires the customer to authenticate this payment.');
+      throw authenticationRequired();
     }
     let confirmed: Stripe.PaymentIntent;
     try {
@@ -357,7 +358,7 @@ export class StripePaymentProvider implements PaymentProvider {
     if (confirmed.status === 'succeeded') return { kind: 'succeeded', chargeReference: confirmed.id };
     const url = hostedPage(confirmed);
     if (url !== null) return { kind: 'requires_action', chargeReference: confirmed.id, actionUrl: url };
-    throw new PaymentProviderError('card_declined', 'The card issuer requires the customer to authenticate this payment.');
+    throw authenticationRequired();
   }
 
   async refund(chargeReference: string, amountMinor: bigint | null, idempotencyKey?: string): Promise<string> {
