@@ -6,11 +6,8 @@
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { joinAddress, splitAddress } from '../../../domain/billing-profile.js';
 import type { BillingProfile } from '../../../billing/profile/billing-profile.js';
-import { getBillingProfile } from '../../../billing/profile/get-billing-profile.js';
-import { updateBillingProfile } from '../../../billing/profile/update-billing-profile.js';
-import { etagOf, versionFromIfMatch } from '../../problem.js';
+import { readProfileWithEtag, updateProfileIfMatch } from '../../billing-profile-versions.js';
 import { nullable, OrganizationIdParams, errorResponses } from '../../schemas.js';
-import { callerOf } from '../../surface.js';
 
 /** Core field → this API's field, for error messages. */
 export const billingInfoFieldNames: Record<string, string> = {
@@ -87,11 +84,7 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: BillingInfo, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request, reply) => {
-      const profile = await getBillingProfile(request.bursar, callerOf(request), { id: request.params.organizationId });
-      reply.header('etag', etagOf(profile.version));
-      return toBillingInfo(profile);
-    },
+    async (request, reply) => toBillingInfo(await readProfileWithEtag(request, reply, { id: request.params.organizationId })),
   );
 
   app.put(
@@ -109,9 +102,8 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const body = request.body;
       const address = splitAddress(body.address);
-      const profile = await updateBillingProfile(request.bursar, callerOf(request), {
+      const profile = await updateProfileIfMatch(request, reply, {
         organization: { id: request.params.organizationId },
-        expectedVersion: versionFromIfMatch(request.headers['if-match']),
         patch: {
           contactFirstName: body.first_name,
           contactLastName: body.last_name,
@@ -126,7 +118,6 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
           taxId: body.vat_number ?? null,
         },
       });
-      reply.header('etag', etagOf(profile.version));
       return toBillingInfo(profile);
     },
   );
