@@ -1,6 +1,7 @@
 /** Public: invoice PDFs and archives behind signed, expiring links (no credentials). */
-import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
+import type { AppContext } from '../../app-context.js';
 import { openSignedCreditNotePdf } from '../../billing/credit-notes/credit-note-documents.js';
 import { openSignedInvoiceArchive, openSignedInvoicePdf } from '../../billing/invoices/open-signed-document.js';
 import { errorResponses } from '../schemas.js';
@@ -34,8 +35,14 @@ function signedPdfSchema(operationId: string, document: string, linkSource: stri
   };
 }
 
+interface StoredPdf {
+  number: string;
+  pdf: Buffer;
+  sha256: string;
+}
+
 /** A stored PDF, byte for byte, with its number as file name and its digest. */
-function sendStoredPdf(reply: FastifyReply, stored: { number: string; pdf: Buffer; sha256: string }) {
+function sendStoredPdf(reply: FastifyReply, stored: StoredPdf) {
   return reply
     .type('application/pdf')
     .header('content-disposition', `inline; filename="${stored.number}.pdf"`)
@@ -44,38 +51,42 @@ function sendStoredPdf(reply: FastifyReply, stored: { number: string; pdf: Buffe
     .send(stored.pdf);
 }
 
-export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get(
-    '/documents/:organizationId/invoices/:fileName',
-    {
-      config: { auth: 'public' },
-      schema: signedPdfSchema('getInvoiceDocument', 'Invoice', 'GET /organization/{organizationId}/invoice/{invoiceId}/download'),
-    },
-    async (request, reply) => {
-      const stored = await openSignedInvoicePdf(request.bursar, {
-        organizationId: request.params.organizationId,
-        invoiceId: request.params.fileName.slice(0, -'.pdf'.length),
-        query: request.query,
-      });
-      return sendStoredPdf(reply, stored);
-    },
-  );
+/** What a signed link names: the organization, the document (its file name without the extension) and the signature. */
+interface SignedLink {
+  organizationId: string;
+  documentId: string;
+  query: Static<typeof SignedQuery>;
+}
 
-  app.get(
-    '/documents/:organizationId/credit-notes/:fileName',
-    {
-      config: { auth: 'public' },
-      schema: signedPdfSchema('getCreditNoteDocument', 'Credit note', 'GET /organization/{organizationId}/creditNotes/{creditNoteId}/download'),
-    },
-    async (request, reply) => {
-      const stored = await openSignedCreditNotePdf(request.bursar, {
-        organizationId: request.params.organizationId,
-        creditNoteId: request.params.fileName.slice(0, -'.pdf'.length),
-        query: request.query,
-      });
-      return sendStoredPdf(reply, stored);
-    },
-  );
+function signedLinkOf(request: { params: { organizationId: string; fileName: string }; query: Static<typeof SignedQuery> }): SignedLink {
+  const { organizationId, fileName } = request.params;
+  return { organizationId, documentId: fileName.slice(0, fileName.lastIndexOf('.')), query: request.query };
+}
+
+/** The PDFs behind signed links, by the folder of their path. */
+const signedPdfs: Array<{
+  folder: string;
+  schema: ReturnType<typeof signedPdfSchema>;
+  open: (context: AppContext, link: SignedLink) => Promise<StoredPdf>;
+}> = [
+  {
+    folder: 'invoices',
+    schema: signedPdfSchema('getInvoiceDocument', 'Invoice', 'GET /organization/{organizationId}/invoice/{invoiceId}/download'),
+    open: (context, { organizationId, documentId, query }) => openSignedInvoicePdf(context, { organizationId, invoiceId: documentId, query }),
+  },
+  {
+    folder: 'credit-notes',
+    schema: signedPdfSchema('getCreditNoteDocument', 'Credit note', 'GET /organization/{organizationId}/creditNotes/{creditNoteId}/download'),
+    open: (context, { organizationId, documentId, query }) => openSignedCreditNotePdf(context, { organizationId, creditNoteId: documentId, query }),
+  },
+];
+
+export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  for (const { folder, schema, open } of signedPdfs) {
+    app.get(`/documents/:organizationId/${folder}/:fileName`, { config: { auth: 'public' }, schema }, async (request, reply) =>
+      sendStoredPdf(reply, await open(request.bursar, signedLinkOf(request))),
+    );
+  }
 
   app.get(
     '/documents/:organizationId/archives/:fileName',
@@ -99,11 +110,8 @@ export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const archive = await openSignedInvoiceArchive(request.bursar, {
-        organizationId: request.params.organizationId,
-        archiveId: request.params.fileName.slice(0, -'.zip'.length),
-        query: request.query,
-      });
+      const { organizationId, documentId, query } = signedLinkOf(request);
+      const archive = await openSignedInvoiceArchive(request.bursar, { organizationId, archiveId: documentId, query });
       return reply
         .type('application/zip')
         .header('content-length', archive.size)
