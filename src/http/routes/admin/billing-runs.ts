@@ -106,6 +106,24 @@ function toAdminInvoiceBody(invoice: Invoice) {
   };
 }
 
+/** The operator's changes of an invoice's status, each answering the invoice. */
+const invoiceStatusChanges = [
+  {
+    action: 'mark-paid',
+    operationId: 'adminMarkInvoicePaid',
+    summary: 'Mark an invoice paid',
+    description: 'For payments received outside the card charge. A paid invoice is answered unchanged; a voided one is a 409.',
+    change: markInvoicePaid,
+  },
+  {
+    action: 'void',
+    operationId: 'adminVoidInvoice',
+    summary: 'Void an invoice',
+    description: 'No further payment attempt; credits it used are given back. A paid invoice cannot be voided (409).',
+    change: voidInvoice,
+  },
+];
+
 export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/admin/billing-runs',
@@ -181,37 +199,16 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post(
-    '/admin/invoices/:invoiceId/mark-paid',
-    {
-      config: operatorOnly,
-      schema: {
-        operationId: 'adminMarkInvoicePaid',
-        summary: 'Mark an invoice paid',
-        description: 'For payments received outside the card charge. A paid invoice is answered unchanged; a voided one is a 409.',
-        tags,
-        params: InvoiceIdParams,
-        response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) },
+  for (const { action, operationId, summary, description, change } of invoiceStatusChanges) {
+    app.post(
+      `/admin/invoices/:invoiceId/${action}`,
+      {
+        config: operatorOnly,
+        schema: { operationId, summary, description, tags, params: InvoiceIdParams, response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) } },
       },
-    },
-    async (request) => toAdminInvoiceBody(await markInvoicePaid(request.bursar, callerOf(request), request.params.invoiceId)),
-  );
-
-  app.post(
-    '/admin/invoices/:invoiceId/void',
-    {
-      config: operatorOnly,
-      schema: {
-        operationId: 'adminVoidInvoice',
-        summary: 'Void an invoice',
-        description: 'No further payment attempt; credits it used are given back. A paid invoice cannot be voided (409).',
-        tags,
-        params: InvoiceIdParams,
-        response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) },
-      },
-    },
-    async (request) => toAdminInvoiceBody(await voidInvoice(request.bursar, callerOf(request), request.params.invoiceId)),
-  );
+      async (request) => toAdminInvoiceBody(await change(request.bursar, callerOf(request), request.params.invoiceId)),
+    );
+  }
 
   app.post(
     '/admin/invoices/payment-retries',
