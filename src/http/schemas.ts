@@ -27,9 +27,12 @@ export function pageQueryValues(query: { limit?: string; cursor?: string }): { l
   return { limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor };
 }
 
+/** A whole list in one answer. */
+export const ListSchema = <T extends TSchema>(item: T, options: { title?: string } = {}) => Type.Object({ results: Type.Array(item) }, options);
+
 /** One page of a paginated list: pass `next_cursor` back as `cursor` for the next one; null on the last page. */
 export const PageSchema = <T extends TSchema>(item: T, options: { title?: string } = {}) =>
-  Type.Object({ results: Type.Array(item), next_cursor: nullable(Type.String()) }, options);
+  Type.Object({ ...ListSchema(item).properties, next_cursor: nullable(Type.String()) }, options);
 
 /** The query string and answers of a list read a page at a time: its own filters, then `limit` and `cursor`. */
 export function pagedListSchema<T extends TSchema, F extends TProperties>(input: { title: string; item: T; filters: F }) {

@@ -15,7 +15,7 @@ import { listWebhookDeliveries, retryWebhookDelivery, sendTestWebhook } from '..
 import { billingEventTypes } from '../../../events/event-types.js';
 import type { WebhookDelivery } from '../../../events/webhook-delivery.js';
 import type { WebhookEndpoint } from '../../../events/webhook-endpoint.js';
-import { errorResponses, nullable, PageSchema, toPageBody } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable, PageSchema, toPageBody } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const tags = ['Webhooks'];
@@ -137,7 +137,7 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'adminListWebhookEndpoints',
         summary: 'List webhook endpoints (without secrets), newest first',
         tags,
-        response: { 200: Type.Object({ results: Type.Array(WebhookEndpointSchema) }), ...errorResponses(401, 403) },
+        response: { 200: ListSchema(WebhookEndpointSchema), ...errorResponses(401, 403) },
       },
     },
     async (request) => ({ results: (await listWebhookEndpoints(request.bursar, callerOf(request))).map(toEndpointBody) }),
