@@ -1,5 +1,5 @@
 /** Public: invoice PDFs and archives behind signed, expiring links (no credentials). */
-import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
+import { Type, type FastifyPluginAsyncTypebox, type Static, type TSchema } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import type { AppContext } from '../../app-context.js';
 import { openSignedCreditNotePdf } from '../../billing/credit-notes/credit-note-documents.js';
@@ -15,24 +15,32 @@ const SignedQuery = Type.Object({
   signature: Type.Optional(Type.String({ maxLength: 100 })),
 });
 
-/** The schema of a stored document (invoice, credit note) behind a signed link: `{organizationId}/{id}.pdf`. */
-function signedPdfSchema(operationId: string, document: string, linkSource: string) {
+/** The schema of a stored document behind a signed link: `{organizationId}/{id}.{extension}`, answered as bytes. */
+function signedDocumentSchema<Body extends TSchema>(input: { operationId: string; summary: string; description: string; extension: string; body: Body }) {
   return {
-    operationId,
-    summary: `${document} PDF behind a signed link`,
-    description: `The URL comes from ${linkSource}; it expires.`,
+    operationId: input.operationId,
+    summary: input.summary,
+    description: input.description,
     tags,
     security: [],
     params: Type.Object({
       organizationId: Type.String({ format: 'uuid' }),
-      fileName: Type.String({ pattern: `^${uuidPattern}\\.pdf$` }),
+      fileName: Type.String({ pattern: `^${uuidPattern}\\.${input.extension}$` }),
     }),
     querystring: SignedQuery,
-    response: {
-      200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: `The ${document.toLowerCase()} PDF (application/pdf)` }),
-      ...errorResponses(400, 403, 404),
-    },
+    response: { 200: input.body, ...errorResponses(400, 403, 404) },
   };
+}
+
+/** The schema of a stored PDF (invoice, credit note) behind a signed link. */
+function signedPdfSchema(operationId: string, document: string, linkSource: string) {
+  return signedDocumentSchema({
+    operationId,
+    summary: `${document} PDF behind a signed link`,
+    description: `The URL comes from ${linkSource}; it expires.`,
+    extension: 'pdf',
+    body: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: `The ${document.toLowerCase()} PDF (application/pdf)` }),
+  });
 }
 
 interface StoredPdf {
@@ -92,22 +100,13 @@ export const invoiceDocumentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/documents/:organizationId/archives/:fileName',
     {
       config: { auth: 'public' },
-      schema: {
+      schema: signedDocumentSchema({
         operationId: 'getInvoiceArchive',
         summary: 'Invoice archive behind a signed link',
         description: 'The URL comes in the e-mail sent after POST /organization/{organizationId}/downloadInvoices when the archive is too large to attach.',
-        tags,
-        security: [],
-        params: Type.Object({
-          organizationId: Type.String({ format: 'uuid' }),
-          fileName: Type.String({ pattern: `^${uuidPattern}\\.zip$` }),
-        }),
-        querystring: SignedQuery,
-        response: {
-          200: Type.Unsafe<NodeJS.ReadableStream>({ type: 'string', format: 'binary', description: 'The ZIP archive (application/zip)' }),
-          ...errorResponses(400, 403, 404),
-        },
-      },
+        extension: 'zip',
+        body: Type.Unsafe<NodeJS.ReadableStream>({ type: 'string', format: 'binary', description: 'The ZIP archive (application/zip)' }),
+      }),
     },
     async (request, reply) => {
       const { organizationId, documentId, query } = signedLinkOf(request);
