@@ -424,6 +424,21 @@ describe('access', () => {
     assert.equal((await http(app, 'DELETE', `${cardsPath(org)}/${cardId}`, { headers: stranger })).status, 404);
   });
 
+  test('a billing manager removed after adding a card gets 404 on the next one, which stores nothing and is undone at the provider', async () => {
+    const own = await createOrganization(app);
+    assert.equal((await addCard(own, card('4242424242424242'))).status, 201);
+    const removed = await http(app, 'DELETE', `/admin/organizations/${own.id}/members/billing-${own.id}`, { headers: app.admin });
+    assert.ok(removed.status === 204 || removed.status === 200, removed.text);
+    const attachedBefore = provider.attached.length;
+    const again = await addCard(own, card('5555555555554444'));
+    assert.equal(again.status, 404);
+    assert.equal(await rowCount('payment_methods', own.id), 1);
+    // The last add is remembered for a minute, so the card reached the provider; it was detached at once.
+    assert.equal(provider.attached.length, attachedBefore + 1);
+    assert.ok(provider.detached.includes(provider.attached.at(-1)!.providerReference));
+    assert.equal((await auditEvents(app, own.id)).filter((e) => e.type === 'PAYMENT_METHOD_ADD').length, 1);
+  });
+
   test('no credentials answer 401', async () => {
     assert.equal((await http(app, 'GET', cardsPath(org))).status, 401);
     assert.equal((await http(app, 'POST', cardsPath(org), { body: card('5555555555554444') })).status, 401);

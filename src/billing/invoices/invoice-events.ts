@@ -5,9 +5,10 @@
  */
 import sql, { type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
+import { jsonRows } from '../../db/json-rows.js';
 import type { BillingPeriod } from '../../domain/billing-period.js';
 import type { InvoiceStatus } from '../../domain/invoice-status.js';
-import { eventJson, insertBillingEvent, recordBillingEvent } from '../../events/billing-event.js';
+import { insertBillingEvent, recordBillingEvent } from '../../events/billing-event.js';
 import type { BillingEventType } from '../../events/event-types.js';
 import { presentInvoice } from './invoice-body.js';
 import { loadInvoiceWithLines, type Invoice } from './invoice.js';
@@ -46,20 +47,19 @@ export interface IssuedInvoiceEvents {
  */
 export function insertIssuedInvoiceEvents(issued: readonly IssuedInvoiceEvents[], now: Date, written: Sql): Sql {
   const rows = issued.flatMap(({ invoice, lines, depletesCredits }) => {
-    const body = eventJson({ invoice: presentInvoice(invoice, lines) });
-    const events: Array<{ invoiceId: string; type: BillingEventType; data: string }> = [{ invoiceId: invoice.id, type: 'invoice.created', data: body }];
-    if (invoice.status === 'PAID') events.push({ invoiceId: invoice.id, type: 'invoice.paid', data: body });
-    if (depletesCredits) events.push({ invoiceId: invoice.id, type: 'credits.depleted', data: eventJson({ balance_in_cents: 0, currency: invoice.currency, invoice_id: invoice.id }) });
+    const body = { invoice: presentInvoice(invoice, lines) };
+    const events: Array<{ invoice_id: string; type: BillingEventType; data: object }> = [{ invoice_id: invoice.id, type: 'invoice.created', data: body }];
+    if (invoice.status === 'PAID') events.push({ invoice_id: invoice.id, type: 'invoice.paid', data: body });
+    if (depletesCredits) events.push({ invoice_id: invoice.id, type: 'credits.depleted', data: { balance_in_cents: 0, currency: invoice.currency, invoice_id: invoice.id } });
     return events;
   });
   // The number is known only inside the statement: it goes into each invoice body there.
   const withNumber = sql`CASE WHEN event.type LIKE 'invoice.%'
-      THEN jsonb_set(event.data::jsonb, '{invoice,number}', to_jsonb(${written}.number)) ELSE event.data::jsonb END`;
+      THEN jsonb_set(event.data, '{invoice,number}', to_jsonb(${written}.number)) ELSE event.data END`;
   return insertBillingEvent(
     now,
     { type: sql`event.type`, organizationId: sql`${written}.organization_id`, data: withNumber },
-    sql`unnest(${rows.map((row) => row.invoiceId)}::uuid[], ${rows.map((row) => row.type)}::text[], ${rows.map((row) => row.data)}::text[])
-          AS event(invoice_id, type, data)
+    sql`${jsonRows(rows, 'event', 'invoice_id uuid, type text, data jsonb')}
         JOIN ${written} ON ${written}.id = event.invoice_id`,
   );
 }

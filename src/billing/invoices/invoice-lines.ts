@@ -1,6 +1,7 @@
 /** The `invoice_lines` table: the lines of an issued invoice, in order, frozen at issue like the invoice itself. */
 import sql, { raw, type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
+import { jsonRows } from '../../db/json-rows.js';
 import type { InvoiceLinePart } from '../../domain/invoice-line-parts.js';
 import type { InvoiceLine, InvoiceLineKind } from '../../domain/invoice-math.js';
 import { fieldOf } from '../../jobs/job-payload.js';
@@ -38,14 +39,13 @@ interface StoredPart {
   amount_minor: string;
 }
 
-function toStoredParts(parts: readonly InvoiceLinePart[] | undefined): string {
-  const stored: StoredPart[] = (parts ?? []).map((part) => ({
+function toStoredParts(parts: readonly InvoiceLinePart[] | undefined): StoredPart[] {
+  return (parts ?? []).map((part) => ({
     description: part.description,
     quantity: part.quantity,
     unit_price_minor: part.unitPriceMinor === null ? null : part.unitPriceMinor.toString(),
     amount_minor: part.amountMinor.toString(),
   }));
-  return JSON.stringify(stored);
 }
 
 function minorOrNull(value: unknown): bigint | null {
@@ -97,20 +97,30 @@ export interface NewInvoiceLine extends InvoiceLine {
 
 /**
  * The lines of many invoices in one INSERT, each written only if its invoice is in `written` (a CTE of the same
- * statement with an `id` column). Arrays carry bigints as text: the drivers convert top-level bigints only.
+ * statement with an `id` column).
  */
 export function insertInvoiceLines(lines: readonly NewInvoiceLine[], written: Sql): Sql {
+  const rows = lines.map((line) => ({
+    invoice_id: line.invoiceId,
+    organization_id: line.organizationId,
+    position: line.position,
+    kind: line.kind,
+    description: line.description,
+    quantity: line.quantity,
+    unit_price_minor: line.unitPriceMinor ?? null,
+    amount_minor: line.amountMinor,
+    parts: toStoredParts(line.parts),
+    cluster_id: line.clusterId,
+  }));
   return sql`INSERT INTO invoice_lines (invoice_id, position, organization_id, kind, description, quantity, unit_price_minor,
                                        amount_minor, parts, cluster_id)
     SELECT line.invoice_id, line.position, line.organization_id, line.kind, line.description, line.quantity,
-           line.unit_price_minor::int8, line.amount_minor::int8, line.parts::jsonb, line.cluster_id
-      FROM unnest(${lines.map((line) => line.invoiceId)}::uuid[], ${lines.map((line) => line.organizationId)}::uuid[],
-                  ${lines.map((line) => line.position)}::int[], ${lines.map((line) => line.kind)}::text[],
-                  ${lines.map((line) => line.description)}::text[], ${lines.map((line) => line.quantity)}::text[],
-                  ${lines.map((line) => line.unitPriceMinor?.toString() ?? null)}::text[],
-                  ${lines.map((line) => line.amountMinor.toString())}::text[], ${lines.map((line) => toStoredParts(line.parts))}::text[],
-                  ${lines.map((line) => line.clusterId)}::uuid[])
-             AS line(invoice_id, organization_id, position, kind, description, quantity, unit_price_minor, amount_minor, parts,
-                     cluster_id)
+           line.unit_price_minor, line.amount_minor, line.parts, line.cluster_id
+      FROM ${jsonRows(
+        rows,
+        'line',
+        `invoice_id uuid, organization_id uuid, position int, kind text, description text, quantity text, unit_price_minor int8,
+         amount_minor int8, parts jsonb, cluster_id uuid`,
+      )}
       JOIN ${written} ON ${written}.id = line.invoice_id`;
 }

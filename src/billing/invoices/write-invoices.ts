@@ -3,8 +3,9 @@
  * invoice, its lines, the credits it uses, its audit event) in ONE statement, meant to run right before the commit.
  */
 import sql, { raw, type Sql } from 'sql-template-tag';
-import { auditJson, insertAuditEvent } from '../../audit/record-audit-event.js';
+import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import type { Queryable } from '../../db/database.js';
+import { jsonRows } from '../../db/json-rows.js';
 import type { Caller } from '../../domain/actor.js';
 import { addDays, type BillingPeriod } from '../../domain/billing-period.js';
 import { UNPAID_INVOICE_GRACE_DAYS } from '../../domain/billing-status.js';
@@ -72,8 +73,9 @@ function insertInvoiceCreditUse(invoices: readonly InvoiceToWrite[], at: Date): 
 
 /** The INVOICE_ISSUE event of each invoice written, with its number once the statement knows it. */
 function insertIssueEvents(caller: Caller, period: BillingPeriod, invoices: readonly InvoiceToWrite[], at: Date): Sql {
-  const changes = invoices.map((invoice) =>
-    auditJson({
+  const rows = invoices.map((invoice) => ({
+    invoice_id: invoice.invoiceId,
+    changes: {
       invoiceId: invoice.invoiceId,
       periodStart: period.start.toISOString(),
       periodEnd: period.end.toISOString(),
@@ -85,9 +87,9 @@ function insertIssueEvents(caller: Caller, period: BillingPeriod, invoices: read
       reverseCharge: invoice.reverseCharge,
       creditsAppliedMinor: invoice.composed.creditsAppliedMinor,
       totalMinor: invoice.composed.totalMinor,
-    }),
-  );
-  const events = sql`unnest(${invoices.map((invoice) => invoice.invoiceId)}::uuid[], ${changes}::text[]) AS event(invoice_id, changes)
+    },
+  }));
+  const events = sql`${jsonRows(rows, 'event', 'invoice_id uuid, changes jsonb')}
     JOIN ${written} ON ${written}.id = event.invoice_id`;
   return insertAuditEvent(
     caller,
@@ -95,7 +97,7 @@ function insertIssueEvents(caller: Caller, period: BillingPeriod, invoices: read
     {
       organizationId: sql`${written}.organization_id`,
       type: INVOICE_ISSUE,
-      changes: sql`event.changes::jsonb || jsonb_build_object('invoiceNumber', ${written}.number)`,
+      changes: sql`event.changes || jsonb_build_object('invoiceNumber', ${written}.number)`,
     },
     events,
   );
@@ -158,33 +160,41 @@ export async function writeInvoices(
   now: Date,
 ): Promise<Map<string, string>> {
   const count = invoices.length;
-  const column = <T>(value: (invoice: InvoiceToWrite) => T): T[] => invoices.map(value);
   const at = now.toISOString();
-  // Settled at issue: paid now. An invoiced plan's charge is queued with the invoice: its first attempt is now.
-  const paidAt = column((invoice) => (invoice.status === 'PAID' ? at : null));
-  const nextPaymentAttemptAt = column((invoice) => (invoice.status === 'PENDING' ? at : null));
-  // Frozen with the invoice: what its document shows besides the lines.
-  const terms = column((invoice) => paymentTerms(invoice.plan.kind, UNPAID_INVOICE_GRACE_DAYS));
+  const items = invoices.map((invoice, index) => ({
+    ordinal: index + 1,
+    id: invoice.invoiceId,
+    organization_id: invoice.organizationId,
+    plan_code: invoice.plan.code,
+    plan_kind: invoice.plan.kind,
+    currency: invoice.currency,
+    status: invoice.status,
+    subtotal_minor: invoice.composed.subtotalMinor,
+    credits_applied_minor: invoice.composed.creditsAppliedMinor,
+    total_minor: invoice.composed.totalMinor,
+    bill_to: invoice.billTo,
+    // Settled at issue: paid now. An invoiced plan's charge is queued with the invoice: its first attempt is now.
+    paid_at: invoice.status === 'PAID' ? at : null,
+    next_payment_attempt_at: invoice.status === 'PENDING' ? at : null,
+    // Frozen with the invoice: what its document shows besides the lines.
+    payment_terms: paymentTerms(invoice.plan.kind, UNPAID_INVOICE_GRACE_DAYS),
+    tax_minor: invoice.composed.taxMinor,
+    tax_lines: storedTaxLines(invoice.composed.taxLines),
+    reverse_charge: invoice.reverseCharge,
+  }));
   const { rows } = await tx.query<{ id: string; number: string }>(
     sql`WITH counter AS (
           UPDATE invoice_number_counter SET last_number = last_number + ${count}::int8 WHERE singleton RETURNING last_number
         ), numbered AS (
-          SELECT item.*, counter.last_number - ${count}::int8 + item.ordinality AS sequence_number
+          SELECT item.*, counter.last_number - ${count}::int8 + item.ordinal AS sequence_number
             FROM counter,
-                 unnest(${column((invoice) => invoice.invoiceId)}::uuid[], ${column((invoice) => invoice.organizationId)}::uuid[],
-                        ${column((invoice) => invoice.plan.code)}::text[], ${column((invoice) => invoice.plan.kind)}::text[],
-                        ${column((invoice) => invoice.currency)}::text[], ${column((invoice) => invoice.status)}::text[],
-                        ${column((invoice) => invoice.composed.subtotalMinor.toString())}::text[],
-                        ${column((invoice) => invoice.composed.creditsAppliedMinor.toString())}::text[],
-                        ${column((invoice) => invoice.composed.totalMinor.toString())}::text[],
-                        ${column((invoice) => JSON.stringify(invoice.billTo))}::text[], ${paidAt}::timestamptz[],
-                        ${nextPaymentAttemptAt}::timestamptz[], ${terms}::text[],
-                        ${column((invoice) => invoice.composed.taxMinor.toString())}::text[],
-                        ${column((invoice) => JSON.stringify(storedTaxLines(invoice.composed.taxLines)))}::text[],
-                        ${column((invoice) => invoice.reverseCharge)}::boolean[])
-                   WITH ORDINALITY AS item(id, organization_id, plan_code, plan_kind, currency, status, subtotal_minor,
-                                           credits_applied_minor, total_minor, bill_to, paid_at, next_payment_attempt_at,
-                                           payment_terms, tax_minor, tax_lines, reverse_charge, ordinality)
+                 ${jsonRows(
+                   items,
+                   'item',
+                   `ordinal int8, id uuid, organization_id uuid, plan_code text, plan_kind text, currency text, status text,
+                    subtotal_minor int8, credits_applied_minor int8, total_minor int8, bill_to jsonb, paid_at timestamptz,
+                    next_payment_attempt_at timestamptz, payment_terms text, tax_minor int8, tax_lines jsonb, reverse_charge boolean`,
+                 )}
         ), ${written} AS (
           INSERT INTO invoices (id, organization_id, number, sequence_number, period_start, period_end, plan_code, plan_kind, currency,
                                 status, subtotal_minor, credits_applied_minor, total_minor, bill_to, seller, issued_at, due_at,
@@ -192,9 +202,9 @@ export async function writeInvoices(
           SELECT id, organization_id,
                  ${issuer.numberPrefix}::text || repeat('0', greatest(0, 6 - length(sequence_number::text))) || sequence_number::text,
                  sequence_number, ${period.start}::timestamptz, ${period.end}::timestamptz, plan_code, plan_kind, currency, status,
-                 subtotal_minor::int8, credits_applied_minor::int8, total_minor::int8, bill_to::jsonb, ${JSON.stringify(issuer.seller)}::jsonb,
+                 subtotal_minor, credits_applied_minor, total_minor, bill_to, ${JSON.stringify(issuer.seller)}::jsonb,
                  ${now}::timestamptz, ${addDays(now, UNPAID_INVOICE_GRACE_DAYS)}::timestamptz, paid_at, next_payment_attempt_at,
-                 ${now}::timestamptz, payment_terms, tax_minor::int8, tax_lines::jsonb, reverse_charge
+                 ${now}::timestamptz, payment_terms, tax_minor, tax_lines, reverse_charge
             FROM numbered
            ORDER BY sequence_number
           ON CONFLICT (organization_id, period_start) DO NOTHING

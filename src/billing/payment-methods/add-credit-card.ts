@@ -57,19 +57,32 @@ export interface AddCreditCardResult {
 
 const REQUIRED_WITHOUT_TOKEN = 'is required when no token is given';
 
-/** What the entry reads of the default card, so that a card added beside a healthy one costs nothing more. */
-interface DefaultCardHealth {
+/**
+ * What a card write reads under its locks besides the card: the default card's health (a card added beside a default
+ * that cannot be counted on replaces it) and whether a status other than NO_CREDIT_CARD was announced (then a new card
+ * moves nothing). Both statements take the default card `FOR SHARE` in a CTE named `current_default`.
+ */
+interface WrittenState {
   default_expiry_month: number | null;
   default_expiry_year: number | null;
   default_last_charge_failed: boolean | null;
+  status_settled: boolean;
 }
 
-/** The default card, at most one (unique index): joined once, so that its health costs one index lookup. */
-const defaultCardJoin = sql`LEFT JOIN payment_methods d ON d.organization_id = o.id AND d.is_default`;
-const defaultCardHealth = sql`d.id IS NOT NULL AS has_default, d.expiry_month AS default_expiry_month, d.expiry_year AS default_expiry_year,
-  CASE WHEN d.id IS NOT NULL THEN ${lastChargeFailed(raw('d'))} END AS default_last_charge_failed`;
+const currentDefault = (organization: Sql) => sql`current_default AS (
+          SELECT id, organization_id, expiry_month, expiry_year FROM payment_methods
+           WHERE organization_id = ${organization} AND is_default FOR SHARE
+        )`;
 
-function defaultMayFail(entry: DefaultCardHealth, now: Date): boolean {
+function writtenStateColumns(organizationId: string): Sql {
+  return sql`(SELECT expiry_month FROM current_default) AS default_expiry_month,
+             (SELECT expiry_year FROM current_default) AS default_expiry_year,
+             (SELECT ${lastChargeFailed(raw('current_default'))} FROM current_default) AS default_last_charge_failed,
+             EXISTS (SELECT 1 FROM billing_status_announcements a
+                      WHERE a.organization_id = ${organizationId}::uuid AND a.restriction IS DISTINCT FROM 'NO_CREDIT_CARD') AS status_settled`;
+}
+
+function defaultMayFail(entry: WrittenState, now: Date): boolean {
   if (entry.default_expiry_month === null || entry.default_expiry_year === null) return false;
   const card = { expiryMonth: entry.default_expiry_month, expiryYear: entry.default_expiry_year };
   return defaultCardFailureOf(card, entry.default_last_charge_failed === true, now) !== null;
@@ -116,45 +129,87 @@ export async function addCreditCard(
   // Before anything reaches the provider: a stranger must not create customers or cards there. Under a key, the same
   // statement reads the key's stored answer, so that a retry is answered without calling the provider again.
   const lookUp = commit?.lookUp;
-  type Entry = { provider_customer_reference: string | null; has_default: boolean; status_settled: boolean } & DefaultCardHealth &
-    StoredAnswerColumns;
-  const organization = await enterOrganization<Entry>(
-    context.database,
-    caller,
-    { id: organizationId },
-    'billing.write',
-    {
-      select: sql`o.provider_customer_reference,
-                  EXISTS (SELECT 1 FROM billing_status_announcements a
-                           WHERE a.organization_id = o.id AND a.restriction IS DISTINCT FROM 'NO_CREDIT_CARD') AS status_settled,
-                  ${defaultCardHealth}
-                  ${lookUp ? sql`, ${lookUp.select}` : empty}`,
-      join: lookUp ? sql`${defaultCardJoin} ${lookUp.join}` : defaultCardJoin,
-      prepare: lookUp ? 'enter_organization_for_keyed_card' : 'enter_organization_for_card',
-    },
-  );
-  lookUp?.check(organization);
-
-  const customerReference = organization.provider_customer_reference ?? (await createProviderCustomer(context, organizationId));
+  const recent = lookUp ? null : recentEntries.find(context, caller, organizationId);
+  let customerReference: string;
+  let hadDefault: boolean;
+  if (recent !== null) {
+    customerReference = recent;
+    hadDefault = true; // the steady state; a wrong guess costs the write one more statement
+  } else {
+    type Entry = { provider_customer_reference: string | null; has_default: boolean } & StoredAnswerColumns;
+    const organization = await enterOrganization<Entry>(
+      context.database,
+      caller,
+      { id: organizationId },
+      'billing.write',
+      {
+        select: sql`o.provider_customer_reference,
+                    EXISTS (SELECT 1 FROM payment_methods d WHERE d.organization_id = o.id AND d.is_default) AS has_default
+                    ${lookUp ? sql`, ${lookUp.select}` : empty}`,
+        join: lookUp?.join,
+        prepare: lookUp ? 'enter_organization_for_keyed_card' : 'enter_organization_for_card',
+      },
+    );
+    lookUp?.check(organization);
+    customerReference = organization.provider_customer_reference ?? (await createProviderCustomer(context, organizationId));
+    hadDefault = organization.has_default;
+    if (!lookUp) recentEntries.remember(context, caller, organizationId, customerReference);
+  }
   const attached = await context.payments.attachPaymentMethod(customerReference, card);
 
-  let result: AddCreditCardResult;
+  let stored: StoredCard;
   try {
-    result = await storeAttachedCard(context, caller, organizationId, attached, organization.has_default, commit);
+    stored = await storeAttachedCard(context, caller, organizationId, attached, hadDefault, commit);
   } catch (error) {
+    recentEntries.forget(context, caller, organizationId);
     await undoAttach(context, organizationId, attached.providerReference);
     throw error;
   }
-  if (result.created && !result.card.isDefault && defaultMayFail(organization, context.clock.now())) {
+  let result = stored.result;
+  if (result.created && !result.card.isDefault && defaultMayFail(stored.state, context.clock.now())) {
     result = await replaceFailingDefault(context, caller, result);
   }
   // A job may wait: the detach of a duplicate, or the retry of unpaid invoices on a new default card.
   if (!result.created || result.card.isDefault) context.jobs.nudge();
-  // A new card can only move the status away from NO_CREDIT_CARD: when another status was announced (read with the
-  // organization, no extra round trip), there is nothing to announce.
-  if (result.created && !organization.status_settled) await announceBillingStatus(context, [organizationId], { onlyFrom: ['NO_CREDIT_CARD'] });
+  // A new card can only move the status away from NO_CREDIT_CARD: when another status was announced (read by the
+  // write, no extra round trip), there is nothing to announce.
+  if (result.created && !stored.state.status_settled) await announceBillingStatus(context, [organizationId], { onlyFrom: ['NO_CREDIT_CARD'] });
   return result;
 }
+
+/**
+ * Who entered an organization to add a card, recently, and its provider customer: their next card skips the entry, so
+ * that the hot path is one statement. Only the guard before the provider call is skipped: the write checks the
+ * caller's role again under the organization's lock, so a member removed meanwhile stores nothing (the provider-side
+ * attach is undone and the answer is 404). Users only (one JWT per person); one table per app context; wall-clock
+ * expiry, so that a removed member reaches the provider for one minute at most.
+ */
+const recentEntries = (() => {
+  const LIFETIME_MS = 60_000;
+  const LIMIT = 10_000;
+  const tables = new WeakMap<AppContext, Map<string, { customerReference: string; untilMs: number }>>();
+  const keyOf = (caller: Caller, organizationId: string) =>
+    caller.actor.type === 'user' ? `${caller.actor.userId}\u0000${organizationId}` : null;
+  return {
+    find(context: AppContext, caller: Caller, organizationId: string): string | null {
+      const key = keyOf(caller, organizationId);
+      const entry = key === null ? undefined : tables.get(context)?.get(key);
+      return entry !== undefined && entry.untilMs > Date.now() ? entry.customerReference : null;
+    },
+    remember(context: AppContext, caller: Caller, organizationId: string, customerReference: string): void {
+      const key = keyOf(caller, organizationId);
+      if (key === null) return;
+      let table = tables.get(context);
+      if (table === undefined) tables.set(context, (table = new Map()));
+      if (table.size >= LIMIT) table.clear();
+      table.set(key, { customerReference, untilMs: Date.now() + LIFETIME_MS });
+    },
+    forget(context: AppContext, caller: Caller, organizationId: string): void {
+      const key = keyOf(caller, organizationId);
+      if (key !== null) tables.get(context)?.delete(key);
+    },
+  };
+})();
 
 /**
  * A card added while the default card cannot be counted on (its last charge was refused, or it has expired) becomes
@@ -183,43 +238,58 @@ async function storeAttachedCard(
   attached: AttachedPaymentMethod,
   hadDefault: boolean,
   commit: Commit<AddCreditCardResult> | undefined,
-): Promise<AddCreditCardResult> {
+): Promise<StoredCard> {
   // The first card becomes the default: guessed from the entry, checked by the write.
   let isDefault = !hadDefault;
   let first = true;
+  // What the last write read under its locks (every write reads it: the one that stored the card is the last).
+  let state: WrittenState | null = null;
   const attempt = async (db: Queryable): Promise<AddCreditCardResult | null> => {
     const now = context.clock.now();
     const card = newCreditCard(context, organizationId, attached, isDefault, now);
     if (first) {
       first = false;
-      if (await insertNewCreditCard(db, caller, card, attached.fingerprint)) return { card: viewCreditCard(card, now), created: true };
+      const lean = await insertNewCreditCard(db, caller, card, attached.fingerprint);
+      state = lean;
+      if (lean.created) return { card: viewCreditCard(card, now), created: true };
     }
     const written = await writeCreditCard(db, caller, card, attached.fingerprint);
+    state = written.state;
     if (written.outcome === 'created') return { card: viewCreditCard(card, now), created: true };
     if (written.outcome === 'same_card') return { card: viewCreditCard(written.sameCard, now), created: false };
     isDefault = written.nextGuess;
     return null;
   };
   const changedByOthers = () => conflict('concurrent_update', "The organization's cards are being changed by others; try again");
-  if (commit) return commit(async (tx) => (await attempt(tx)) ?? (await attempt(tx)) ?? Promise.reject(changedByOthers()));
+  const withState = (result: AddCreditCardResult): StoredCard => ({ result, state: state! });
+  if (commit) return withState(await commit(async (tx) => (await attempt(tx)) ?? (await attempt(tx)) ?? Promise.reject(changedByOthers())));
   const stored = (await attempt(context.database)) ?? (await attempt(context.database));
-  if (stored) return stored;
-  return context.database.transaction(async (tx) => {
-    await enterOrganization(tx, caller, { id: organizationId }, 'billing.write', { lock: 'update' });
-    const underLock = (await attempt(tx)) ?? (await attempt(tx));
-    if (underLock) return underLock;
-    throw changedByOthers(); // unreachable under the lock
-  });
+  if (stored) return withState(stored);
+  return withState(
+    await context.database.transaction(async (tx) => {
+      await enterOrganization(tx, caller, { id: organizationId }, 'billing.write', { lock: 'update' });
+      const underLock = (await attempt(tx)) ?? (await attempt(tx));
+      if (underLock) return underLock;
+      throw changedByOthers(); // unreachable under the lock
+    }),
+  );
 }
 
-type WriteOutcome =
+/** A stored card (or the same card, stored before) and what its write read under its locks. */
+interface StoredCard {
+  result: AddCreditCardResult;
+  state: WrittenState;
+}
+
+type WriteOutcome = { state: WrittenState } & (
   | { outcome: 'created' }
   | { outcome: 'same_card'; sameCard: CreditCard }
   /** Nothing was written: `card.isDefault` was a wrong guess, or a card written meanwhile took its place. */
-  | { outcome: 'retry'; nextGuess: boolean };
+  | { outcome: 'retry'; nextGuess: boolean }
+);
 
 
-interface WriteAnswer {
+interface WriteAnswer extends WrittenState {
   organization_found: boolean;
   member_role: Role | null;
   attempted: boolean;
@@ -274,21 +344,27 @@ function cardInsertWrites(caller: Caller, card: CreditCard, fingerprint: string,
  * Answers whether the card was written; when not (the same card is stored, the guess was wrong, the caller lost
  * access meanwhile), nothing was, and `writeCreditCard` finds out why.
  */
-async function insertNewCreditCard(db: Queryable, caller: Caller, card: CreditCard, fingerprint: string): Promise<boolean> {
+async function insertNewCreditCard(
+  db: Queryable,
+  caller: Caller,
+  card: CreditCard,
+  fingerprint: string,
+): Promise<{ created: boolean } & WrittenState> {
   const trusted = caller.actor.type !== 'user';
-  const { rows } = await db.query<{ created: boolean }>(
+  const { rows } = await db.query<{ created: boolean } & WrittenState>(
     sql`WITH entry AS (
           ${organizationEntryStatement(caller, { id: card.organizationId }, { lock: 'key share' })}
-        ), fits AS (
+        ), ${currentDefault(sql`(SELECT id FROM entry)`)}, fits AS (
           SELECT 1 FROM entry
            WHERE (${trusted}::boolean OR entry.member_role = ANY(${rolesParameter('billing.write')}))
-             AND ${card.isDefault}::boolean <> EXISTS (
-                   SELECT 1 FROM payment_methods WHERE organization_id = entry.id AND is_default FOR SHARE)
+             AND ${card.isDefault}::boolean <> EXISTS (SELECT 1 FROM current_default)
         ), ${cardInsertWrites(caller, card, fingerprint, raw('fits'))}
-        SELECT EXISTS (SELECT 1 FROM inserted) AS created`,
+        SELECT EXISTS (SELECT 1 FROM inserted) AS created, ${writtenStateColumns(card.organizationId)}`,
     { prepare: card.isDefault ? 'insert_new_default_credit_card' : 'insert_new_credit_card' },
   );
-  return rows[0]?.created === true;
+  const row = rows[0];
+  if (!row) throw new Error('the card write answered no row');
+  return row;
 }
 
 /**
@@ -316,9 +392,7 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
           SELECT 1 FROM entry WHERE ${trusted}::boolean OR entry.member_role = ANY(${rolesParameter('billing.write')})
         ), same AS (
           SELECT ${creditCardColumns} FROM payment_methods WHERE organization_id = ${card.organizationId}::uuid AND fingerprint = ${fingerprint}::text
-        ), current_default AS (
-          SELECT id FROM payment_methods WHERE organization_id = (SELECT id FROM entry) AND is_default FOR SHARE
-        ), has_default AS (
+        ), ${currentDefault(sql`(SELECT id FROM entry)`)}, has_default AS (
           SELECT EXISTS (SELECT 1 FROM current_default) AS value
         ), fits AS (
           SELECT 1 FROM allowed
@@ -330,7 +404,7 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
         )
         SELECT EXISTS (SELECT 1 FROM entry) AS organization_found, (SELECT member_role FROM entry) AS member_role,
                EXISTS (SELECT 1 FROM fits) AS attempted, EXISTS (SELECT 1 FROM inserted) AS created,
-               (SELECT value FROM has_default) AS has_default, same.*
+               (SELECT value FROM has_default) AS has_default, ${writtenStateColumns(card.organizationId)}, same.*
           FROM (VALUES (1)) AS one
           LEFT JOIN same ON true`,
     { prepare: card.isDefault ? 'write_default_credit_card' : 'write_credit_card' },
@@ -339,11 +413,17 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
   if (!row) throw new Error('the card write answered no row');
   if (!row.organization_found) throw notFound('Organization'); // deleted during the provider call
   checkAccess(caller.actor, card.organizationId, row.member_role ?? undefined, 'billing.write');
-  if (row.created) return { outcome: 'created' };
-  if (isPresent(row)) return { outcome: 'same_card', sameCard: toCreditCard(row) };
+  const state: WrittenState = {
+    default_expiry_month: row.default_expiry_month,
+    default_expiry_year: row.default_expiry_year,
+    default_last_charge_failed: row.default_last_charge_failed,
+    status_settled: row.status_settled,
+  };
+  if (row.created) return { outcome: 'created', state };
+  if (isPresent(row)) return { outcome: 'same_card', sameCard: toCreditCard(row), state };
   // A conflict: a card written meanwhile is the same card (the next attempt answers it) or the new default.
-  if (row.attempted) return { outcome: 'retry', nextGuess: false };
-  return { outcome: 'retry', nextGuess: !row.has_default };
+  if (row.attempted) return { outcome: 'retry', nextGuess: false, state };
+  return { outcome: 'retry', nextGuess: !row.has_default, state };
 }
 
 /** A LEFT JOIN that found the card has its (NOT NULL) id. */
