@@ -1,5 +1,6 @@
 /** Schema pieces shared by the surfaces. The same schemas validate requests and produce /openapi.json. */
-import { Type, type TSchema } from '@fastify/type-provider-typebox';
+import { Type, type TProperties, type TSchema } from '@fastify/type-provider-typebox';
+import type { Page } from '../domain/pagination.js';
 
 export const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -24,6 +25,25 @@ export const PageQuery = {
 
 export function pageQueryValues(query: { limit?: string; cursor?: string }): { limit?: number; cursor?: string } {
   return { limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor };
+}
+
+/** A whole list in one answer. */
+export const ListSchema = <T extends TSchema>(item: T, options: { title?: string } = {}) => Type.Object({ results: Type.Array(item) }, options);
+
+/** One page of a paginated list: pass `next_cursor` back as `cursor` for the next one; null on the last page. */
+export const PageSchema = <T extends TSchema>(item: T, options: { title?: string } = {}) =>
+  Type.Object({ ...ListSchema(item).properties, next_cursor: nullable(Type.String()) }, options);
+
+/** The query string and answers of a list read a page at a time: its own filters, then `limit` and `cursor`. */
+export function pagedListSchema<T extends TSchema, F extends TProperties>(input: { title: string; item: T; filters: F }) {
+  return {
+    querystring: Type.Object({ ...input.filters, ...PageQuery }, { additionalProperties: false }),
+    response: { 200: PageSchema(input.item, { title: input.title }), ...errorResponses(400, 401, 403) },
+  };
+}
+
+export function toPageBody<T, Body>(page: Page<T>, toBody: (item: T) => Body): { results: Body[]; next_cursor: string | null } {
+  return { results: page.items.map(toBody), next_cursor: page.nextCursor };
 }
 
 /** The generic error body of the organization billing and operator APIs. */

@@ -103,6 +103,28 @@ class PageForms {
     </form>`;
   }
 
+  /** Cards and addresses: each row has buttons to make it the default (unless it is) and to delete it; their problem above the list. */
+  listWithDefault<T extends { id: string; isDefault: boolean }>(
+    list: { form: string; path: string; noun: string; label: string; empty: string; items: readonly T[] },
+    row: (item: T) => { name: string; text: Html },
+  ): Html {
+    return html`${this.listError(list.form)}
+    ${
+      list.items.length === 0
+        ? html`<p class="empty">${list.empty}</p>`
+        : html`<ul class="plain" aria-label="${list.label}">${list.items.map((item) => {
+            const { name, text } = row(item);
+            return html`<li>
+              <span>${text}</span>
+              <span class="row-actions">
+                ${item.isDefault ? '' : this.action(`${list.path}/${item.id}/default`, 'Make default', `Make ${name} the default ${list.noun}`)}
+                ${this.action(`${list.path}/${item.id}/delete`, 'Delete', `Delete ${name}`, 'danger')}
+              </span>
+            </li>`;
+          })}</ul>`
+    }`;
+  }
+
   /** A button-only form (make default, delete, e-mail invoices). */
   action(action: string, label: string, accessibleLabel: string, style = 'secondary'): Html {
     return html`<form method="post" action="${this.base}${action}">
@@ -275,27 +297,23 @@ function invoicesSection(page: PageForms, overview: BillingOverview, base: strin
   </section>`;
 }
 
+function defaultBadge(isDefault: boolean): Html | string {
+  return isDefault ? html` <span class="badge">Default</span>` : '';
+}
+
 function cardsSection(page: PageForms, overview: BillingOverview): Html {
   const { cards } = overview;
   return html`<section class="card" id="cards" aria-labelledby="cards-title">
     <h2 id="cards-title">Payment cards</h2>
-    ${page.listError('card-actions')}
-    ${
-      cards.length === 0
-        ? html`<p class="empty">No card yet.</p>`
-        : html`<ul class="plain" aria-label="Cards on file">${cards.map((card) => {
-            const name = `${brandName(card.brand)} ending in ${card.last4}`;
-            return html`<li>
-              <span>${name}, expires ${String(card.expiryMonth).padStart(2, '0')}/${card.expiryYear}${
-                card.isExpired ? html` <strong>(expired)</strong>` : ''
-              }${card.isDefault ? html` <span class="badge">Default</span>` : ''}</span>
-              <span class="row-actions">
-                ${card.isDefault ? '' : page.action(`/cards/${card.id}/default`, 'Make default', `Make ${name} the default card`)}
-                ${page.action(`/cards/${card.id}/delete`, 'Delete', `Delete ${name}`, 'danger')}
-              </span>
-            </li>`;
-          })}</ul>`
-    }
+    ${page.listWithDefault({ form: 'card-actions', path: '/cards', noun: 'card', label: 'Cards on file', empty: 'No card yet.', items: cards }, (card) => {
+      const name = `${brandName(card.brand)} ending in ${card.last4}`;
+      return {
+        name,
+        text: html`${name}, expires ${String(card.expiryMonth).padStart(2, '0')}/${card.expiryYear}${
+          card.isExpired ? html` <strong>(expired)</strong>` : ''
+        }${defaultBadge(card.isDefault)}`,
+      };
+    })}
     <h3 id="add-card-title">Add a card</h3>
     ${page.input.cardForm === 'stripe' ? stripeCardForm(page) : sandboxCardForm(page)}
   </section>`;
@@ -345,24 +363,16 @@ function addressesSection(page: PageForms, overview: BillingOverview): Html {
   const { addresses } = overview;
   return html`<section class="card" id="addresses" aria-labelledby="addresses-title">
     <h2 id="addresses-title">Billing addresses</h2>
-    ${page.listError('address-actions')}
-    ${
-      addresses.length === 0
-        ? html`<p class="empty">No address yet.</p>`
-        : html`<ul class="plain" aria-label="Billing addresses">${addresses.map((address) => {
-            const name = address.name ?? address.company ?? address.addressLine1 ?? 'address';
-            const lines = [address.company, address.addressLine1, address.addressLine2, [address.postalCode, address.city].filter(Boolean).join(' '), address.state, address.country]
-              .filter((line) => line)
-              .join(', ');
-            return html`<li>
-              <span><strong>${name}</strong>${address.isDefault ? html` <span class="badge">Default</span>` : ''}<br>${lines}</span>
-              <span class="row-actions">
-                ${address.isDefault ? '' : page.action(`/addresses/${address.id}/default`, 'Make default', `Make ${name} the default address`)}
-                ${page.action(`/addresses/${address.id}/delete`, 'Delete', `Delete ${name}`, 'danger')}
-              </span>
-            </li>`;
-          })}</ul>`
-    }
+    ${page.listWithDefault(
+      { form: 'address-actions', path: '/addresses', noun: 'address', label: 'Billing addresses', empty: 'No address yet.', items: addresses },
+      (address) => {
+        const name = address.name ?? address.company ?? address.addressLine1 ?? 'address';
+        const lines = [address.company, address.addressLine1, address.addressLine2, [address.postalCode, address.city].filter(Boolean).join(' '), address.state, address.country]
+          .filter((line) => line)
+          .join(', ');
+        return { name, text: html`<strong>${name}</strong>${defaultBadge(address.isDefault)}<br>${lines}` };
+      },
+    )}
     <details${flag('open', page.input.formState?.form === 'address')}>
       <summary>Add an address</summary>
       ${page.form(

@@ -20,8 +20,8 @@ import { getBillingOverview } from '../../billing/portal/get-billing-overview.js
 import { openPortalLink } from '../../billing/portal/open-portal-link.js';
 import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
 import { generateUsageReport } from '../../billing/usage-reports/generate-usage-report.js';
-import { splitAddress } from '../../domain/billing-profile.js';
 import { toProblem, type Problem } from '../problem.js';
+import { billingInfoPatch } from '../routes/organization/billing-info.js';
 import { callerOf } from '../surface.js';
 import { renderBillingPage, type FormState } from './billing-page.js';
 import { messagePage } from './layout.js';
@@ -246,22 +246,16 @@ export const portalRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const body = request.body;
-      const address = splitAddress(body.address.replace(/\r\n?/g, '\n'));
       await updateBillingProfile(request.bursar, callerOf(request), {
         organization: { id: request.params.organizationId },
-        patch: {
-          contactFirstName: body.first_name,
-          contactLastName: body.last_name,
-          email: body.email,
-          addressLine1: address.line1,
-          addressLine2: address.line2,
-          city: body.city,
-          postalCode: body.zip,
+        // A textarea sends CRLF line breaks; empty optional fields clear them.
+        patch: billingInfoPatch({
+          ...body,
+          address: body.address.replace(/\r\n?/g, '\n'),
           state: orNull(body.state),
-          country: body.country_code,
-          companyName: orNull(body.company),
-          taxId: orNull(body.vat_number),
-        },
+          company: orNull(body.company),
+          vat_number: orNull(body.vat_number),
+        }),
       });
       return back(reply, request.params.organizationId, 'details-saved', 'details');
     },

@@ -5,12 +5,11 @@
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { BillingProfile, ProfilePatch } from '../../billing/profile/billing-profile.js';
-import { getBillingProfile } from '../../billing/profile/get-billing-profile.js';
-import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
-import { etagOf, fieldPathSegments, versionFromIfMatch, type Problem } from '../problem.js';
+import { readProfileWithEtag, updateProfileIfMatch } from '../billing-profile-versions.js';
+import { fieldPathSegments, type Problem } from '../problem.js';
 import { nullable, TaxIdStatusSchema } from '../schemas.js';
 import { taxIdStatus } from '../../domain/tax-ids.js';
-import { defineSurface, callerOf } from '../surface.js';
+import { defineSurface } from '../surface.js';
 
 const detailsFields = {
   billing_company_name: 'companyName',
@@ -132,11 +131,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: OrgResponse, 401: DetailError, 403: DetailError, 404: DetailError },
       },
     },
-    async (request, reply) => {
-      const profile = await getBillingProfile(request.bursar, callerOf(request), { slug: request.params.slug });
-      reply.header('etag', etagOf(profile.version));
-      return toOrgResponse(profile);
-    },
+    async (request, reply) => toOrgResponse(await readProfileWithEtag(request, reply, { slug: request.params.slug })),
   );
 
   app.patch(
@@ -168,13 +163,11 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         if (value !== undefined) patch[domainName] = value;
       }
       if (body.billing_email !== undefined) patch.email = body.billing_email;
-      const profile = await updateBillingProfile(request.bursar, callerOf(request), {
+      const profile = await updateProfileIfMatch(request, reply, {
         organization: { slug: request.params.slug },
         patch,
         organizationPatch: { name: body.name, slug: body.slug },
-        expectedVersion: versionFromIfMatch(request.headers['if-match']),
       });
-      reply.header('etag', etagOf(profile.version));
       return toOrgResponse(profile);
     },
   );

@@ -8,14 +8,13 @@
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import type { BillingProfile, ProfilePatch } from '../../billing/profile/billing-profile.js';
-import { getBillingProfile } from '../../billing/profile/get-billing-profile.js';
-import { updateBillingProfile } from '../../billing/profile/update-billing-profile.js';
 import { countryCodeFromName, countryNameFromCode, joinContactName, splitContactName } from '../../domain/billing-profile.js';
-import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
+import { readProfileWithEtag, updateProfileIfMatch } from '../billing-profile-versions.js';
+import type { Problem } from '../problem.js';
 import { nullable, TaxIdStatusSchema } from '../schemas.js';
 import { taxIdStatus } from '../../domain/tax-ids.js';
 import { UNSTORABLE_TEXT_KEYWORD } from '../storable-strings.js';
-import { defineSurface, callerOf } from '../surface.js';
+import { defineSurface } from '../surface.js';
 
 const fieldNames: Record<string, string> = {
   companyName: 'companyName',
@@ -138,11 +137,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: BillingDetails, ...errors },
       },
     },
-    async (request, reply) => {
-      const profile = await getBillingProfile(request.bursar, callerOf(request), 'active', 'admin');
-      reply.header('etag', etagOf(profile.version));
-      return toBillingDetails(profile);
-    },
+    async (request, reply) => toBillingDetails(await readProfileWithEtag(request, reply, 'active', 'admin')),
   );
 
   app.patch(
@@ -178,14 +173,7 @@ const routes: FastifyPluginAsyncTypebox = async (app) => {
         // An unknown name goes on as it is, for the core to refuse with the field named.
         patch.country = body.billingCountry === null ? null : (countryCodeFromName(body.billingCountry) ?? body.billingCountry);
       }
-      const profile = await updateBillingProfile(request.bursar, callerOf(request), {
-        organization: 'active',
-        patch,
-        permission: 'admin',
-        expectedVersion: versionFromIfMatch(request.headers['if-match']),
-      });
-      reply.header('etag', etagOf(profile.version));
-      return toBillingDetails(profile);
+      return toBillingDetails(await updateProfileIfMatch(request, reply, { organization: 'active', patch, permission: 'admin' }));
     },
   );
 };

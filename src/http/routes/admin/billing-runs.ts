@@ -9,7 +9,7 @@ import { markInvoicePaid } from '../../../billing/invoices/mark-invoice-paid.js'
 import { queueDuePaymentAttempts } from '../../../billing/invoices/queue-due-payment-attempts.js';
 import { voidInvoice } from '../../../billing/invoices/void-invoice.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
-import { errorResponses, nullable, PageQuery, pageQueryValues } from '../../schemas.js';
+import { errorResponses, nullable, pagedListSchema, pageQueryValues, toPageBody } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 import { InvoiceStatusEnum } from '../organization/invoices.js';
 
@@ -106,6 +106,24 @@ function toAdminInvoiceBody(invoice: Invoice) {
   };
 }
 
+/** The operator's changes of an invoice's status, each answering the invoice. */
+const invoiceStatusChanges = [
+  {
+    action: 'mark-paid',
+    operationId: 'adminMarkInvoicePaid',
+    summary: 'Mark an invoice paid',
+    description: 'For payments received outside the card charge. A paid invoice is answered unchanged; a voided one is a 409.',
+    change: markInvoicePaid,
+  },
+  {
+    action: 'void',
+    operationId: 'adminVoidInvoice',
+    summary: 'Void an invoice',
+    description: 'No further payment attempt; credits it used are given back. A paid invoice cannot be voided (409).',
+    change: voidInvoice,
+  },
+];
+
 export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/admin/billing-runs',
@@ -139,17 +157,10 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'List billing runs',
         description: 'Newest first (by request), with their progress, a page at a time: pass `next_cursor` back as `cursor` until it is null.',
         tags,
-        querystring: Type.Object({ ...PageQuery }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({ results: Type.Array(BillingRunSchema), next_cursor: nullable(Type.String()) }, { title: 'BillingRunPage' }),
-          ...errorResponses(400, 401, 403),
-        },
+        ...pagedListSchema({ title: 'BillingRunPage', item: BillingRunSchema, filters: {} }),
       },
     },
-    async (request) => {
-      const page = await listBillingRuns(request.bursar, callerOf(request), pageQueryValues(request.query));
-      return { results: page.items.map(toBillingRunBody), next_cursor: page.nextCursor };
-    },
+    async (request) => toPageBody(await listBillingRuns(request.bursar, callerOf(request), pageQueryValues(request.query)), toBillingRunBody),
   );
 
   app.get(
@@ -176,11 +187,7 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'List the invoices of every organization',
         description: 'Newest first, optionally in one status, a page at a time: pass `next_cursor` back as `cursor` until it is null.',
         tags,
-        querystring: Type.Object({ status: Type.Optional(InvoiceStatusEnum), ...PageQuery }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({ results: Type.Array(AdminInvoiceSchema), next_cursor: nullable(Type.String()) }, { title: 'AdminInvoicePage' }),
-          ...errorResponses(400, 401, 403),
-        },
+        ...pagedListSchema({ title: 'AdminInvoicePage', item: AdminInvoiceSchema, filters: { status: Type.Optional(InvoiceStatusEnum) } }),
       },
     },
     async (request) => {
@@ -188,41 +195,20 @@ export const adminBillingRunRoutes: FastifyPluginAsyncTypebox = async (app) => {
         status: request.query.status,
         ...pageQueryValues(request.query),
       });
-      return { results: page.items.map(toAdminInvoiceBody), next_cursor: page.nextCursor };
+      return toPageBody(page, toAdminInvoiceBody);
     },
   );
 
-  app.post(
-    '/admin/invoices/:invoiceId/mark-paid',
-    {
-      config: operatorOnly,
-      schema: {
-        operationId: 'adminMarkInvoicePaid',
-        summary: 'Mark an invoice paid',
-        description: 'For payments received outside the card charge. A paid invoice is answered unchanged; a voided one is a 409.',
-        tags,
-        params: InvoiceIdParams,
-        response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) },
+  for (const { action, operationId, summary, description, change } of invoiceStatusChanges) {
+    app.post(
+      `/admin/invoices/:invoiceId/${action}`,
+      {
+        config: operatorOnly,
+        schema: { operationId, summary, description, tags, params: InvoiceIdParams, response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) } },
       },
-    },
-    async (request) => toAdminInvoiceBody(await markInvoicePaid(request.bursar, callerOf(request), request.params.invoiceId)),
-  );
-
-  app.post(
-    '/admin/invoices/:invoiceId/void',
-    {
-      config: operatorOnly,
-      schema: {
-        operationId: 'adminVoidInvoice',
-        summary: 'Void an invoice',
-        description: 'No further payment attempt; credits it used are given back. A paid invoice cannot be voided (409).',
-        tags,
-        params: InvoiceIdParams,
-        response: { 200: AdminInvoiceSchema, ...errorResponses(400, 401, 403, 404, 409) },
-      },
-    },
-    async (request) => toAdminInvoiceBody(await voidInvoice(request.bursar, callerOf(request), request.params.invoiceId)),
-  );
+      async (request) => toAdminInvoiceBody(await change(request.bursar, callerOf(request), request.params.invoiceId)),
+    );
+  }
 
   app.post(
     '/admin/invoices/payment-retries',

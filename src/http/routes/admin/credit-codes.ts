@@ -9,7 +9,7 @@ import { disableCreditCode } from '../../../billing/credits/disable-credit-code.
 import { listCreditCodes } from '../../../billing/credits/list-credit-codes.js';
 import { CREDIT_CODE_PATTERN, MAX_CREDIT_CODE_REDEMPTIONS } from '../../../domain/credit-code.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
-import { errorResponses, nullable } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const tags = ['Operator'];
@@ -96,7 +96,7 @@ export const adminCreditCodeRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'List credit codes, newest first',
         tags,
         querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1 to 1000, default 100' })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ results: Type.Array(CreditCodeSchema) }), ...errorResponses(400, 401, 403) },
+        response: { 200: ListSchema(CreditCodeSchema), ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => {

@@ -3,7 +3,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import { listJobs } from '../../../billing/operations/list-jobs.js';
 import { retryJob } from '../../../billing/operations/retry-job.js';
 import type { Job } from '../../../jobs/job-queue.js';
-import { errorResponses, nullable, PageQuery, pageQueryValues } from '../../schemas.js';
+import { errorResponses, nullable, pagedListSchema, pageQueryValues, toPageBody } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const tags = ['Operator'];
@@ -57,16 +57,12 @@ export const adminJobRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'List jobs',
         description: 'Newest first, optionally in one status, a page at a time: pass `next_cursor` back as `cursor` until it is null.',
         tags,
-        querystring: Type.Object({ status: Type.Optional(JobStatus), ...PageQuery }, { additionalProperties: false }),
-        response: {
-          200: Type.Object({ results: Type.Array(JobSchema), next_cursor: nullable(Type.String()) }, { title: 'JobPage' }),
-          ...errorResponses(400, 401, 403),
-        },
+        ...pagedListSchema({ title: 'JobPage', item: JobSchema, filters: { status: Type.Optional(JobStatus) } }),
       },
     },
     async (request) => {
       const page = await listJobs(request.bursar, callerOf(request), { state: request.query.status, ...pageQueryValues(request.query) });
-      return { results: page.items.map(toJobBody), next_cursor: page.nextCursor };
+      return toPageBody(page, toJobBody);
     },
   );
 

@@ -6,7 +6,7 @@ import type { Organization } from '../../../billing/organizations/organization.j
 import { removeMembership, setMembership } from '../../../billing/organizations/manage-members.js';
 import { createApiToken, listApiTokens, revokeApiToken } from '../../../billing/organizations/manage-api-tokens.js';
 import { listOrganizationAuditEvents } from '../../../billing/organizations/list-organization-audit-events.js';
-import { errorResponses, nullable, OrganizationIdParams, PageQuery, pageQueryValues } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable, OrganizationIdParams, pagedListSchema, pageQueryValues, toPageBody } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('billing'), Type.Literal('member')]);
@@ -90,19 +90,16 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
         summary: 'List or search organizations',
         description: 'By slug, a page at a time: pass `next_cursor` back as `cursor` until it is null. `q` keeps the organizations whose name or slug contains it, in any case.',
         tags,
-        querystring: Type.Object(
-          { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of a name or slug' })), ...PageQuery },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({ results: Type.Array(OrganizationSchema), next_cursor: nullable(Type.String()) }, { title: 'OrganizationPage' }),
-          ...errorResponses(400, 401, 403),
-        },
+        ...pagedListSchema({
+          title: 'OrganizationPage',
+          item: OrganizationSchema,
+          filters: { q: Type.Optional(Type.String({ maxLength: 100, description: 'Part of a name or slug' })) },
+        }),
       },
     },
     async (request) => {
       const page = await listOrganizations(request.bursar, callerOf(request), { query: request.query.q, ...pageQueryValues(request.query) });
-      return { results: page.items.map(toOrganizationBody), next_cursor: page.nextCursor };
+      return toPageBody(page, toOrganizationBody);
     },
   );
 
@@ -158,7 +155,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
           { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })), type: Type.Optional(Type.String({ maxLength: 64 })) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ results: Type.Array(AuditEventSchema) }), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: ListSchema(AuditEventSchema), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -221,7 +218,7 @@ export const adminOrganizationRoutes: FastifyPluginAsyncTypebox = async (app) =>
         operationId: 'adminListApiTokens',
         tags,
         params: OrganizationIdParams,
-        response: { 200: Type.Object({ results: Type.Array(ApiTokenSchema) }), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: ListSchema(ApiTokenSchema), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {

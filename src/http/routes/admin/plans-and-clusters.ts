@@ -10,7 +10,7 @@ import type { Plan } from '../../../billing/plans/plan.js';
 import { putPlan } from '../../../billing/plans/put-plan.js';
 import { readTestClock, setTestClock } from '../../../billing/status/set-test-clock.js';
 import { toSafeInteger } from '../../../domain/money.js';
-import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable, OrganizationIdParams } from '../../schemas.js';
 import { callerOf, sendProblem, type ProblemRenderer } from '../../surface.js';
 import { renderAdminProblem } from './admin-errors.js';
 
@@ -210,7 +210,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
       schema: {
         operationId: 'adminListPlans',
         tags,
-        response: { 200: Type.Object({ results: Type.Array(PlanSchema) }), ...errorResponses(401, 403) },
+        response: { 200: ListSchema(PlanSchema), ...errorResponses(401, 403) },
       },
     },
     async (request) => ({ results: (await listPlans(request.bursar, callerOf(request))).map(toPlanJson) }),
@@ -280,7 +280,7 @@ export const adminPlanAndClusterRoutes: FastifyPluginAsyncTypebox = async (app) 
         operationId: 'adminListClusters',
         tags,
         params: OrganizationIdParams,
-        response: { 200: Type.Object({ results: Type.Array(ClusterSchema) }), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: ListSchema(ClusterSchema), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => ({

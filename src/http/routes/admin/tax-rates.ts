@@ -2,7 +2,7 @@
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { deleteTaxRate, getTaxRates, putTaxRate } from '../../../billing/tax/manage-tax-rates.js';
 import type { StoredTaxRate } from '../../../billing/tax/tax-rate.js';
-import { errorResponses, nullable } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const tags = ['Operator'];
@@ -80,7 +80,7 @@ export const adminTaxRateRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'adminListTaxRates',
         summary: 'List tax rates',
         tags,
-        response: { 200: Type.Object({ results: Type.Array(TaxRateSchema) }, { title: 'TaxRateList' }), ...errorResponses(401, 403) },
+        response: { 200: ListSchema(TaxRateSchema, { title: 'TaxRateList' }), ...errorResponses(401, 403) },
       },
     },
     async (request) => ({ results: (await getTaxRates(request.bursar, callerOf(request))).map(toTaxRateJson) }),

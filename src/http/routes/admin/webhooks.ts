@@ -15,7 +15,7 @@ import { listWebhookDeliveries, retryWebhookDelivery, sendTestWebhook } from '..
 import { billingEventTypes } from '../../../events/event-types.js';
 import type { WebhookDelivery } from '../../../events/webhook-delivery.js';
 import type { WebhookEndpoint } from '../../../events/webhook-endpoint.js';
-import { errorResponses, nullable } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable, PageSchema, toPageBody } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const tags = ['Webhooks'];
@@ -137,7 +137,7 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         operationId: 'adminListWebhookEndpoints',
         summary: 'List webhook endpoints (without secrets), newest first',
         tags,
-        response: { 200: Type.Object({ results: Type.Array(WebhookEndpointSchema) }), ...errorResponses(401, 403) },
+        response: { 200: ListSchema(WebhookEndpointSchema), ...errorResponses(401, 403) },
       },
     },
     async (request) => ({ results: (await listWebhookEndpoints(request.bursar, callerOf(request))).map(toEndpointBody) }),
@@ -240,10 +240,7 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object({ results: Type.Array(WebhookDeliverySchema), next_cursor: nullable(Type.String()) }),
-          ...errorResponses(400, 401, 403, 404),
-        },
+        response: { 200: PageSchema(WebhookDeliverySchema), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
@@ -253,7 +250,7 @@ export const adminWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
         before: parseCursor(request.query.cursor),
       });
       const last = deliveries.length === limit ? deliveries[deliveries.length - 1] : undefined;
-      return { results: deliveries.map(toDeliveryBody), next_cursor: last ? `${last.createdAt.toISOString()}_${last.id}` : null };
+      return toPageBody({ items: deliveries, nextCursor: last ? `${last.createdAt.toISOString()}_${last.id}` : null }, toDeliveryBody);
     },
   );
 

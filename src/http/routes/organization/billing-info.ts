@@ -5,12 +5,9 @@
  */
 import { Type, type FastifyPluginAsyncTypebox, type Static } from '@fastify/type-provider-typebox';
 import { joinAddress, splitAddress } from '../../../domain/billing-profile.js';
-import type { BillingProfile } from '../../../billing/profile/billing-profile.js';
-import { getBillingProfile } from '../../../billing/profile/get-billing-profile.js';
-import { updateBillingProfile } from '../../../billing/profile/update-billing-profile.js';
-import { etagOf, versionFromIfMatch } from '../../problem.js';
+import type { BillingProfile, ProfilePatch } from '../../../billing/profile/billing-profile.js';
+import { readProfileWithEtag, updateProfileIfMatch } from '../../billing-profile-versions.js';
 import { nullable, OrganizationIdParams, errorResponses } from '../../schemas.js';
-import { callerOf } from '../../surface.js';
 
 /** Core field → this API's field, for error messages. */
 export const billingInfoFieldNames: Record<string, string> = {
@@ -75,6 +72,24 @@ export function toBillingInfo(profile: BillingProfile): Static<typeof BillingInf
   };
 }
 
+/** The profile a billing info sets (also the billing page's details form, which has the same fields); left out clears. */
+export function billingInfoPatch(info: Static<typeof BillingInfoRequest>): ProfilePatch {
+  const address = splitAddress(info.address);
+  return {
+    contactFirstName: info.first_name,
+    contactLastName: info.last_name,
+    email: info.email,
+    addressLine1: address.line1,
+    addressLine2: address.line2,
+    city: info.city,
+    postalCode: info.zip,
+    state: info.state ?? null,
+    country: info.country_code,
+    companyName: info.company ?? null,
+    taxId: info.vat_number ?? null,
+  };
+}
+
 export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/organization/:organizationId/billingInfo',
@@ -87,11 +102,7 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: BillingInfo, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request, reply) => {
-      const profile = await getBillingProfile(request.bursar, callerOf(request), { id: request.params.organizationId });
-      reply.header('etag', etagOf(profile.version));
-      return toBillingInfo(profile);
-    },
+    async (request, reply) => toBillingInfo(await readProfileWithEtag(request, reply, { id: request.params.organizationId })),
   );
 
   app.put(
@@ -107,26 +118,7 @@ export const billingInfoRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      const address = splitAddress(body.address);
-      const profile = await updateBillingProfile(request.bursar, callerOf(request), {
-        organization: { id: request.params.organizationId },
-        expectedVersion: versionFromIfMatch(request.headers['if-match']),
-        patch: {
-          contactFirstName: body.first_name,
-          contactLastName: body.last_name,
-          email: body.email,
-          addressLine1: address.line1,
-          addressLine2: address.line2,
-          city: body.city,
-          postalCode: body.zip,
-          state: body.state ?? null,
-          country: body.country_code,
-          companyName: body.company ?? null,
-          taxId: body.vat_number ?? null,
-        },
-      });
-      reply.header('etag', etagOf(profile.version));
+      const profile = await updateProfileIfMatch(request, reply, { organization: { id: request.params.organizationId }, patch: billingInfoPatch(request.body) });
       return toBillingInfo(profile);
     },
   );

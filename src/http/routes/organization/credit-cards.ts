@@ -11,7 +11,7 @@ import { deleteCreditCard } from '../../../billing/payment-methods/delete-credit
 import { listCreditCards } from '../../../billing/payment-methods/list-credit-cards.js';
 import { setDefaultCreditCard } from '../../../billing/payment-methods/set-default-credit-card.js';
 import { IdempotencyKeyHeaders, withIdempotency } from '../../idempotency.js';
-import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable, OrganizationIdParams } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const CreditCard = Type.Object(
@@ -47,7 +47,7 @@ const CreditCardRequest = Type.Object(
   { title: 'CreditCardRequest', additionalProperties: false },
 );
 
-const CreditCardResponseList = Type.Object({ results: Type.Array(CreditCard) }, { title: 'CreditCardResponseList' });
+const CreditCardResponseList = ListSchema(CreditCard, { title: 'CreditCardResponseList' });
 
 const CreditCardParams = Type.Object({
   organizationId: OrganizationIdParams.properties.organizationId,

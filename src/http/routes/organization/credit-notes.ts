@@ -5,7 +5,7 @@ import type { CreditNote } from '../../../billing/credit-notes/credit-note.js';
 import { createCreditNoteDownloadLink } from '../../../billing/credit-notes/credit-note-documents.js';
 import { listCreditNotes } from '../../../billing/credit-notes/list-credit-notes.js';
 import { toMajorUnitsNumber, toSafeInteger } from '../../../domain/money.js';
-import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable, OrganizationIdParams } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const tags = ['Billing'];
@@ -78,7 +78,7 @@ export const creditNoteRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Newest first.',
         tags,
         params: OrganizationIdParams,
-        response: { 200: Type.Object({ results: Type.Array(CreditNoteSchema) }, { title: 'CreditNoteList' }), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: ListSchema(CreditNoteSchema, { title: 'CreditNoteList' }), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => ({

@@ -9,7 +9,7 @@ import type { InvoiceLineRecord } from '../../../billing/invoices/invoice-lines.
 import { listInvoices } from '../../../billing/invoices/list-invoices.js';
 import { requestInvoiceArchive } from '../../../billing/invoices/request-invoice-archive.js';
 import { invoiceStatuses, type InvoiceStatus } from '../../../domain/invoice-status.js';
-import { errorResponses, nullable, OrganizationIdParams } from '../../schemas.js';
+import { errorResponses, ListSchema, nullable, OrganizationIdParams } from '../../schemas.js';
 import { callerOf } from '../../surface.js';
 
 const tags = ['Billing'];
@@ -111,7 +111,7 @@ export const invoiceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Newest first.',
         tags,
         params: OrganizationIdParams,
-        response: { 200: Type.Object({ results: Type.Array(InvoiceSchema) }, { title: 'InvoiceResponseList' }), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: ListSchema(InvoiceSchema, { title: 'InvoiceResponseList' }), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
