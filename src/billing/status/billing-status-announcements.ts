@@ -19,31 +19,25 @@ export interface AnnounceOptions {
   onlyFrom?: ReadonlyArray<BillingRestriction | null>;
 }
 
-interface Announced {
-  is_valid: boolean;
-  restriction: BillingRestriction | null;
-}
-
-/** The status last announced for the organization, or null when none was yet (one indexed read). */
-async function lastAnnounced(db: Queryable, organizationId: string): Promise<Announced | null> {
-  const { rows } = await db.query<Announced>(
-    sql`SELECT is_valid, restriction FROM billing_status_announcements WHERE organization_id = ${organizationId}::uuid`,
+/** False when a status outside `onlyFrom` was announced: then the change cannot have moved it (one indexed read). */
+async function mayHaveMoved(db: Queryable, organizationId: string, onlyFrom: AnnounceOptions['onlyFrom']): Promise<boolean> {
+  if (!onlyFrom) return true;
+  const { rows } = await db.query<{ restriction: BillingRestriction | null }>(
+    sql`SELECT restriction FROM billing_status_announcements WHERE organization_id = ${organizationId}::uuid`,
   );
-  return rows[0] ?? null;
-}
-
-/** False when a status outside `onlyFrom` was announced: then the change cannot have moved it. */
-function mayHaveMoved(last: Announced | null, onlyFrom: AnnounceOptions['onlyFrom']): boolean {
-  return !onlyFrom || !last || onlyFrom.includes(last.restriction);
+  return !rows[0] || onlyFrom.includes(rows[0].restriction);
 }
 
 /** In the caller's transaction: announces the organization's status if it changed. Returns whether it did. */
 export async function announceBillingStatusIn(tx: Queryable, organizationId: string, now: Date, options: AnnounceOptions = {}): Promise<boolean> {
+  if (!(await mayHaveMoved(tx, organizationId, options.onlyFrom))) return false;
   // One announcer per organization at a time, so that two changes never announce the same status twice.
   await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended('billing-status:' || ${organizationId}::text, 0))`);
-  const last = await lastAnnounced(tx, organizationId);
-  if (!mayHaveMoved(last, options.onlyFrom)) return false;
   const status = await loadBillingStatus(tx, organizationId, now);
+  const { rows } = await tx.query<{ is_valid: boolean; restriction: string | null }>(
+    sql`SELECT is_valid, restriction FROM billing_status_announcements WHERE organization_id = ${organizationId}::uuid`,
+  );
+  const last = rows[0];
   if (last && last.is_valid === status.isValid && last.restriction === status.reason) return false;
   await tx.query(
     sql`INSERT INTO billing_status_announcements (organization_id, is_valid, message, restriction, announced_at)
@@ -66,8 +60,7 @@ export async function announceBillingStatusIn(tx: Queryable, organizationId: str
 export async function announceBillingStatus(context: AppContext, organizationIds: Iterable<string>, options: AnnounceOptions = {}): Promise<void> {
   for (const organizationId of new Set(organizationIds)) {
     try {
-      // Checked before the transaction too, so that the common case opens none and takes no lock.
-      if (options.onlyFrom && !mayHaveMoved(await lastAnnounced(context.database, organizationId), options.onlyFrom)) continue;
+      if (!(await mayHaveMoved(context.database, organizationId, options.onlyFrom))) continue;
       await context.database.transaction((tx) => announceBillingStatusIn(tx, organizationId, context.clock.now()));
     } catch (error) {
       context.logger.warn({ err: error, organizationId }, 'billing status not announced; the scheduled check will');
