@@ -3,7 +3,7 @@ import type { AppContext } from '../../app-context.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import { eventJson, insertBillingEvent } from '../../events/billing-event.js';
 import { toSafeInteger } from '../../domain/money.js';
-import { announceBillingStatusIn } from '../status/billing-status-announcements.js';
+import { announceBillingStatusIn, lastAnnouncementColumns, type LastAnnouncementColumns } from '../status/billing-status-announcements.js';
 import type { Queryable } from '../../db/database.js';
 import { BillingError, invalidInput, isUniqueViolation } from '../../errors.js';
 import { creditCodeRefusal, normalizeCreditCode } from '../../domain/credit-code.js';
@@ -93,7 +93,7 @@ export async function redeemCreditCode(
       if (fresh.alreadyRedeemed) throw creditCodeAlreadyRedeemed();
       throw creditCodeRefused((fresh.code && creditCodeRefusal(fresh.code, now)) ?? 'exhausted');
     }
-    await announceBillingStatusIn(tx, organizationId, now, { onlyFrom: ['NO_CREDIT_LEFT'] });
+    await announceBillingStatusIn(tx, organizationId, now, { onlyFrom: ['NO_CREDIT_LEFT'], announced: redeemed.announced });
     return {
       creditCode: { ...code, redemptionCount: redeemed.redemptionCount },
       entry: redeemed.entry,
@@ -160,7 +160,7 @@ async function writeRedemption(
   now: Date,
   organizationId: string,
   code: CreditCode,
-): Promise<{ redemptionCount: number; entry: CreditLedgerEntry; balanceMinor: bigint } | null> {
+): Promise<{ redemptionCount: number; entry: CreditLedgerEntry; balanceMinor: bigint; announced: LastAnnouncementColumns } | null> {
   const entry = newLedgerEntry({
     organizationId,
     amountMinor: code.amountMinor,
@@ -197,7 +197,7 @@ async function writeRedemption(
     },
     raw('taken'),
   );
-  const { rows } = await tx.query<{ redemption_count: number; balance: bigint }>(
+  const { rows } = await tx.query<{ redemption_count: number; balance: bigint } & LastAnnouncementColumns>(
     sql`WITH taken AS (
           UPDATE credit_codes SET redemption_count = redemption_count + 1
            WHERE id = ${code.id}::uuid
@@ -215,11 +215,12 @@ async function writeRedemption(
         ), granted_event AS (
           ${grantedEvent}
         )
-        SELECT taken.redemption_count, ${balanceAfter} AS balance
+        SELECT taken.redemption_count, ${balanceAfter} AS balance, ${lastAnnouncementColumns(organizationId)}
           FROM taken`,
     { prepare: 'write_credit_code_redemption' },
   );
   const row = rows[0];
   if (!row) return null;
-  return { redemptionCount: row.redemption_count, entry, balanceMinor: row.balance };
+  const announced = { status_announced: row.status_announced, announced_restriction: row.announced_restriction };
+  return { redemptionCount: row.redemption_count, entry, balanceMinor: row.balance, announced };
 }

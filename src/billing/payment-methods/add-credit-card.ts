@@ -33,7 +33,7 @@ import {
 import { enqueueDetachPaymentMethod, type DetachPaymentMethodPayload } from './detach-payment-method.js';
 import { createProviderCustomer } from './ensure-provider-customer.js';
 import { presentCreditCard } from './credit-card-body.js';
-import { announceBillingStatus } from '../status/billing-status-announcements.js';
+import { announceBillingStatus, lastAnnouncementColumns, type LastAnnouncementColumns } from '../status/billing-status-announcements.js';
 import { defaultCardFailureOf, lastChargeFailed, replaceFailingDefaultCard } from './set-default-credit-card.js';
 import { insertUnpaidInvoicesRetry } from './unpaid-invoices-retry.js';
 import type { Nullable } from '../../domain/present.js';
@@ -60,13 +60,13 @@ const REQUIRED_WITHOUT_TOKEN = 'is required when no token is given';
 /**
  * What a card write reads under its locks besides the card: the default card's health (a card added beside a default
  * that cannot be counted on replaces it) and whether a status other than NO_CREDIT_CARD was announced (then a new card
- * moves nothing). Both statements take the default card `FOR SHARE` in a CTE named `current_default`.
+ * moves nothing: see `AnnounceOptions.announced`). Both statements take the default card `FOR SHARE` in a CTE named
+ * `current_default`.
  */
-interface WrittenState {
+interface WrittenState extends LastAnnouncementColumns {
   default_expiry_month: number | null;
   default_expiry_year: number | null;
   default_last_charge_failed: boolean | null;
-  status_settled: boolean;
 }
 
 const currentDefault = (organization: Sql) => sql`current_default AS (
@@ -78,8 +78,7 @@ function writtenStateColumns(organizationId: string): Sql {
   return sql`(SELECT expiry_month FROM current_default) AS default_expiry_month,
              (SELECT expiry_year FROM current_default) AS default_expiry_year,
              (SELECT ${lastChargeFailed(raw('current_default'))} FROM current_default) AS default_last_charge_failed,
-             EXISTS (SELECT 1 FROM billing_status_announcements a
-                      WHERE a.organization_id = ${organizationId}::uuid AND a.restriction IS DISTINCT FROM 'NO_CREDIT_CARD') AS status_settled`;
+             ${lastAnnouncementColumns(organizationId)}`;
 }
 
 function defaultMayFail(entry: WrittenState, now: Date): boolean {
@@ -173,7 +172,7 @@ export async function addCreditCard(
   if (!result.created || result.card.isDefault) context.jobs.nudge();
   // A new card can only move the status away from NO_CREDIT_CARD: when another status was announced (read by the
   // write, no extra round trip), there is nothing to announce.
-  if (result.created && !stored.state.status_settled) await announceBillingStatus(context, [organizationId], { onlyFrom: ['NO_CREDIT_CARD'] });
+  if (result.created) await announceBillingStatus(context, [organizationId], { onlyFrom: ['NO_CREDIT_CARD'], announced: stored.state });
   return result;
 }
 
@@ -417,7 +416,8 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
     default_expiry_month: row.default_expiry_month,
     default_expiry_year: row.default_expiry_year,
     default_last_charge_failed: row.default_last_charge_failed,
-    status_settled: row.status_settled,
+    status_announced: row.status_announced,
+    announced_restriction: row.announced_restriction,
   };
   if (row.created) return { outcome: 'created', state };
   if (isPresent(row)) return { outcome: 'same_card', sameCard: toCreditCard(row), state };

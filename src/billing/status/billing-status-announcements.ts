@@ -4,7 +4,7 @@
  * scheduled check (changes caused by time alone, such as an invoice passing seven days unpaid). An event is written
  * when `is_valid` or the restriction differs, or nothing was announced yet.
  */
-import sql from 'sql-template-tag';
+import sql, { type Sql } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import type { Queryable } from '../../db/database.js';
 import { recordBillingEvent } from '../../events/billing-event.js';
@@ -17,11 +17,29 @@ export interface AnnounceOptions {
    * another one was announced, one cheap read skips the rest (hot paths). Unset: always compare.
    */
   onlyFrom?: ReadonlyArray<BillingRestriction | null>;
+  /**
+   * The last announcement as the change's own statement read it (`lastAnnouncementColumns`): then the cheap check
+   * costs no read of its own.
+   */
+  announced?: LastAnnouncementColumns;
+}
+
+/** What a hot path's statement reads of the last announcement, alongside its own work (no round trip of its own). */
+export interface LastAnnouncementColumns {
+  status_announced: boolean;
+  announced_restriction: BillingRestriction | null;
+}
+
+export function lastAnnouncementColumns(organizationId: string): Sql {
+  return sql`EXISTS (SELECT 1 FROM billing_status_announcements a WHERE a.organization_id = ${organizationId}::uuid) AS status_announced,
+             (SELECT a.restriction FROM billing_status_announcements a WHERE a.organization_id = ${organizationId}::uuid) AS announced_restriction`;
 }
 
 /** False when a status outside `onlyFrom` was announced: then the change cannot have moved it (one indexed read). */
-async function mayHaveMoved(db: Queryable, organizationId: string, onlyFrom: AnnounceOptions['onlyFrom']): Promise<boolean> {
+async function mayHaveMoved(db: Queryable, organizationId: string, options: AnnounceOptions): Promise<boolean> {
+  const { onlyFrom, announced } = options;
   if (!onlyFrom) return true;
+  if (announced) return !announced.status_announced || onlyFrom.includes(announced.announced_restriction);
   const { rows } = await db.query<{ restriction: BillingRestriction | null }>(
     sql`SELECT restriction FROM billing_status_announcements WHERE organization_id = ${organizationId}::uuid`,
   );
@@ -30,7 +48,7 @@ async function mayHaveMoved(db: Queryable, organizationId: string, onlyFrom: Ann
 
 /** In the caller's transaction: announces the organization's status if it changed. Returns whether it did. */
 export async function announceBillingStatusIn(tx: Queryable, organizationId: string, now: Date, options: AnnounceOptions = {}): Promise<boolean> {
-  if (!(await mayHaveMoved(tx, organizationId, options.onlyFrom))) return false;
+  if (!(await mayHaveMoved(tx, organizationId, options))) return false;
   // One announcer per organization at a time, so that two changes never announce the same status twice.
   await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended('billing-status:' || ${organizationId}::text, 0))`);
   const status = await loadBillingStatus(tx, organizationId, now);
@@ -60,7 +78,7 @@ export async function announceBillingStatusIn(tx: Queryable, organizationId: str
 export async function announceBillingStatus(context: AppContext, organizationIds: Iterable<string>, options: AnnounceOptions = {}): Promise<void> {
   for (const organizationId of new Set(organizationIds)) {
     try {
-      if (!(await mayHaveMoved(context.database, organizationId, options.onlyFrom))) continue;
+      if (!(await mayHaveMoved(context.database, organizationId, options))) continue;
       await context.database.transaction((tx) => announceBillingStatusIn(tx, organizationId, context.clock.now()));
     } catch (error) {
       context.logger.warn({ err: error, organizationId }, 'billing status not announced; the scheduled check will');
