@@ -10,6 +10,7 @@
 import sql, { empty, raw, type Sql } from 'sql-template-tag';
 import { systemClock, type Clock } from '../clock.js';
 import type { Database, Queryable } from '../db/database.js';
+import { jsonRows } from '../db/json-rows.js';
 import { isDatabaseUnavailable } from '../errors.js';
 
 export interface JobRecord {
@@ -178,10 +179,12 @@ export interface JobQueueOptions {
 /** `insertJob` for a batch of jobs due now (a billing run), as one multi-row INSERT with the same rules. */
 export function insertJobs(jobs: readonly BatchJob[]): Sql {
   return sql`${insertIntoJobs}
-    SELECT job.queue, job.payload::jsonb, now(), job.singleton_key, job.max_attempts, NULL::timestamptz
-      FROM unnest(${jobs.map((job) => job.queue)}::text[], ${jobs.map((job) => JSON.stringify(job.payload))}::text[],
-                  ${jobs.map((job) => job.singletonKey ?? null)}::text[], ${jobs.map((job) => job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)}::int[])
-           AS job(queue, payload, singleton_key, max_attempts)
+    SELECT job.queue, job.payload, now(), job.singleton_key, job.max_attempts, NULL::timestamptz
+      FROM ${jsonRows(
+        jobs.map((job) => ({ queue: job.queue, payload: job.payload, singleton_key: job.singletonKey ?? null, max_attempts: job.maxAttempts ?? DEFAULT_MAX_ATTEMPTS })),
+        'job',
+        'queue text, payload jsonb, singleton_key text, max_attempts int',
+      )}
     ${unlessSingletonTaken}`;
 }
 
