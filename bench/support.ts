@@ -149,21 +149,25 @@ export function throughputFigures(name: string, real: LoadResult, baseline: Load
   ];
 }
 
+/** The requests of one load: the same each round, or new ones per round (writes that must not repeat). */
+export type RoundRequests = RequestTemplate[] | ((round: number) => RequestTemplate[]);
+
 /**
  * Loads the real route and its baseline in alternating rounds (BENCH_ROUNDS, default 3) and keeps the median of each
  * side: on a shared, noisy machine a burst of outside load then hits both sides alike instead of one of them.
  */
 export async function compareUnderLoad(
   name: string,
-  real: { url: string; requests: RequestTemplate[] },
-  baseline: { url: string; requests: RequestTemplate[] },
+  real: { url: string; requests: RoundRequests },
+  baseline: { url: string; requests: RoundRequests },
 ): Promise<BenchFigure[]> {
   const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
   const realResults: LoadResult[] = [];
   const baselineResults: LoadResult[] = [];
+  const requestsOf = (requests: RoundRequests, round: number) => (typeof requests === 'function' ? requests(round) : requests);
   for (let round = 0; round < rounds; round += 1) {
-    baselineResults.push(await loadTest(baseline));
-    realResults.push(await loadTest(real));
+    baselineResults.push(await loadTest({ url: baseline.url, requests: requestsOf(baseline.requests, round) }));
+    realResults.push(await loadTest({ url: real.url, requests: requestsOf(real.requests, round) }));
   }
   return throughputFigures(name, medianResult(realResults), medianResult(baselineResults));
 }
