@@ -152,7 +152,6 @@ export async function addCreditCard(
     lookUp?.check(organization);
     customerReference = organization.provider_customer_reference ?? (await createProviderCustomer(context, organizationId));
     hadDefault = organization.has_default;
-    if (!lookUp) recentEntries.remember(context, caller, organizationId, customerReference);
   }
   const attached = await context.payments.attachPaymentMethod(customerReference, card);
 
@@ -164,6 +163,8 @@ export async function addCreditCard(
     await undoAttach(context, organizationId, attached.providerReference);
     throw error;
   }
+  // The write checked the caller's role again: the entry can be skipped for another minute.
+  if (!lookUp) recentEntries.remember(context, caller, organizationId, customerReference);
   let result = stored.result;
   if (result.created && !result.card.isDefault && defaultMayFail(stored.state, context.clock.now())) {
     result = await replaceFailingDefault(context, caller, result);
@@ -180,8 +181,8 @@ export async function addCreditCard(
  * Who entered an organization to add a card, recently, and its provider customer: their next card skips the entry, so
  * that the hot path is one statement. Only the guard before the provider call is skipped: the write checks the
  * caller's role again under the organization's lock, so a member removed meanwhile stores nothing (the provider-side
- * attach is undone and the answer is 404). Users only (one JWT per person); one table per app context; wall-clock
- * expiry, so that a removed member reaches the provider for one minute at most.
+ * attach is undone and the answer is 404, and the next add enters again). Remembered after each stored card, for a
+ * minute of wall-clock time; users only (one JWT per person); one table per app context.
  */
 const recentEntries = (() => {
   const LIFETIME_MS = 60_000;
