@@ -437,6 +437,9 @@ describe('access', () => {
     assert.equal(provider.attached.length, attachedBefore + 1);
     assert.ok(provider.detached.includes(provider.attached.at(-1)!.providerReference));
     assert.equal((await auditEvents(app, own.id)).filter((e) => e.type === 'PAYMENT_METHOD_ADD').length, 1);
+    // Forgotten with the refusal: the next try is refused before the provider.
+    assert.equal((await addCard(own, card('378282246310005', { cvv: '1234' }))).status, 404);
+    assert.equal(provider.attached.length, attachedBefore + 1);
   });
 
   test('no credentials answer 401', async () => {
