@@ -9,12 +9,11 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import type { Database } from '../src/db/database.js';
 import {
-  loadTest,
+  compareUnderLoad,
   openBaselinePool,
   openBenchDatabase,
   round,
   startBenchApp,
-  throughputFigures,
   warmUp,
   type BenchFigure,
   type RequestTemplate,
@@ -23,10 +22,11 @@ import {
 } from './support.js';
 
 // 1001 and the code counts below share no factor, so pair j = (code j mod K, organization j mod 1001) is unique
-// for j < K × 1001: 50 050 distinct redemptions per measured run, more than a 5 s run can send.
+// for j < K × 1001: 15 015 distinct redemptions per measured round, more than a 5 s round can send.
 const ORGANIZATIONS = 1001;
-const MEASURED_CODES = 50;
+const MEASURED_CODES = 15;
 const WARM_UP_CODES = 4;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
 
 export async function run(): Promise<BenchFigure[]> {
@@ -37,12 +37,19 @@ export async function run(): Promise<BenchFigure[]> {
   try {
     const organizations = await seedOrganizations(bench.database, ORGANIZATIONS);
     const codeSet = (name: string, count: number) => seedCodes(bench.database, name, count);
-    const [realWarmCodes, realCodes, keyedCodes, baselineWarmCodes, baselineCodes] = [
-      await codeSet('RW', WARM_UP_CODES),
-      await codeSet('R', MEASURED_CODES),
-      await codeSet('K', MEASURED_CODES),
-      await codeSet('BW', WARM_UP_CODES),
-      await codeSet('B', MEASURED_CODES),
+    // Each round redeems codes of its own (a code is redeemed once per organization): see compareUnderLoad.
+    const roundCodes = async (name: string) => {
+      const sets: string[][] = [];
+      for (let round = 0; round < ROUNDS; round += 1) sets.push(await codeSet(`${name}${round}`, MEASURED_CODES));
+      return sets;
+    };
+    const realWarmCodes = await codeSet('RW', WARM_UP_CODES);
+    const baselineWarmCodes = await codeSet('BW', WARM_UP_CODES);
+    const [realCodes, keyedCodes, baselineCodes, keyedBaselineCodes] = [
+      await roundCodes('R'),
+      await roundCodes('K'),
+      await roundCodes('B'),
+      await roundCodes('BK'),
     ];
 
     baseline.post<{ Params: { id: string }; Body: { code: string } }>('/baseline/:id/creditCode', async (request, reply) => {
@@ -90,7 +97,7 @@ export async function run(): Promise<BenchFigure[]> {
         headers: {
           authorization: organization.authorization,
           'content-type': 'application/json',
-          ...(withKey ? { 'idempotency-key': `bench-${index}` } : {}),
+          ...(withKey ? { 'idempotency-key': `bench-${code}-${index}` } : {}),
         },
         body: JSON.stringify({ code }),
       }));
@@ -104,19 +111,20 @@ export async function run(): Promise<BenchFigure[]> {
 
     await warmUp(app.baseUrl, real(realWarmCodes));
     await warmUp(baselineUrl, plain(baselineWarmCodes));
-    const baselineRun = await loadTest({ url: baselineUrl, requests: plain(baselineCodes) });
-    const realRun = await loadTest({ url: app.baseUrl, requests: real(realCodes) });
-    const keyedRun = await loadTest({ url: app.baseUrl, requests: real(keyedCodes, true) });
-
-    const ledgerRows = await bench.database.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM credit_ledger_entries WHERE reason = 'credit_code'");
-    const redeemed = realRun.total + keyedRun.total + baselineRun.total;
     const figures = [
-      ...throughputFigures('POST creditCode', realRun, baselineRun),
-      ...throughputFigures('POST creditCode with Idempotency-Key', keyedRun, baselineRun),
+      ...(await compareUnderLoad(
+        'POST creditCode',
+        { url: app.baseUrl, requests: (round) => real(realCodes[round]!) },
+        { url: baselineUrl, requests: (round) => plain(baselineCodes[round]!) },
+      )),
+      ...(await compareUnderLoad(
+        'POST creditCode with Idempotency-Key',
+        { url: app.baseUrl, requests: (round) => real(keyedCodes[round]!, true) },
+        { url: baselineUrl, requests: (round) => plain(keyedBaselineCodes[round]!) },
+      )),
     ];
-    figures[0]!.note = [figures[0]!.note, `${ledgerRows.rows[0]!.count} ledger rows written (incl. warm-up) for ~${redeemed} measured requests`]
-      .filter(Boolean)
-      .join('; ');
+    const ledgerRows = await bench.database.query<{ count: bigint }>("SELECT count(*)::int8 AS count FROM credit_ledger_entries WHERE reason = 'credit_code'");
+    figures[0]!.note = [figures[0]!.note, `${ledgerRows.rows[0]!.count} ledger rows written (both sides, incl. warm-up)`].filter(Boolean).join('; ');
     return figures.map((figure) => ({ ...figure, ratio: round(figure.ratio) }));
   } finally {
     await baseline.close();
