@@ -6,8 +6,8 @@ import { issueInvoices } from '../../src/billing/invoices/issue-invoices.js';
 import type { AppContext } from '../../src/app-context.js';
 import type { BillingPeriod } from '../../src/domain/billing-period.js';
 import type { Caller } from '../../src/domain/actor.js';
-import { auditEvents, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
-import { createBillingOrganization, changePlan, listInvoices, putPlan, registerCluster, sendUsage } from './invoice-fixtures.js';
+import { auditEvents, startTestApp, type TestApp } from '../support/test-app.js';
+import { changePlan, listInvoices, putPlan, organizationsWithUsage } from './invoice-fixtures.js';
 
 /** One organization's invoice: a batch of one; throws what made it fail. */
 async function issueInvoice(context: AppContext, caller: Caller, organizationId: string, period: BillingPeriod) {
@@ -25,19 +25,6 @@ before(async () => {
 });
 after(async () => app.close());
 
-async function organizationsWithUsage(count: number, month: string): Promise<OrganizationFixture[]> {
-  const organizations: OrganizationFixture[] = [];
-  for (let index = 0; index < count; index++) {
-    app.clock.set(new Date(`${month}-01T00:00:00Z`));
-    const org = await createBillingOrganization(app);
-    const cluster = await registerCluster(app, org.id, { name: `c${index}`, hourly: 2, minNodes: 0, maxNodes: 3 });
-    // Usage is recorded once it happened (an event more than 5 minutes ahead of the clock is refused).
-    app.clock.set(new Date(`${month}-05T00:00:00Z`));
-    await sendUsage(app, org.id, cluster, 10 + index, `${month}-05T00:00:00Z`);
-    organizations.push(org);
-  }
-  return organizations;
-}
 async function assertGapFree(): Promise<number> {
   const { rows } = await app.database.query<{ sequence_number: bigint; number: string }>('SELECT sequence_number, number FROM invoices ORDER BY sequence_number');
   rows.forEach((row, index) => {
@@ -49,7 +36,7 @@ async function assertGapFree(): Promise<number> {
 
 describe('batches', () => {
   it('concurrent runs in small batches', async () => {
-    const orgs = await organizationsWithUsage(13, '2026-03');
+    const orgs = await organizationsWithUsage(app, 13, '2026-03');
     app.clock.set(new Date('2026-04-01T00:00:10Z'));
     const runs = await Promise.all([
       executeBillingRun(app.app.context, systemCaller('t'), { asOf: new Date('2026-04-01T00:00:00Z'), batchSize: 2, concurrency: 4 }),
@@ -71,7 +58,7 @@ describe('batches', () => {
   });
 
   it('a write failure of one organization in a batch: bisected, others issued, gap-free', async () => {
-    const orgs = await organizationsWithUsage(5, '2026-05');
+    const orgs = await organizationsWithUsage(app, 5, '2026-05');
     const broken = orgs[2]!;
     await app.database.execute(`CREATE FUNCTION refuse_line() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
       IF NEW.organization_id = '${broken.id}' THEN RAISE EXCEPTION 'refused line'; END IF; RETURN NEW; END $$;
@@ -92,7 +79,7 @@ describe('batches', () => {
   });
 
   it('credits are applied once, ledger and audit carry the number; issueInvoice single path', async () => {
-    const orgs = await organizationsWithUsage(3, '2026-07');
+    const orgs = await organizationsWithUsage(app, 3, '2026-07');
     for (const org of orgs) await changePlan(app, org, 'COMMUNITY');
     await app.database.query(
       `INSERT INTO credit_ledger_entries (id, organization_id, amount_minor, currency, reason, reference, description, created_at)

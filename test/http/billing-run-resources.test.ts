@@ -9,8 +9,8 @@ import { recordBillingRunProgress } from '../../src/billing/invoices/billing-run
 import { issueInvoices } from '../../src/billing/invoices/issue-invoices.js';
 import { systemCaller } from '../../src/domain/actor.js';
 import { billingRunExecutionQueue } from '../../src/jobs/queues.js';
-import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
-import { createBillingOrganization, listInvoices, putPlan, registerCluster, sendUsage } from './invoice-fixtures.js';
+import { http, startTestApp, type TestApp } from '../support/test-app.js';
+import { listInvoices, putPlan, organizationsWithUsage } from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -19,25 +19,12 @@ before(async () => {
 });
 after(async () => app.close());
 
-async function organizationsWithUsage(count: number, month: string): Promise<OrganizationFixture[]> {
-  const organizations: OrganizationFixture[] = [];
-  for (let index = 0; index < count; index++) {
-    app.clock.set(new Date(`${month}-01T00:00:00Z`));
-    const org = await createBillingOrganization(app);
-    const cluster = await registerCluster(app, org.id, { name: `c${index}`, hourly: 2, minNodes: 0, maxNodes: 3 });
-    // Usage is recorded once it happened (an event more than 5 minutes ahead of the clock is refused).
-    app.clock.set(new Date(`${month}-05T00:00:00Z`));
-    await sendUsage(app, org.id, cluster, 10 + index, `${month}-05T00:00:00Z`);
-    organizations.push(org);
-  }
-  return organizations;
-}
 
 const runFields = ['id', 'status', 'as_of', 'organizations_total', 'invoiced', 'skipped', 'failed', 'started_at', 'finished_at'];
 
 describe('billing runs as resources', () => {
   it('POST answers 202 with the pending run at once; a job works it; GET and the list show it', async () => {
-    const organizations = await organizationsWithUsage(3, '2026-03');
+    const organizations = await organizationsWithUsage(app, 3, '2026-03');
     app.clock.set(new Date('2026-04-01T00:00:10Z'));
     const started = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-04-01T00:00:00Z' } });
     assert.equal(started.status, 202, started.text);
@@ -68,7 +55,7 @@ describe('billing runs as resources', () => {
   });
 
   it('a run killed mid-way is picked up after its lease by another worker and finished', async () => {
-    const organizations = await organizationsWithUsage(4, '2026-05');
+    const organizations = await organizationsWithUsage(app, 4, '2026-05');
     app.clock.set(new Date('2026-06-01T00:00:10Z'));
     const started = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-06-01T00:00:00Z' } });
     assert.equal(started.status, 202, started.text);
@@ -98,7 +85,7 @@ describe('billing runs as resources', () => {
   });
 
   it('a run resumed after its worker died starts after the last batch it recorded, and counts each organization once', async () => {
-    const organizations = await organizationsWithUsage(3, '2026-07');
+    const organizations = await organizationsWithUsage(app, 3, '2026-07');
     app.clock.set(new Date('2026-08-01T00:00:10Z'));
     const started = await http(app, 'POST', '/admin/billing-runs', { headers: app.admin, body: { as_of: '2026-08-01T00:00:00Z' } });
     assert.equal(started.status, 202, started.text);

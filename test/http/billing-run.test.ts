@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ensureBillingRunScheduled } from '../../src/billing/invoices/billing-schedule.js';
-import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
-import { createBillingOrganization, finishBillingRun, listInvoices, putPlan, registerCluster, runBilling, sendUsage, setBillingInfo, acmeBillingInfo, changePlan } from './invoice-fixtures.js';
+import { http, startTestApp, type TestApp } from '../support/test-app.js';
+import { createBillingOrganization, finishBillingRun, listInvoices, putPlan, runBilling, setBillingInfo, acmeBillingInfo, changePlan, organizationsWithUsage } from './invoice-fixtures.js';
 
 let app: TestApp;
 before(async () => {
@@ -14,20 +14,6 @@ after(async () => {
   await app.close();
 });
 
-/** Organizations with usage in `month` (YYYY-MM), created at its first instant. */
-async function organizationsWithUsage(count: number, month: string): Promise<OrganizationFixture[]> {
-  const organizations: OrganizationFixture[] = [];
-  for (let index = 0; index < count; index++) {
-    app.clock.set(new Date(`${month}-01T00:00:00Z`));
-    const org = await createBillingOrganization(app);
-    const cluster = await registerCluster(app, org.id, { name: `c${index}`, hourly: 2, minNodes: 0, maxNodes: 3 });
-    // Usage is recorded once it happened (an event more than 5 minutes ahead of the clock is refused).
-    app.clock.set(new Date(`${month}-05T00:00:00Z`));
-    await sendUsage(app, org.id, cluster, 10 + index, `${month}-05T00:00:00Z`);
-    organizations.push(org);
-  }
-  return organizations;
-}
 
 async function sequenceNumbers(): Promise<bigint[]> {
   const { rows } = await app.database.query<{ sequence_number: bigint; number: string }>('SELECT sequence_number, number FROM invoices ORDER BY sequence_number');
@@ -41,7 +27,7 @@ function assertGapFree(numbers: bigint[]): void {
 
 describe('billing runs', () => {
   it('two runs at once make exactly one invoice per organization, numbered without gaps', async () => {
-    const organizations = await organizationsWithUsage(8, '2026-03');
+    const organizations = await organizationsWithUsage(app, 8, '2026-03');
     app.clock.set(new Date('2026-04-01T00:00:10Z'));
     const body = { as_of: '2026-04-01T00:00:00Z' };
     const [first, second, third] = await Promise.all([
@@ -71,7 +57,7 @@ describe('billing runs', () => {
   });
 
   it('an organization that fails is skipped whole: others are invoiced, no number is used, a rerun picks it up', async () => {
-    const organizations = await organizationsWithUsage(3, '2026-05');
+    const organizations = await organizationsWithUsage(app, 3, '2026-05');
     const broken = organizations[1]!;
     // A cluster priced in another currency than the organization's cannot be invoiced (the API refuses to register one).
     const foreignCluster = randomUUID();
@@ -108,7 +94,7 @@ describe('billing runs', () => {
   });
 
   it('the monthly run is scheduled once per month through the job queue and closes its own month', async () => {
-    const [org] = await organizationsWithUsage(1, '2026-07');
+    const [org] = await organizationsWithUsage(app, 1, '2026-07');
     app.clock.set(new Date('2026-07-20T12:00:00Z'));
     const context = app.app.context;
     await context.jobs.runUntilIdle(); // e-mails of the earlier invoices

@@ -91,6 +91,24 @@ export async function registerCluster(
   return result.body.id;
 }
 
+/**
+ * Organizations with usage in `month` (YYYY-MM): each created at the month's first instant with one cluster, and
+ * 10 + its index node-hours recorded on the 5th (usage is recorded once it happened: an event more than 5 minutes
+ * ahead of the clock is refused). Leaves the clock on the 5th.
+ */
+export async function organizationsWithUsage(app: TestApp, count: number, month: string): Promise<OrganizationFixture[]> {
+  const organizations: OrganizationFixture[] = [];
+  for (let index = 0; index < count; index++) {
+    app.clock.set(new Date(`${month}-01T00:00:00Z`));
+    const org = await createBillingOrganization(app);
+    const cluster = await registerCluster(app, org.id, { name: `c${index}`, hourly: 2, minNodes: 0, maxNodes: 3 });
+    app.clock.set(new Date(`${month}-05T00:00:00Z`));
+    await sendUsage(app, org.id, cluster, 10 + index, `${month}-05T00:00:00Z`);
+    organizations.push(org);
+  }
+  return organizations;
+}
+
 let usageCounter = 0;
 
 /** Sends one usage event and checks that it was recorded (not refused: inside the cluster's life, not in the future). */
