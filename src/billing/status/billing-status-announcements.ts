@@ -19,7 +19,7 @@ export interface AnnounceOptions {
   onlyFrom?: ReadonlyArray<BillingRestriction | null>;
   /**
    * The last announcement as the change's own statement read it (`lastAnnouncementColumns`): then the cheap check
-   * costs no read of its own.
+   * costs no read of its own. Only for a change of one organization (it is that organization's row).
    */
   announced?: LastAnnouncementColumns;
 }
