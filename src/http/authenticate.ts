@@ -7,6 +7,7 @@ import type { AppContext } from '../app-context.js';
 import { findApiTokenActor } from '../billing/organizations/api-tokens.js';
 import type { Actor } from '../domain/actor.js';
 import { BillingError, unauthorized } from '../errors.js';
+import { ExpiringMap } from '../expiring-map.js';
 import { countHits, recordHit, refuseWhenSpent } from '../rate-limits/rate-limits.js';
 import { hashesEqual, sha256Hex } from '../secrets.js';
 import { isStorableText } from './storable-strings.js';
@@ -22,9 +23,9 @@ export class Authenticator {
   private readonly hmacKey: Uint8Array | null;
   private readonly jwks: ReturnType<typeof createRemoteJWKSet> | null;
   /** Verified JWTs until they expire: verification is the costliest step of a request otherwise. */
-  private readonly verified = new Map<string, { actor: Actor; expiresAtMs: number }>();
+  private readonly verified = new ExpiringMap<Actor>(VERIFIED_CACHE_LIMIT);
   /** Client addresses whose credentials failed in this process, until when (the end of a window at the latest). */
-  private readonly recentFailures = new Map<string, number>();
+  private readonly recentFailures = new ExpiringMap<true>(VERIFIED_CACHE_LIMIT);
 
   constructor(private readonly context: AppContext) {
     const { jwtSecret, jwksUrl } = context.config;
@@ -64,7 +65,7 @@ export class Authenticator {
     const now = new Date();
     // The shared count is read only for an address this process saw fail in the current window: good credentials
     // cost no round trip, and an address failing elsewhere gets at most one more try here before the count applies.
-    if ((this.recentFailures.get(clientAddress) ?? 0) > now.getTime()) {
+    if (this.recentFailures.get(clientAddress, now.getTime())) {
       refuseWhenSpent(limit, await countHits(this.context.database, limit, clientAddress, now), now, 'failed authentications');
     }
     try {
@@ -72,8 +73,7 @@ export class Authenticator {
     } catch (error) {
       if (error instanceof BillingError && error.status === 401) {
         await recordHit(this.context.database, limit, clientAddress, now);
-        if (this.recentFailures.size >= VERIFIED_CACHE_LIMIT) this.recentFailures.clear();
-        this.recentFailures.set(clientAddress, now.getTime() + limit.windowSeconds * 1000);
+        this.recentFailures.set(clientAddress, true, now.getTime() + limit.windowSeconds * 1000);
       }
       throw error;
     }
@@ -81,11 +81,7 @@ export class Authenticator {
 
   /** A JWT verified before and not expired since (wall-clock time: identity providers sign in real time). */
   private cachedJwt(token: string): Actor | null {
-    const cached = this.verified.get(token);
-    if (!cached) return null;
-    if (cached.expiresAtMs > Date.now()) return cached.actor;
-    this.verified.delete(token);
-    return null;
+    return this.verified.get(token) ?? null;
   }
 
   private async jwt(token: string): Promise<Actor> {
@@ -137,11 +133,7 @@ export class Authenticator {
     };
     // Tokens without exp are cached briefly so that a changed secret takes effect soon.
     const expiresAtMs = typeof payload.exp === 'number' ? payload.exp * 1000 : nowMs + 60_000;
-    if (this.verified.size >= VERIFIED_CACHE_LIMIT) {
-      const oldest = this.verified.keys().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
-    }
-    this.verified.set(token, { actor, expiresAtMs });
+    this.verified.set(token, actor, expiresAtMs);
     return actor;
   }
 

@@ -12,7 +12,7 @@ const sourceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 
 /** Lowest first. A file's floor is that of its first path segment under `src/` (a top-level file: its name). */
 const floors: ReadonlyArray<readonly string[]> = [
-  ['domain', 'config', 'clock', 'errors', 'logger'],
+  ['domain', 'config', 'clock', 'errors', 'logger', 'expiring-map'],
   ['db', 'providers', 'mail', 'pdf', 'secrets'],
   ['audit', 'jobs', 'rate-limits', 'events'],
   ['billing', 'app-context'],

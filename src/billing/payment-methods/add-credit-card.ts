@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import sql, { empty, raw, type Sql } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
+import { ExpiringMap } from '../../expiring-map.js';
 import { insertAuditEvent } from '../../audit/record-audit-event.js';
 import { insertBillingEvent } from '../../events/billing-event.js';
 import type { Queryable } from '../../db/database.js';
@@ -187,22 +188,20 @@ export async function addCreditCard(
 const recentEntries = (() => {
   const LIFETIME_MS = 60_000;
   const LIMIT = 10_000;
-  const tables = new WeakMap<AppContext, Map<string, { customerReference: string; untilMs: number }>>();
+  const tables = new WeakMap<AppContext, ExpiringMap<string>>();
   const keyOf = (caller: Caller, organizationId: string) =>
     caller.actor.type === 'user' ? `${caller.actor.userId}\u0000${organizationId}` : null;
   return {
     find(context: AppContext, caller: Caller, organizationId: string): string | null {
       const key = keyOf(caller, organizationId);
-      const entry = key === null ? undefined : tables.get(context)?.get(key);
-      return entry !== undefined && entry.untilMs > Date.now() ? entry.customerReference : null;
+      return (key === null ? undefined : tables.get(context)?.get(key)) ?? null;
     },
     remember(context: AppContext, caller: Caller, organizationId: string, customerReference: string): void {
       const key = keyOf(caller, organizationId);
       if (key === null) return;
       let table = tables.get(context);
-      if (table === undefined) tables.set(context, (table = new Map()));
-      if (table.size >= LIMIT) table.clear();
-      table.set(key, { customerReference, untilMs: Date.now() + LIFETIME_MS });
+      if (table === undefined) tables.set(context, (table = new ExpiringMap(LIMIT)));
+      table.set(key, customerReference, Date.now() + LIFETIME_MS);
     },
     forget(context: AppContext, caller: Caller, organizationId: string): void {
       const key = keyOf(caller, organizationId);
