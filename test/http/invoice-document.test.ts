@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { ParsedMail } from 'mailparser';
-import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../fixtures/smtp-test-server.js';
+import { http, type OrganizationFixture, type TestApp } from '../support/test-app.js';
+import { startTestAppWithSmtp, type SmtpTestServer } from '../fixtures/smtp-test-server.js';
 import {
   acmeBillingInfo,
   assertContainsAll,
@@ -28,14 +28,12 @@ let smtp: SmtpTestServer;
 let app: TestApp;
 let org: OrganizationFixture;
 
+let close: () => Promise<void>;
+
 before(async () => {
-  smtp = await startSmtpTestServer();
-  app = await startTestApp({ SMTP_URL: smtp.url, BURSAR_SELLER_NAME: 'Bursar Cloud' });
+  ({ app, smtp, close } = await startTestAppWithSmtp({ BURSAR_SELLER_NAME: 'Bursar Cloud' }));
 });
-after(async () => {
-  await app.close();
-  await smtp.close();
-});
+after(async () => close());
 
 /** The invoice PDF inside the archive e-mailed by downloadInvoices. */
 async function pdfFromArchive(number: string): Promise<Buffer> {

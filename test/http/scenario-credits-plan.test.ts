@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { ParsedMail } from 'mailparser';
-import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../fixtures/smtp-test-server.js';
+import { http, type OrganizationFixture, type TestApp } from '../support/test-app.js';
+import { startTestAppWithSmtp, type SmtpTestServer } from '../fixtures/smtp-test-server.js';
 import {
   assertContainsAll,
   changePlan,
@@ -26,14 +26,12 @@ let smtp: SmtpTestServer;
 let app: TestApp;
 let org: OrganizationFixture;
 
+let close: () => Promise<void>;
+
 before(async () => {
-  smtp = await startSmtpTestServer();
-  app = await startTestApp({ SMTP_URL: smtp.url });
+  ({ app, smtp, close } = await startTestAppWithSmtp());
 });
-after(async () => {
-  await app.close();
-  await smtp.close();
-});
+after(async () => close());
 
 function at(iso: string): void {
   app.clock.set(new Date(iso));

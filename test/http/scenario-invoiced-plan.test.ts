@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { ParsedMail } from 'mailparser';
 import type { SandboxPaymentProvider } from '../../src/providers/payments/sandbox-payment-provider.js';
-import { auditEvents, http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
-import { startSmtpTestServer, type SmtpTestServer } from '../fixtures/smtp-test-server.js';
+import { auditEvents, http, type OrganizationFixture, type TestApp } from '../support/test-app.js';
+import { startTestAppWithSmtp, type SmtpTestServer } from '../fixtures/smtp-test-server.js';
 import {
   acmeBillingInfo,
   assertContainsAll,
@@ -29,14 +29,12 @@ let smtp: SmtpTestServer;
 let app: TestApp;
 let org: OrganizationFixture;
 
+let close: () => Promise<void>;
+
 before(async () => {
-  smtp = await startSmtpTestServer();
-  app = await startTestApp({ SMTP_URL: smtp.url, BURSAR_SELLER_NAME: 'Bursar Cloud' });
+  ({ app, smtp, close } = await startTestAppWithSmtp({ BURSAR_SELLER_NAME: 'Bursar Cloud' }));
 });
-after(async () => {
-  await app.close();
-  await smtp.close();
-});
+after(async () => close());
 
 function at(iso: string): void {
   app.clock.set(new Date(iso));
