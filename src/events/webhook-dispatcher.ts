@@ -310,8 +310,6 @@ export class WebhookDispatcher {
       );
       if (rows.length > 0) this.logger.warn({ endpointId: delivery.endpoint_id }, 'webhook endpoint disabled: every delivery failed for three days');
     });
-    if (!outcome.ok) {
-      this.logger.info({ deliveryId: delivery.id, eventId: delivery.event_id, attempt: delivery.attempts, error }, 'webhook delivery failed');
-    }
+    this.logger.info({ deliveryId: delivery.id, eventId: delivery.event_id, attempt: delivery.attempts, error }, 'webhook delivery failed');
   }
 }
