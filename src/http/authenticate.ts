@@ -60,7 +60,9 @@ export class Authenticator {
    */
   async authenticateFrom(clientAddress: string, credentials: Credentials): Promise<Actor> {
     const presented = credentials.authorization?.trim().replace(/^bearer\s+/i, '') || credentials.sessionCookie;
-    if (!presented || this.cachedJwt(presented)) return this.authenticate(credentials);
+    if (!presented) return this.authenticate(credentials);
+    const cached = this.cachedJwt(presented);
+    if (cached) return cached;
     const limit = this.context.config.rateLimits.authenticationFailures;
     const now = new Date();
     // The shared count is read only for an address this process saw fail in the current window: good credentials
