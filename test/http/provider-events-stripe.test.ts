@@ -213,9 +213,19 @@ describe('POST /webhooks/stripe', () => {
 
   it('a payment_intent.succeeded for an invoice the charge already paid changes nothing', async () => {
     const since = standIn.webhookDeliveries.length;
-    const { org, invoice } = await chargedInvoice(app, '4242424242424242', 2028);
-    await settle();
+    // Held until the charge job has recorded the payment: under load an event sent right after the answer can
+    // still beat the job's commit (the case of the test above), and then it is the event that pays.
+    standIn.setEventTiming('held');
+    let charged: Awaited<ReturnType<typeof chargedInvoice>>;
+    try {
+      charged = await chargedInvoice(app, '4242424242424242', 2028);
+    } finally {
+      standIn.setEventTiming('after_answer');
+    }
+    const { org, invoice } = charged;
     assert.equal(invoice.status, 'PAID');
+    await standIn.releaseHeldEvents();
+    await settle();
     const [succeeded] = deliveriesOf('payment_intent.succeeded', since);
     assert.deepEqual(JSON.parse(succeeded!.body), { received: true, duplicate: false, outcome: 'unchanged' });
     assert.deepEqual(await getInvoice(app, org, invoice.id), invoice);
