@@ -3,6 +3,8 @@
 import autocannon from 'autocannon';
 
 process.once('message', ({ url, connections, durationSeconds, requests }) => {
+  // Said first, so that the parent counts CPU time from the start of the load, not from sending the templates.
+  process.send({ started: true });
   let next = 0;
   autocannon(
     {

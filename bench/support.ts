@@ -3,7 +3,7 @@
  * database, so that a noisy shared machine moves both sides alike.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,11 +110,61 @@ export interface LoadResult {
   total: number;
 }
 
-/** autocannon in a child process, cycling through the request templates. */
-export function loadTest(options: { url: string; connections?: number; durationSeconds?: number; requests: RequestTemplate[] }): Promise<LoadResult> {
+/**
+ * CPU time used so far, in microseconds, by this process (Bursar and the baselines run in it) and by every
+ * PostgreSQL process of the machine (read from /proc; 0 where there is none, as on PGlite or off Linux).
+ */
+function cpuMicroseconds(): { node: number; postgres: number } {
+  const usage = process.cpuUsage();
+  let postgres = 0;
+  const ticksToMicroseconds = 1_000_000 / 100; // USER_HZ is 100 on Linux
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        if (!stat.slice(stat.indexOf('(') + 1, close).startsWith('postgres')) continue;
+        const fields = stat.slice(close + 2).split(' ');
+        postgres += (Number(fields[11]) + Number(fields[12])) * ticksToMicroseconds; // utime, stime
+      } catch {
+        // The process ended while we looked.
+      }
+    }
+  } catch {
+    // No /proc.
+  }
+  return { node: usage.user + usage.system, postgres };
+}
+
+/**
+ * autocannon in a child process, cycling through the request templates. With BENCH_CPU=1 it also prints the CPU
+ * time per answered request of this process and of PostgreSQL: where a ratio's gap is spent.
+ */
+export async function loadTest(options: { url: string; connections?: number; durationSeconds?: number; requests: RequestTemplate[] }): Promise<LoadResult> {
+  if (process.env.BENCH_CPU !== '1') return runLoad(options);
+  let before = cpuMicroseconds();
+  const result = await runLoad(options, () => {
+    before = cpuMicroseconds();
+  });
+  const after = cpuMicroseconds();
+  const perRequest = (microseconds: number) => Math.round(microseconds / Math.max(result.total, 1));
+  console.log(
+    `    ${options.url}${options.requests[0]?.path ?? ''}: ${Math.round(result.requestsPerSecond)} req/s, CPU per request: node ${perRequest(after.node - before.node)} µs, postgres ${perRequest(after.postgres - before.postgres)} µs`,
+  );
+  return result;
+}
+
+function runLoad(
+  options: { url: string; connections?: number; durationSeconds?: number; requests: RequestTemplate[] },
+  onStart: () => void = () => undefined,
+): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = fork(fileURLToPath(new URL('./load-worker.mjs', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', (result: LoadResult) => resolve(result));
+    child.on('message', (message: LoadResult | { started: true }) => {
+      if ('started' in message) onStart();
+      else resolve(message);
+    });
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) reject(new Error(`load generator exited with ${code}`));
@@ -161,15 +211,25 @@ export async function compareUnderLoad(
   real: { url: string; requests: RoundRequests },
   baseline: { url: string; requests: RoundRequests },
 ): Promise<BenchFigure[]> {
+  const medians = await medianUnderLoad(real, baseline);
+  return throughputFigures(name, medians.real, medians.baseline);
+}
+
+/** The alternating rounds of `compareUnderLoad`, with a load of its own (connections, seconds): the median of each side. */
+export async function medianUnderLoad(
+  real: { url: string; requests: RoundRequests },
+  baseline: { url: string; requests: RoundRequests },
+  load: { connections?: number; durationSeconds?: number } = {},
+): Promise<{ real: LoadResult; baseline: LoadResult }> {
   const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
   const realResults: LoadResult[] = [];
   const baselineResults: LoadResult[] = [];
   const requestsOf = (requests: RoundRequests, round: number) => (typeof requests === 'function' ? requests(round) : requests);
   for (let round = 0; round < rounds; round += 1) {
-    baselineResults.push(await loadTest({ url: baseline.url, requests: requestsOf(baseline.requests, round) }));
-    realResults.push(await loadTest({ url: real.url, requests: requestsOf(real.requests, round) }));
+    baselineResults.push(await loadTest({ ...load, url: baseline.url, requests: requestsOf(baseline.requests, round) }));
+    realResults.push(await loadTest({ ...load, url: real.url, requests: requestsOf(real.requests, round) }));
   }
-  return throughputFigures(name, medianResult(realResults), medianResult(baselineResults));
+  return { real: medianResult(realResults), baseline: medianResult(baselineResults) };
 }
 
 function median(values: number[]): number {

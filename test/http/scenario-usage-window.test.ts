@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
+import sql from 'sql-template-tag';
 import { lockOrganizationsInvoicing } from '../../src/billing/invoices/invoicing-lock.js';
 import { http, startTestApp, type OrganizationFixture, type TestApp } from '../support/test-app.js';
 import {
@@ -200,5 +201,34 @@ describe('usage while the organization is being invoiced', () => {
     });
     const answer = await pending!;
     assert.deepEqual([answer.accepted, answer.late], [1, 0]);
+  });
+
+  it('counts an event as late usage when the invoice of its period committed while the batch waited', async () => {
+    at('2027-08-01T00:00:00Z');
+    const org = await invoicedOrganization('Racing');
+    const cluster = await registerCluster(app, org.id, { name: 'racing', hourly: 20, minNodes: 0, maxNodes: 2 });
+    at('2027-08-20T00:00:00Z');
+    await sendUsage([usageEvent(org, cluster, 4, '2027-08-19T00:00:00Z')]);
+    at('2027-09-01T00:00:05Z');
+    await runBilling(app, '2027-09-01T00:00:00Z');
+    const august = await invoiceFor(org, '2027-08-01T00:00:00.000Z');
+    at('2027-09-10T00:00:00Z');
+    let pending: Promise<any> | undefined;
+    await app.database.transaction(async (tx) => {
+      await lockOrganizationsInvoicing(tx, [org.id]);
+      pending = sendUsage([usageEvent(org, cluster, 3, '2027-09-09T00:00:00Z')]);
+      await sleep(300);
+      // As an invoicing of September would, while the batch waits: an invoice of the event's period (a copy of
+      // August's, moved to September), committed after the batch's request arrived.
+      await tx.query(
+        sql`INSERT INTO invoices
+            SELECT (jsonb_populate_record(NULL::invoices, to_jsonb(i) || jsonb_build_object(
+                      'id', gen_random_uuid(), 'number', i.number || '-SEPTEMBER', 'sequence_number', i.sequence_number + 1000000,
+                      'period_start', '2027-09-01T00:00:00Z', 'period_end', '2027-10-01T00:00:00Z'))).*
+              FROM invoices i WHERE i.id = ${august.id}::uuid`,
+      );
+    });
+    const answer = await pending!;
+    assert.deepEqual([answer.accepted, answer.late], [1, 1]);
   });
 });

@@ -4,7 +4,8 @@ import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
 import { periodContaining } from '../../domain/billing-period.js';
 import { usageRefusal, usageRefusalMessages, type UsageRefusalReason } from '../../domain/usage-window.js';
-import { organizationsInvoicingLockShared } from '../invoices/invoicing-lock.js';
+import { invoicedPeriodsAfterInvoicing } from '../invoices/invoicing-lock.js';
+import { jsonRows } from '../../db/json-rows.js';
 import { requireOperator } from '../organizations/organization-access.js';
 
 export interface UsageEvent {
@@ -47,7 +48,7 @@ interface ClusterLife {
 }
 
 /**
- * Records a batch of usage events in one transaction. Field errors name events as the operator API does
+ * Records a batch of usage events in one statement (after the read of their clusters). Field errors name events as the operator API does
  * (`events[3].cluster_id`): it is the only door to this use case. An event naming an unknown cluster or a cluster
  * of another organization rejects the whole batch (422, one field error per bad event, by its index). Otherwise
  * each event is checked against its cluster's life and the clock (see domain/usage-window.ts): a refused event is
@@ -69,52 +70,56 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
   if (inputErrors.length > 0) throw invalidInput(inputErrors);
 
   const receivedAt = context.clock.now();
-  return context.database.transaction(async (tx) => {
-    // The shared invoicing locks first (with the clusters, one round trip): an invoice being written for these
-    // organizations commits before the insert below looks for invoices, so each event is either counted by its
-    // period's invoice or recorded as late usage after it.
-    const { rows: clusterRows } = await tx.query<ClusterLife>(
-      sql`SELECT id, organization_id, active_from, active_until FROM clusters
-           WHERE ${organizationsInvoicingLockShared(events.map((event) => event.organizationId))}
-             AND id = ANY(${[...new Set(events.map((event) => event.clusterId))]}::uuid[])`,
+  const { rows: clusterRows } = await context.database.query<ClusterLife>(
+    sql`SELECT id, organization_id, active_from, active_until FROM clusters
+         WHERE id = ANY(${[...new Set(events.map((event) => event.clusterId))]}::uuid[])`,
+  );
+  const clusters = new Map(clusterRows.map((row) => [row.id, row]));
+  const unknown = events.flatMap((event, index) => (clusters.get(event.clusterId)?.organization_id === event.organizationId ? [] : [index]));
+  if (unknown.length > 0) {
+    throw new BillingError(
+      USAGE_EVENTS_REJECTED,
+      422,
+      `Nothing was recorded: ${unknown.length} event(s) name an unknown cluster or a cluster of another organization`,
+      unknown.map((index) => ({ field: `events[${index}].cluster_id`, reason: 'unknown_cluster', message: 'is not a cluster of this organization' })),
     );
-    const clusters = new Map(clusterRows.map((row) => [row.id, row]));
-    const unknown = events.flatMap((event, index) => (clusters.get(event.clusterId)?.organization_id === event.organizationId ? [] : [index]));
-    if (unknown.length > 0) {
-      throw new BillingError(
-        USAGE_EVENTS_REJECTED,
-        422,
-        `Nothing was recorded: ${unknown.length} event(s) name an unknown cluster or a cluster of another organization`,
-        unknown.map((index) => ({ field: `events[${index}].cluster_id`, reason: 'unknown_cluster', message: 'is not a cluster of this organization' })),
-      );
-    }
+  }
 
-    const rejected: RefusedUsageEvent[] = [];
-    const recordable: UsageEvent[] = [];
-    events.forEach((event, index) => {
-      const cluster = clusters.get(event.clusterId)!;
-      const reason = usageRefusal(event.occurredAt, { activeFrom: cluster.active_from, activeUntil: cluster.active_until }, receivedAt);
-      if (reason === null) recordable.push(event);
-      else rejected.push({ index, id: event.id, reason, message: usageRefusalMessages[reason] });
-    });
-    if (recordable.length === 0) return { accepted: 0, duplicates: 0, late: 0, rejected };
+  const rejected: RefusedUsageEvent[] = [];
+  const recordable: UsageEvent[] = [];
+  events.forEach((event, index) => {
+    const cluster = clusters.get(event.clusterId)!;
+    const reason = usageRefusal(event.occurredAt, { activeFrom: cluster.active_from, activeUntil: cluster.active_until }, receivedAt);
+    if (reason === null) recordable.push(event);
+    else rejected.push({ index, id: event.id, reason, message: usageRefusalMessages[reason] });
+  });
+  if (recordable.length === 0) return { accepted: 0, duplicates: 0, late: 0, rejected };
 
-    // Late: its organization already has the invoice of the event's period.
-    const { rows } = await tx.query<{ late: boolean }>(
-      sql`INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at, late)
+  // One statement, so no transaction: late when its organization already has the invoice of the event's period,
+  // read after any invoicing of these organizations has committed (see invoicedPeriodsAfterInvoicing); an
+  // invoicing that starts later waits for this statement and then sees its events.
+  const rows = recordable.map((event, position) => ({
+    id: event.id,
+    organization_id: event.organizationId,
+    cluster_id: event.clusterId,
+    metric: event.metric,
+    quantity: event.quantity.toString(),
+    occurred_at: event.occurredAt.toISOString(),
+    period_start: periodContaining(event.occurredAt).start,
+    position,
+  }));
+  const { rows: counted } = await context.database.query<{ accepted: number; late: number }>(
+    sql`WITH invoiced AS MATERIALIZED (${invoicedPeriodsAfterInvoicing(rows.map((row) => row.organization_id), rows.map((row) => row.period_start))}),
+        inserted AS (
+          INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at, late)
           SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, ${receivedAt}::timestamptz,
-                 EXISTS (SELECT 1 FROM invoices i WHERE i.organization_id = e.organization_id AND i.period_start = e.period_start)
-            FROM unnest(${recordable.map((event) => event.id)}::text[], ${recordable.map((event) => event.organizationId)}::uuid[],
-                        ${recordable.map((event) => event.clusterId)}::uuid[], ${recordable.map((event) => event.metric)}::text[],
-                        ${recordable.map((event) => event.quantity.toString())}::int8[],
-                        ${recordable.map((event) => event.occurredAt.toISOString())}::timestamptz[],
-                        ${recordable.map((event) => periodContaining(event.occurredAt).start.toISOString())}::timestamptz[]) WITH ORDINALITY
-                 AS e (id, organization_id, cluster_id, metric, quantity, occurred_at, period_start, position)
+                 EXISTS (SELECT 1 FROM invoiced i WHERE i.organization_id = e.organization_id AND i.period_start = e.period_start)
+            FROM ${jsonRows(rows, 'e', 'id text, organization_id uuid, cluster_id uuid, metric text, quantity int8, occurred_at timestamptz, period_start timestamptz, position int4')}
            ORDER BY e.position
           ON CONFLICT (id) DO NOTHING
-          RETURNING late`,
-    );
-    const accepted = rows.length;
-    return { accepted, duplicates: recordable.length - accepted, late: rows.filter((row) => row.late).length, rejected };
-  });
+          RETURNING late)
+        SELECT count(*)::int4 AS accepted, (count(*) FILTER (WHERE late))::int4 AS late FROM inserted`,
+  );
+  const { accepted, late } = counted[0]!;
+  return { accepted, duplicates: recordable.length - accepted, late, rejected };
 }

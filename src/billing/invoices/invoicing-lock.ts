@@ -17,12 +17,18 @@ export async function lockOrganizationsInvoicing(tx: Queryable, organizationIds:
 }
 
 /**
- * A condition that is always true and, evaluated once before the statement reads any row (a one-time filter),
- * takes the organizations' invoicing locks shared: it waits for any invoicing of them to commit and keeps new
- * invoicing out until this transaction ends. The statements after it in the transaction see what that invoicing
- * wrote (the statement holding it still reads from its own, earlier snapshot).
+ * The invoices of these (organization, period start) pairs, as a relation (organization_id, period_start), read
+ * after any invoicing of the organizations has committed. A condition that is always true and is evaluated once
+ * before the read (a one-time filter) takes the organizations' invoicing locks shared: it waits for invoicing of
+ * them to commit and keeps new invoicing out until the transaction ends. The read is the volatile function
+ * `invoiced_periods_now`, which takes a snapshot of its own when called, so it sees what that invoicing committed
+ * even though the statement using this relation started before: one statement does it all, so a single-statement
+ * write needs no transaction around it. Use it once per statement (a MATERIALIZED CTE).
  */
-export function organizationsInvoicingLockShared(organizationIds: readonly string[]): Sql {
-  return sql`(SELECT count(pg_advisory_xact_lock_shared(hashtextextended('invoicing:' || id, 0)))
-                FROM (SELECT id FROM unnest(${[...new Set(organizationIds)]}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered) >= 0`;
+export function invoicedPeriodsAfterInvoicing(organizationIds: readonly string[], periodStarts: readonly Date[]): Sql {
+  const lockedShared = sql`(SELECT count(pg_advisory_xact_lock_shared(hashtextextended('invoicing:' || id, 0)))
+                              FROM (SELECT id FROM unnest(${[...new Set(organizationIds)]}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered) >= 0`;
+  return sql`SELECT invoiced.organization_id, invoiced.period_start
+               FROM invoiced_periods_now(${organizationIds}::uuid[], ${periodStarts.map((start) => start.toISOString())}::timestamptz[]) AS invoiced
+              WHERE ${lockedShared}`;
 }
