@@ -36,6 +36,15 @@ export async function lockCreditBalance(tx: Queryable, organizationId: string): 
 }
 
 /**
+ * `lockCreditBalance` as a column (void) of a statement that reads the organization `organizationId` (an SQL
+ * expression): the lock costs no round trip of its own. The statements after it see every balance change committed
+ * before it was granted; the statement holding it still reads from its own, earlier snapshot.
+ */
+export function creditBalanceLockColumn(organizationId: Sql): Sql {
+  return sql`pg_advisory_xact_lock(${creditLockKey(sql`(${organizationId})::text`)})`;
+}
+
+/**
  * `lockCreditBalance` for many organizations, taken in one fixed order (their ids' bytes) so that two transactions
  * locking overlapping sets wait for each other instead of deadlocking.
  */

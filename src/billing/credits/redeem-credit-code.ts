@@ -11,7 +11,7 @@ import type { Caller } from '../../domain/actor.js';
 import { hitsInWindow, recordHit, refuseWhenSpent } from '../../rate-limits/rate-limits.js';
 import type { Commit } from '../idempotency/idempotency-keys.js';
 import { enterOrganization } from '../organizations/organization-access.js';
-import { lockCreditBalance } from './credit-balance.js';
+import { creditBalanceLockColumn } from './credit-balance.js';
 import {
   creditCodeAlreadyRedeemed,
   joinedCreditCodeColumns,
@@ -46,9 +46,9 @@ export const CREDIT_CODE_REDEEM = 'CREDIT_CODE_REDEEM';
  * whether or not the code exists, counts once, after the transaction; the entry reads the count in its own
  * statement, so a member of an organization over the limit gets 429 before any code is looked at.
  *
- * Grants the code's amount to the organization, in one transaction of three statements: the entry into the
+ * Grants the code's amount to the organization, in one transaction of two statements: the entry into the
  * organization, which also reads its currency, the code, and whether the organization redeemed it already, and so
- * decides the answer for every refusal; the organization's balance lock; then ONE statement that takes the code's
+ * decides the answer for every refusal, and takes the organization's balance lock; then ONE statement that takes the code's
  * counter by a conditional UPDATE (so concurrent redemptions of the last use cannot both pass) and, only if it did,
  * writes the ledger row, the redemption row (whose primary key forbids a second redemption by the same
  * organization) and the audit event, and answers the new balance.
@@ -83,8 +83,6 @@ export async function redeemCreditCode(
     if (refusal !== null) throw creditCodeRefused(refusal);
     if (code.currency !== currency) throw creditCodeCurrencyMismatch(code.currency, currency);
 
-    // Taken after the read and before the write: the write's snapshot then holds every committed balance change.
-    await lockCreditBalance(tx, organizationId);
     const redeemed = await writeRedemption(tx, caller, now, organizationId, code);
     if (redeemed === null) {
       // Someone else took the last use (or disabled the code, or this organization redeemed it) since the read
@@ -119,7 +117,10 @@ interface RedemptionState {
 }
 
 
-/** Enters the organization (billing write) reading its currency, the code, and whether the organization redeemed it: one round trip. */
+/**
+ * Enters the organization (billing write) reading its currency, the code, and whether the organization redeemed it,
+ * and takes the organization's balance lock: one round trip.
+ */
 async function enterForRedemption(
   tx: Queryable,
   caller: Caller,
@@ -133,7 +134,9 @@ async function enterForRedemption(
     { id: organizationId },
     'billing.write',
     {
+      // The balance lock is taken here, before the write: the write's snapshot then holds every committed balance change.
       select: sql`o.currency AS organization_currency, ${joinedCreditCodeColumns('c')}, ${failedAttempts}::int4 AS failed_attempts,
+                  ${creditBalanceLockColumn(sql`o.id`)} AS balance_locked,
                   EXISTS (SELECT 1 FROM credit_code_redemptions r WHERE r.credit_code_id = c.id AND r.organization_id = o.id) AS already_redeemed`,
       join: sql`LEFT JOIN credit_codes c ON c.code = ${normalizedCode}::text`,
       prepare: 'enter_organization_for_redemption',
