@@ -39,6 +39,8 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
+const benchDatabaseUrl = () => process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
 /** A fresh schema on PostgreSQL (BENCH_DATABASE_URL, default the local server), or PGlite when BENCH_DATABASE=pglite. */
 export async function openBenchDatabase(): Promise<BenchDatabase> {
   if (process.env.BENCH_DATABASE === 'pglite') {
@@ -46,7 +48,7 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     const database = await openDatabase({ url: null, dataDirectory: directory });
     return { database, url: null, schema: null, drop: async () => undefined };
   }
-  const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const url = benchDatabaseUrl();
   const schema = `bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
@@ -111,6 +113,22 @@ export interface LoadResult {
 }
 
 /**
+ * Every load starts right after a PostgreSQL checkpoint: the writes of the load before it are flushed, and each load
+ * pays the same full-page images after its start, instead of one side of a comparison meeting a checkpoint the other
+ * did not. Nothing to do on PGlite.
+ */
+async function checkpoint(): Promise<void> {
+  if (process.env.BENCH_DATABASE === 'pglite') return;
+  const client = new pg.Client({ connectionString: benchDatabaseUrl() });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * CPU time used so far, in microseconds, by this process (Bursar and the baselines run in it) and by every
  * PostgreSQL process of the machine (read from /proc; 0 where there is none, as on PGlite or off Linux).
  */
@@ -142,6 +160,7 @@ function cpuMicroseconds(): { node: number; postgres: number } {
  * time per answered request of this process and of PostgreSQL: where a ratio's gap is spent.
  */
 export async function loadTest(options: { url: string; connections?: number; durationSeconds?: number; requests: RequestTemplate[] }): Promise<LoadResult> {
+  await checkpoint();
   if (process.env.BENCH_CPU !== '1') return runLoad(options);
   let before = cpuMicroseconds();
   const result = await runLoad(options, () => {
