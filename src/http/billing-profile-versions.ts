@@ -8,7 +8,6 @@ import type { Permission } from '../billing/organizations/organization-access.js
 import type { BillingProfile } from '../billing/profile/billing-profile.js';
 import { getBillingProfile } from '../billing/profile/get-billing-profile.js';
 import { updateBillingProfile, type UpdateBillingProfileInput } from '../billing/profile/update-billing-profile.js';
-import { etagOf, versionFromIfMatch } from './problem.js';
 import { callerOf } from './surface.js';
 
 export async function readProfileWithEtag(
@@ -33,4 +32,18 @@ export async function updateProfileIfMatch(
   });
   reply.header('etag', etagOf(profile.version));
   return profile;
+}
+
+/** ETag of everything billing-related of an organization (profile, addresses, name and slug). */
+export function etagOf(version: bigint): string {
+  return `"${version.toString()}"`;
+}
+
+/** The version an If-Match header names; `undefined` when absent or `*`; a version no resource can have when garbled. */
+export function versionFromIfMatch(header: string | string[] | undefined): bigint | undefined {
+  if (header === undefined) return undefined;
+  const value = (Array.isArray(header) ? header[0] : header)?.trim() ?? '';
+  if (value === '*' || value === '') return undefined;
+  const match = /^(?:W\/)?"(\d{1,18})"$/.exec(value);
+  return match ? BigInt(match[1]!) : -1n;
 }

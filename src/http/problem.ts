@@ -153,17 +153,3 @@ export function toProblem(error: unknown): Problem {
   }
   return { status: 500, code: 'internal_error', message: 'Something went wrong on our side', fields: [], kind: 'other' };
 }
-
-/** ETag of everything billing-related of an organization (profile, addresses, name and slug). */
-export function etagOf(version: bigint): string {
-  return `"${version.toString()}"`;
-}
-
-/** The version an If-Match header names; `undefined` when absent or `*`; a version no resource can have when garbled. */
-export function versionFromIfMatch(header: string | string[] | undefined): bigint | undefined {
-  if (header === undefined) return undefined;
-  const value = (Array.isArray(header) ? header[0] : header)?.trim() ?? '';
-  if (value === '*' || value === '') return undefined;
-  const match = /^(?:W\/)?"(\d{1,18})"$/.exec(value);
-  return match ? BigInt(match[1]!) : -1n;
-}

@@ -1,10 +1,11 @@
-/** src/http/problem.ts: every error reduced to one shape (fields named), ETags and If-Match parsing. */
+/** src/http/problem.ts: every error reduced to one shape (fields named); ETags and If-Match parsing (src/http/billing-profile-versions.ts). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Fastify from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import { BillingError, conflict, invalidInput, notFound } from '../../src/errors.js';
-import { etagOf, fieldPathSegments, toProblem, versionFromIfMatch, type Problem } from '../../src/http/problem.js';
+import { etagOf, versionFromIfMatch } from '../../src/http/billing-profile-versions.js';
+import { fieldPathSegments, toProblem, type Problem } from '../../src/http/problem.js';
 import { nullable } from '../../src/http/schemas.js';
 import { PaymentProviderError } from '../../src/providers/payments/payment-provider.js';
 

@@ -11,7 +11,8 @@ import type { AddressValues, BillingAddress } from '../../billing/addresses/bill
 import { deleteBillingAddress } from '../../billing/addresses/delete-billing-address.js';
 import { listBillingAddresses } from '../../billing/addresses/list-billing-addresses.js';
 import { updateBillingAddress } from '../../billing/addresses/update-billing-address.js';
-import { etagOf, versionFromIfMatch, type Problem } from '../problem.js';
+import { etagOf, versionFromIfMatch } from '../billing-profile-versions.js';
+import type { Problem } from '../problem.js';
 import { nullable } from '../schemas.js';
 import { defineSurface, callerOf } from '../surface.js';
 
