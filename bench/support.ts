@@ -110,6 +110,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   total: number;
+  /** Of a median over alternating rounds: each round's requests per second, in order. */
+  rounds?: number[];
 }
 
 /**
@@ -205,7 +207,9 @@ export function throughputFigures(name: string, real: LoadResult, baseline: Load
       value: Math.round(real.requestsPerSecond),
       baseline: Math.round(baseline.requestsPerSecond),
       ratio: round(real.requestsPerSecond / baseline.requestsPerSecond),
-      note: real.non2xx > 0 || baseline.non2xx > 0 ? `non-2xx: real ${real.non2xx}, baseline ${baseline.non2xx}` : undefined,
+      note: [roundsNote(real, baseline), real.non2xx > 0 || baseline.non2xx > 0 ? `non-2xx: real ${real.non2xx}, baseline ${baseline.non2xx}` : '']
+        .filter((part) => part !== '')
+        .join('; ') || undefined,
     },
     {
       name: `${name} p99 latency`,
@@ -216,6 +220,16 @@ export function throughputFigures(name: string, real: LoadResult, baseline: Load
       note: 'lower is better',
     },
   ];
+}
+
+/**
+ * How far apart the alternating rounds were: the ratio of each round's real load to the baseline round before it.
+ * A spread wider than the gap to a target means one run cannot tell whether the target is met.
+ */
+export function roundsNote(real: LoadResult, baseline: LoadResult): string {
+  if (!real.rounds || !baseline.rounds || real.rounds.length < 2) return '';
+  const ratios = real.rounds.map((value, index) => value / baseline.rounds![index]!).sort((a, b) => a - b);
+  return `round ratios ${round(ratios[0]!)}–${round(ratios[ratios.length - 1]!)} over ${ratios.length} rounds`;
 }
 
 /** The requests of one load: the same each round, or new ones per round (writes that must not repeat). */
@@ -264,6 +278,7 @@ function medianResult(results: LoadResult[]): LoadResult {
     non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
     errors: results.reduce((sum, r) => sum + r.errors, 0),
     total: results.reduce((sum, r) => sum + r.total, 0),
+    rounds: results.map((r) => r.requestsPerSecond),
   };
 }
 
