@@ -32,7 +32,7 @@ function creditLockKey(organizationId: Sql): Sql {
 
 /** Serialises balance changes of one organization (redemptions, invoice credit use) inside a transaction. */
 export async function lockCreditBalance(tx: Queryable, organizationId: string): Promise<void> {
-  await tx.query(sql`SELECT pg_advisory_xact_lock(${creditLockKey(sql`${organizationId}::text`)})`);
+  await tx.query(sql`SELECT ${creditBalanceLockColumn(sql`${organizationId}`)}`);
 }
 
 /**

@@ -7,13 +7,17 @@
 import sql, { type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
 
+/** The organizations' invoicing lock keys as a relation (`key`), in the one fixed order every taker follows. */
+function orderedLockKeys(organizationIds: readonly string[]): Sql {
+  return sql`(SELECT hashtextextended('invoicing:' || id, 0) AS key
+                FROM (SELECT id FROM unnest(${organizationIds}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered) AS lock_keys`;
+}
+
 /** Billing runs, reruns and concurrent workers take turns on an organization. */
 export async function lockOrganizationsInvoicing(tx: Queryable, organizationIds: readonly string[]): Promise<void> {
-  await tx.query(
-    sql`SELECT pg_advisory_xact_lock(hashtextextended('invoicing:' || id, 0))
-          FROM (SELECT id FROM unnest(${organizationIds}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered`,
-    { prepare: 'lock_organizations_invoicing' },
-  );
+  await tx.query(sql`SELECT pg_advisory_xact_lock(lock_keys.key) FROM ${orderedLockKeys(organizationIds)}`, {
+    prepare: 'lock_organizations_invoicing',
+  });
 }
 
 /**
@@ -26,8 +30,7 @@ export async function lockOrganizationsInvoicing(tx: Queryable, organizationIds:
  * write needs no transaction around it. Use it once per statement (a MATERIALIZED CTE).
  */
 export function invoicedPeriodsAfterInvoicing(organizationIds: readonly string[], periodStarts: readonly Date[]): Sql {
-  const lockedShared = sql`(SELECT count(pg_advisory_xact_lock_shared(hashtextextended('invoicing:' || id, 0)))
-                              FROM (SELECT id FROM unnest(${[...new Set(organizationIds)]}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered) >= 0`;
+  const lockedShared = sql`(SELECT count(pg_advisory_xact_lock_shared(lock_keys.key)) FROM ${orderedLockKeys([...new Set(organizationIds)])}) >= 0`;
   return sql`SELECT invoiced.organization_id, invoiced.period_start
                FROM invoiced_periods_now(${organizationIds}::uuid[], ${periodStarts.map((start) => start.toISOString())}::timestamptz[]) AS invoiced
               WHERE ${lockedShared}`;
