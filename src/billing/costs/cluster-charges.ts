@@ -57,8 +57,6 @@ function countedUsage(period: BillingPeriod, window: ChargeWindow): Sql {
 /** The usage event `u` happened inside the life of its cluster `c`: [active_from, active_until). */
 export const insideClusterLife: Sql = sql`u.occurred_at >= c.active_from AND (c.active_until IS NULL OR u.occurred_at < c.active_until)`;
 
-const usageKey = (organizationId: string, clusterId: string) => `${organizationId} ${clusterId}`;
-
 /** A cluster and its used node-hours, priced by the cost rules for the window. */
 function chargeOf(row: ClusterRow, usedNodeHours: bigint, period: BillingPeriod, window: ChargeWindow): ClusterPeriodCharge {
   const cluster = toCluster(row);
@@ -90,8 +88,10 @@ export function chargesFromJson(json: ClusterChargesJson, period: BillingPeriod,
 /**
  * Every cluster of the organizations (a billing run's batch) active during the period (before `until`), with its
  * charge: the prorated fixed part plus the metered node-hours, clamped into the cluster's [min, max] for the period.
- * Two queries; each organization's clusters in the same order as `clusterChargesJson`, keyed by its id (an
- * organization without clusters gets an empty list). Amounts are in each cluster's currency, the organization's.
+ * One query: the batch's clusters, each with its used node-hours summed by the cluster's own usage index (as
+ * `clusterChargesJson` does for one organization); each organization's clusters in the same order as
+ * `clusterChargesJson`, keyed by its id (an organization without clusters gets an empty list). Amounts are in each
+ * cluster's currency, the organization's.
  */
 export async function loadClusterChargesForOrganizations(
   db: Queryable,
@@ -99,24 +99,15 @@ export async function loadClusterChargesForOrganizations(
   period: BillingPeriod,
   window: ChargeWindow = {},
 ): Promise<Map<string, ClusterPeriodCharge[]>> {
-  const { rows } = await db.query<ClusterRow>(
-    sql`SELECT ${clusterColumns} FROM clusters c
+  const { rows } = await db.query<ClusterRow & { used_node_hours: bigint }>(
+    sql`SELECT ${clusterColumns},
+               (SELECT COALESCE(SUM(u.quantity), 0)::int8 FROM usage_events u
+                 WHERE u.cluster_id = c.id AND u.organization_id = c.organization_id AND ${countedUsage(period, window)}) AS used_node_hours
+          FROM clusters c
          WHERE c.organization_id = ANY(${organizationIds}::uuid[]) AND ${chargedClusters(period, window)}
          ORDER BY c.organization_id, c.active_from, c.id`,
   );
-  // Sequential: `db` may be a transaction, whose one connection takes one query at a time.
-  const { rows: usage } = await db.query<{ organization_id: string; cluster_id: string; node_hours: bigint }>(
-    sql`SELECT u.organization_id, u.cluster_id, SUM(u.quantity)::int8 AS node_hours
-          FROM usage_events u
-          JOIN clusters c ON c.id = u.cluster_id
-         WHERE u.organization_id = ANY(${organizationIds}::uuid[]) AND ${countedUsage(period, window)}
-           AND (${window.clusterId ?? null}::uuid IS NULL OR u.cluster_id = ${window.clusterId ?? null}::uuid)
-         GROUP BY u.organization_id, u.cluster_id`,
-  );
-  const used = new Map(usage.map((row) => [usageKey(row.organization_id, row.cluster_id), row.node_hours]));
   const charges = new Map<string, ClusterPeriodCharge[]>(organizationIds.map((id) => [id, []]));
-  for (const row of rows) {
-    charges.get(row.organization_id)?.push(chargeOf(row, used.get(usageKey(row.organization_id, row.id)) ?? 0n, period, window));
-  }
+  for (const row of rows) charges.get(row.organization_id)?.push(chargeOf(row, row.used_node_hours, period, window));
   return charges;
 }
