@@ -1,4 +1,4 @@
-import sql from 'sql-template-tag';
+import sql, { raw } from 'sql-template-tag';
 import type { AppContext } from '../../app-context.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
@@ -109,12 +109,14 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
     position,
   }));
   const { rows: counted } = await context.database.query<{ accepted: number; late: number }>(
-    sql`WITH invoiced AS MATERIALIZED (${invoicedPeriodsAfterInvoicing(rows.map((row) => row.organization_id), rows.map((row) => row.period_start))}),
+    sql`WITH batch AS MATERIALIZED (
+          SELECT * FROM ${jsonRows(rows, 'e', 'id text, organization_id uuid, cluster_id uuid, metric text, quantity int8, occurred_at timestamptz, period_start timestamptz, position int4')}
+        ), invoiced AS MATERIALIZED (${invoicedPeriodsAfterInvoicing(rows.map((row) => row.organization_id), raw('batch'))}),
         inserted AS (
           INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at, late)
           SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, ${receivedAt}::timestamptz,
                  EXISTS (SELECT 1 FROM invoiced i WHERE i.organization_id = e.organization_id AND i.period_start = e.period_start)
-            FROM ${jsonRows(rows, 'e', 'id text, organization_id uuid, cluster_id uuid, metric text, quantity int8, occurred_at timestamptz, period_start timestamptz, position int4')}
+            FROM batch e
            ORDER BY e.position
           ON CONFLICT (id) DO NOTHING
           RETURNING late)

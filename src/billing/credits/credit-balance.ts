@@ -1,6 +1,7 @@
 /** The credit balance of an organization: the sum of its ledger in one currency. */
 import sql, { type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
+import { idsInLockOrder } from '../../db/lock-order.js';
 
 export async function getCreditBalance(db: Queryable, organizationId: string, currency: string): Promise<bigint> {
   return (await getCreditBalances(db, [{ organizationId, currency }])).get(organizationId) ?? 0n;
@@ -51,7 +52,6 @@ export function creditBalanceLockColumn(organizationId: Sql): Sql {
 export async function lockCreditBalances(tx: Queryable, organizationIds: readonly string[]): Promise<void> {
   if (organizationIds.length === 0) return;
   await tx.query(
-    sql`SELECT pg_advisory_xact_lock(${creditLockKey(sql`id`)})
-          FROM (SELECT id FROM unnest(${organizationIds}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered`,
+    sql`SELECT pg_advisory_xact_lock(${creditLockKey(sql`ordered.id`)}) FROM ${idsInLockOrder(organizationIds)}`,
   );
 }

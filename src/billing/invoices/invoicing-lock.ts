@@ -1,16 +1,15 @@
 /**
  * The invoicing lock of an organization (a transaction-scoped advisory lock): invoicing takes it exclusively, and
  * recording usage takes it shared, so that an event is either seen by the invoice of its period or recorded as late
- * usage after it, never lost in between. Always taken in one fixed order (the ids' bytes), so two transactions with
- * overlapping organizations never deadlock.
+ * usage after it, never lost in between. Always taken in the one lock order (`idsInLockOrder`).
  */
 import sql, { type Sql } from 'sql-template-tag';
 import type { Queryable } from '../../db/database.js';
+import { idsInLockOrder } from '../../db/lock-order.js';
 
 /** The organizations' invoicing lock keys as a relation (`key`), in the one fixed order every taker follows. */
 function orderedLockKeys(organizationIds: readonly string[]): Sql {
-  return sql`(SELECT hashtextextended('invoicing:' || id, 0) AS key
-                FROM (SELECT id FROM unnest(${organizationIds}::text[]) AS id ORDER BY id COLLATE "C" OFFSET 0) AS ordered) AS lock_keys`;
+  return sql`(SELECT hashtextextended('invoicing:' || ordered.id, 0) AS key FROM ${idsInLockOrder(organizationIds)}) AS lock_keys`;
 }
 
 /** Billing runs, reruns and concurrent workers take turns on an organization. */
@@ -21,7 +20,8 @@ export async function lockOrganizationsInvoicing(tx: Queryable, organizationIds:
 }
 
 /**
- * The invoices of these (organization, period start) pairs, as a relation (organization_id, period_start), read
+ * The invoices of the (organization, period start) pairs of the relation `pairs` (a CTE of the statement with columns
+ * `organization_id uuid` and `period_start timestamptz`), as a relation (organization_id, period_start), read
  * after any invoicing of the organizations has committed. A condition that is always true and is evaluated once
  * before the read (a one-time filter) takes the organizations' invoicing locks shared: it waits for invoicing of
  * them to commit and keeps new invoicing out until the transaction ends. The read is the volatile function
@@ -29,9 +29,9 @@ export async function lockOrganizationsInvoicing(tx: Queryable, organizationIds:
  * even though the statement using this relation started before: one statement does it all, so a single-statement
  * write needs no transaction around it. Use it once per statement (a MATERIALIZED CTE).
  */
-export function invoicedPeriodsAfterInvoicing(organizationIds: readonly string[], periodStarts: readonly Date[]): Sql {
+export function invoicedPeriodsAfterInvoicing(organizationIds: readonly string[], pairs: Sql): Sql {
   const lockedShared = sql`(SELECT count(pg_advisory_xact_lock_shared(lock_keys.key)) FROM ${orderedLockKeys([...new Set(organizationIds)])}) >= 0`;
   return sql`SELECT invoiced.organization_id, invoiced.period_start
-               FROM invoiced_periods_now(${organizationIds}::uuid[], ${periodStarts.map((start) => start.toISOString())}::timestamptz[]) AS invoiced
+               FROM invoiced_periods_now(ARRAY(SELECT organization_id FROM ${pairs}), ARRAY(SELECT period_start FROM ${pairs})) AS invoiced
               WHERE ${lockedShared}`;
 }
