@@ -224,6 +224,6 @@ async function writeRedemption(
   );
   const row = rows[0];
   if (!row) return null;
-  const announced = { status_announced: row.status_announced, announced_restriction: row.announced_restriction };
+  const announced = { last_announcement: row.last_announcement };
   return { redemptionCount: row.redemption_count, entry, balanceMinor: row.balance, announced };
 }

@@ -416,8 +416,7 @@ async function writeCreditCard(db: Queryable, caller: Caller, card: CreditCard, 
     default_expiry_month: row.default_expiry_month,
     default_expiry_year: row.default_expiry_year,
     default_last_charge_failed: row.default_last_charge_failed,
-    status_announced: row.status_announced,
-    announced_restriction: row.announced_restriction,
+    last_announcement: row.last_announcement,
   };
   if (row.created) return { outcome: 'created', state };
   if (isPresent(row)) return { outcome: 'same_card', sameCard: toCreditCard(row), state };

@@ -26,20 +26,20 @@ export interface AnnounceOptions {
 
 /** What a hot path's statement reads of the last announcement, alongside its own work (no round trip of its own). */
 export interface LastAnnouncementColumns {
-  status_announced: boolean;
-  announced_restriction: BillingRestriction | null;
+  /** Null when nothing was announced yet; otherwise the one announced restriction (itself null for a valid status). */
+  last_announcement: Array<BillingRestriction | null> | null;
 }
 
+/** One lookup: the restriction wrapped in an array, so that "no announcement" (null) and "no restriction" ([null]) differ. */
 export function lastAnnouncementColumns(organizationId: string): Sql {
-  return sql`EXISTS (SELECT 1 FROM billing_status_announcements a WHERE a.organization_id = ${organizationId}::uuid) AS status_announced,
-             (SELECT a.restriction FROM billing_status_announcements a WHERE a.organization_id = ${organizationId}::uuid) AS announced_restriction`;
+  return sql`(SELECT ARRAY[a.restriction] FROM billing_status_announcements a WHERE a.organization_id = ${organizationId}::uuid) AS last_announcement`;
 }
 
 /** False when a status outside `onlyFrom` was announced: then the change cannot have moved it (one indexed read). */
 async function mayHaveMoved(db: Queryable, organizationId: string, options: AnnounceOptions): Promise<boolean> {
   const { onlyFrom, announced } = options;
   if (!onlyFrom) return true;
-  if (announced) return !announced.status_announced || onlyFrom.includes(announced.announced_restriction);
+  if (announced) return announced.last_announcement === null || onlyFrom.includes(announced.last_announcement[0] ?? null);
   const { rows } = await db.query<{ restriction: BillingRestriction | null }>(
     sql`SELECT restriction FROM billing_status_announcements WHERE organization_id = ${organizationId}::uuid`,
   );
