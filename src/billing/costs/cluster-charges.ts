@@ -46,12 +46,15 @@ function chargedClusters(period: BillingPeriod, window: ChargeWindow): Sql {
 }
 
 /**
- * Which usage events `u` of a cluster `c` a window counts: node-hours in [period start, window end), inside the
- * cluster's life (an end moved earlier after events were recorded leaves the later ones uncharged).
+ * The node-hours a window counts for the cluster `c` of the enclosing query (int8): its usage events in [period
+ * start, window end), inside the cluster's life (an end moved earlier after events were recorded leaves the later
+ * ones uncharged), summed by the cluster's own usage index. The live costs and the billing run both read it.
  */
-function countedUsage(period: BillingPeriod, window: ChargeWindow): Sql {
-  return sql`u.metric = 'node_hours' AND u.occurred_at >= ${period.start}::timestamptz AND u.occurred_at < ${windowEnd(period, window.until)}::timestamptz
-         AND ${insideClusterLife}`;
+function usedNodeHours(period: BillingPeriod, window: ChargeWindow): Sql {
+  return sql`(SELECT COALESCE(SUM(u.quantity), 0)::int8 FROM usage_events u
+               WHERE u.cluster_id = c.id AND u.organization_id = c.organization_id AND u.metric = 'node_hours'
+                 AND u.occurred_at >= ${period.start}::timestamptz AND u.occurred_at < ${windowEnd(period, window.until)}::timestamptz
+                 AND ${insideClusterLife})`;
 }
 
 /** The usage event `u` happened inside the life of its cluster `c`: [active_from, active_until). */
@@ -72,8 +75,7 @@ function chargeOf(row: ClusterRow, usedNodeHours: bigint, period: BillingPeriod,
 export function clusterChargesJson(period: BillingPeriod, window: ChargeWindow = {}): Sql {
   return sql`(SELECT COALESCE(json_agg(json_build_object(
                         'cluster', ${clusterJson('c')},
-                        'used_node_hours', (SELECT COALESCE(SUM(u.quantity), 0)::text FROM usage_events u
-                                             WHERE u.cluster_id = c.id AND u.organization_id = o.id AND ${countedUsage(period, window)}))
+                        'used_node_hours', ${usedNodeHours(period, window)}::text)
                       ORDER BY c.active_from, c.id), '[]'::json)
                 FROM clusters c
                WHERE c.organization_id = o.id AND ${chargedClusters(period, window)})`;
@@ -88,8 +90,8 @@ export function chargesFromJson(json: ClusterChargesJson, period: BillingPeriod,
 /**
  * Every cluster of the organizations (a billing run's batch) active during the period (before `until`), with its
  * charge: the prorated fixed part plus the metered node-hours, clamped into the cluster's [min, max] for the period.
- * One query: the batch's clusters, each with its used node-hours summed by the cluster's own usage index (as
- * `clusterChargesJson` does for one organization); each organization's clusters in the same order as
+ * One query: the batch's clusters, each with its `usedNodeHours` (as `clusterChargesJson` reads them for one
+ * organization); each organization's clusters in the same order as
  * `clusterChargesJson`, keyed by its id (an organization without clusters gets an empty list). Amounts are in each
  * cluster's currency, the organization's.
  */
@@ -100,9 +102,7 @@ export async function loadClusterChargesForOrganizations(
   window: ChargeWindow = {},
 ): Promise<Map<string, ClusterPeriodCharge[]>> {
   const { rows } = await db.query<ClusterRow & { used_node_hours: bigint }>(
-    sql`SELECT ${clusterColumns},
-               (SELECT COALESCE(SUM(u.quantity), 0)::int8 FROM usage_events u
-                 WHERE u.cluster_id = c.id AND u.organization_id = c.organization_id AND ${countedUsage(period, window)}) AS used_node_hours
+    sql`SELECT ${clusterColumns}, ${usedNodeHours(period, window)} AS used_node_hours
           FROM clusters c
          WHERE c.organization_id = ANY(${organizationIds}::uuid[]) AND ${chargedClusters(period, window)}
          ORDER BY c.organization_id, c.active_from, c.id`,

@@ -111,7 +111,7 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
   const { rows: counted } = await context.database.query<{ accepted: number; late: number }>(
     sql`WITH batch AS MATERIALIZED (
           SELECT * FROM ${jsonRows(rows, 'e', 'id text, organization_id uuid, cluster_id uuid, metric text, quantity int8, occurred_at timestamptz, period_start timestamptz, position int4')}
-        ), invoiced AS MATERIALIZED (${invoicedPeriodsAfterInvoicing(rows.map((row) => row.organization_id), raw('batch'))}),
+        ), invoiced AS MATERIALIZED (${invoicedPeriodsAfterInvoicing(raw('batch'))}),
         inserted AS (
           INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at, late)
           SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, ${receivedAt}::timestamptz,
