@@ -18,7 +18,7 @@ import {
   BENCH_JWT_SECRET,
   compareUnderLoad,
   medianUnderLoad,
-  roundsNote,
+  loadNote,
   openBaselinePool,
   openBenchDatabase,
   round,
@@ -99,7 +99,11 @@ export async function run(): Promise<BenchFigure[]> {
         value: eventsPerSecond(usageReal.requestsPerSecond),
         baseline: eventsPerSecond(usageBaseline.requestsPerSecond),
         ratio: round(usageReal.requestsPerSecond / usageBaseline.requestsPerSecond),
-        note: `${roundsNote(usageReal, usageBaseline)}; new rows per event sent: real ${newShare(stored.rows[0]!.real, usageReal.total)}, baseline ${newShare(stored.rows[0]!.baseline, usageBaseline.total)}${usageReal.non2xx + usageBaseline.non2xx > 0 ? `; non-2xx: real ${usageReal.non2xx}, baseline ${usageBaseline.non2xx}` : ''}`,
+        note: loadNote(
+          usageReal,
+          usageBaseline,
+          `new rows per event sent: real ${newShare(stored.rows[0]!.real, usageReal.total)}, baseline ${newShare(stored.rows[0]!.baseline, usageBaseline.total)}`,
+        ),
       },
       {
         name: 'POST usage-events p99 latency',

@@ -207,9 +207,7 @@ export function throughputFigures(name: string, real: LoadResult, baseline: Load
       value: Math.round(real.requestsPerSecond),
       baseline: Math.round(baseline.requestsPerSecond),
       ratio: round(real.requestsPerSecond / baseline.requestsPerSecond),
-      note: [roundsNote(real, baseline), real.non2xx > 0 || baseline.non2xx > 0 ? `non-2xx: real ${real.non2xx}, baseline ${baseline.non2xx}` : '']
-        .filter((part) => part !== '')
-        .join('; ') || undefined,
+      note: loadNote(real, baseline),
     },
     {
       name: `${name} p99 latency`,
@@ -223,10 +221,19 @@ export function throughputFigures(name: string, real: LoadResult, baseline: Load
 }
 
 /**
+ * The note of a throughput figure: how far apart its rounds were, any `extra` facts, and non-2xx answers if any;
+ * undefined when there is nothing to say.
+ */
+export function loadNote(real: LoadResult, baseline: LoadResult, ...extra: string[]): string | undefined {
+  const non2xx = real.non2xx > 0 || baseline.non2xx > 0 ? `non-2xx: real ${real.non2xx}, baseline ${baseline.non2xx}` : '';
+  return [roundsNote(real, baseline), ...extra, non2xx].filter((part) => part !== '').join('; ') || undefined;
+}
+
+/**
  * How far apart the alternating rounds were: the ratio of each round's real load to the baseline round before it.
  * A spread wider than the gap to a target means one run cannot tell whether the target is met.
  */
-export function roundsNote(real: LoadResult, baseline: LoadResult): string {
+function roundsNote(real: LoadResult, baseline: LoadResult): string {
   if (!real.rounds || !baseline.rounds || real.rounds.length < 2) return '';
   const ratios = real.rounds.map((value, index) => value / baseline.rounds![index]!).sort((a, b) => a - b);
   return `round ratios ${round(ratios[0]!)}–${round(ratios[ratios.length - 1]!)} over ${ratios.length} rounds`;
