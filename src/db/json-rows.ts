@@ -10,7 +10,8 @@ import sql, { raw, type Sql } from 'sql-template-tag';
  * `jsonb_to_recordset(…) AS alias(columns)`, for a FROM clause. `columns` is trusted SQL written in the code, e.g.
  * `'id uuid, amount_minor int8, parts jsonb'`; the rows are a parameter. Rows hold no bigint (JSON.stringify refuses
  * them, and a replacer would cost more than the whole write): minor units go as strings, which PostgreSQL reads into
- * int8 columns exactly.
+ * int8 columns exactly. Nor Date: JSON.stringify calls each one's toJSON, which made 100 rows with one date field
+ * three times as slow to serialize as the same rows with ISO text (`toISOString()`).
  */
 export function jsonRows(rows: readonly object[], alias: string, columns: string): Sql {
   return sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS ${raw(alias)}(${raw(columns)})`;

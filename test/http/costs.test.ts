@@ -190,6 +190,10 @@ describe('POST /admin/usage-events', () => {
     assert.deepEqual(result.body.fields.map((f: any) => f.field), ['events[1].cluster_id', 'events[2].cluster_id']);
     const { rows } = await app.database.query('SELECT 1 FROM usage_events WHERE id = $1', [good.id]);
     assert.equal(rows.length, 0);
+    // Ids are compared as sent: the organization's or the cluster's id in capitals names no cluster of it.
+    const capitals = await sendUsage([good, { ...good, id: `${good.id}-org`, organization_id: org.id.toUpperCase() }, { ...good, id: `${good.id}-cluster`, cluster_id: clusterId.toUpperCase() }]);
+    assert.equal(capitals.status, 422);
+    assert.deepEqual(capitals.body.fields.map((f: any) => f.field), ['events[1].cluster_id', 'events[2].cluster_id']);
   });
 
   test('a batch of 1,000 events is accepted, 1,001 or a malformed event are 400, a non-operator 403', async () => {

@@ -3,7 +3,8 @@ import type { AppContext } from '../../app-context.js';
 import { BillingError, invalidInput, type FieldError } from '../../errors.js';
 import type { Caller } from '../../domain/actor.js';
 import { periodContaining } from '../../domain/billing-period.js';
-import { usageRefusal, usageRefusalMessages, type UsageRefusalReason } from '../../domain/usage-window.js';
+import { latestAcceptedUsageTime, usageRefusal, usageRefusalMessages, type UsageRefusalReason } from '../../domain/usage-window.js';
+import { insideClusterLife } from './cluster-charges.js';
 import { invoicedPeriodsAfterInvoicing } from '../invoices/invoicing-lock.js';
 import { jsonRows } from '../../db/json-rows.js';
 import { requireOperator } from '../organizations/organization-access.js';
@@ -40,15 +41,18 @@ export interface RecordedUsage {
 export const MAX_USAGE_EVENTS_PER_BATCH = 1000;
 export const USAGE_EVENTS_REJECTED = 'usage_events_rejected';
 
-interface ClusterLife {
-  id: string;
-  organization_id: string;
-  active_from: Date;
-  active_until: Date | null;
+/** What the statement answers besides the counts: the events it did not record, by position in the batch. */
+interface UsageBatchOutcome {
+  accepted: number;
+  late: number;
+  /** Events naming an unknown cluster or a cluster of another organization: then nothing was recorded. */
+  unknown: number[];
+  /** Events of known clusters outside the usage window, with their cluster's life to name the reason. */
+  refused: Array<{ position: number; active_from: string; active_until: string | null }> | null;
 }
 
 /**
- * Records a batch of usage events in one statement (after the read of their clusters). Field errors name events as the operator API does
+ * Records a batch of usage events in ONE statement. Field errors name events as the operator API does
  * (`events[3].cluster_id`): it is the only door to this use case. An event naming an unknown cluster or a cluster
  * of another organization rejects the whole batch (422, one field error per bad event, by its index). Otherwise
  * each event is checked against its cluster's life and the clock (see domain/usage-window.ts): a refused event is
@@ -70,12 +74,63 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
   if (inputErrors.length > 0) throw invalidInput(inputErrors);
 
   const receivedAt = context.clock.now();
-  const { rows: clusterRows } = await context.database.query<ClusterLife>(
-    sql`SELECT id, organization_id, active_from, active_until FROM clusters
-         WHERE id = ANY(${[...new Set(events.map((event) => event.clusterId))]}::uuid[])`,
+  // Each month's period start once per batch (by the event's 'YYYY-MM'), as text: see jsonRows on dates.
+  const periodStarts = new Map<string, string>();
+  const rows = events.map((event, position) => {
+    const occurredAt = event.occurredAt.toISOString();
+    const month = occurredAt.slice(0, 7);
+    let periodStart = periodStarts.get(month);
+    if (periodStart === undefined) {
+      periodStart = periodContaining(event.occurredAt).start.toISOString();
+      periodStarts.set(month, periodStart);
+    }
+    return {
+      id: event.id,
+      organization_id: event.organizationId,
+      cluster_id: event.clusterId,
+      metric: event.metric,
+      quantity: event.quantity.toString(),
+      occurred_at: occurredAt,
+      period_start: periodStart,
+      position,
+    };
+  });
+  // ONE statement, so no transaction. Each event is matched to its cluster (ids compared as sent, so an id in
+  // another spelling is unknown, as a stranger's); with any unknown cluster nothing is written. An event is recorded
+  // when it lies in the usage window (usage-window.ts: inside its cluster's life, not in the future), written here
+  // in SQL; the refused ones come back with their cluster's life, and the domain rule names the reason. Late when its
+  // organization already has the invoice of the event's period, read after any invoicing of these organizations has
+  // committed (see invoicedPeriodsAfterInvoicing); an invoicing that starts later waits for this statement and then
+  // sees its events.
+  const { rows: outcome } = await context.database.query<UsageBatchOutcome>(
+    sql`WITH batch AS MATERIALIZED (
+          SELECT * FROM ${jsonRows(rows, 'e', 'id text, organization_id text, cluster_id text, metric text, quantity int8, occurred_at timestamptz, period_start timestamptz, position int4')}
+        ), checked AS MATERIALIZED (
+          SELECT u.*, u.organization_id::uuid AS organization_uuid, u.cluster_id::uuid AS cluster_uuid, c.id IS NOT NULL AS known,
+                 COALESCE(u.occurred_at <= ${latestAcceptedUsageTime(receivedAt)}::timestamptz AND ${insideClusterLife}, false) AS recordable,
+                 c.active_from, c.active_until
+            FROM batch u
+            LEFT JOIN clusters c ON c.id = u.cluster_id::uuid AND c.id::text = u.cluster_id AND c.organization_id::text = u.organization_id
+        ), recordable AS MATERIALIZED (
+          SELECT cluster_uuid AS cluster_id, organization_uuid AS organization_id, id, metric, quantity, occurred_at, period_start, position
+            FROM checked WHERE recordable AND NOT EXISTS (SELECT 1 FROM checked WHERE NOT known)
+        ), invoiced AS MATERIALIZED (${invoicedPeriodsAfterInvoicing(raw('recordable'))}),
+        inserted AS (
+          INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at, late)
+          SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, ${receivedAt}::timestamptz,
+                 EXISTS (SELECT 1 FROM invoiced i WHERE i.organization_id = e.organization_id AND i.period_start = e.period_start)
+            FROM recordable e
+           ORDER BY e.position
+          ON CONFLICT (id) DO NOTHING
+          RETURNING late)
+        SELECT (SELECT count(*)::int4 FROM inserted) AS accepted,
+               (SELECT (count(*) FILTER (WHERE late))::int4 FROM inserted) AS late,
+               ARRAY(SELECT checked.position FROM checked WHERE NOT known ORDER BY checked.position) AS unknown,
+               (SELECT json_agg(json_build_object('position', checked.position, 'active_from', active_from, 'active_until', active_until) ORDER BY checked.position)
+                  FROM checked WHERE known AND NOT recordable) AS refused`,
+    { prepare: 'record_usage_events' },
   );
-  const clusters = new Map(clusterRows.map((row) => [row.id, row]));
-  const unknown = events.flatMap((event, index) => (clusters.get(event.clusterId)?.organization_id === event.organizationId ? [] : [index]));
+  const { accepted, late, unknown, refused } = outcome[0]!;
   if (unknown.length > 0) {
     throw new BillingError(
       USAGE_EVENTS_REJECTED,
@@ -84,44 +139,13 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
       unknown.map((index) => ({ field: `events[${index}].cluster_id`, reason: 'unknown_cluster', message: 'is not a cluster of this organization' })),
     );
   }
-
-  const rejected: RefusedUsageEvent[] = [];
-  const recordable: UsageEvent[] = [];
-  events.forEach((event, index) => {
-    const cluster = clusters.get(event.clusterId)!;
-    const reason = usageRefusal(event.occurredAt, { activeFrom: cluster.active_from, activeUntil: cluster.active_until }, receivedAt);
-    if (reason === null) recordable.push(event);
-    else rejected.push({ index, id: event.id, reason, message: usageRefusalMessages[reason] });
+  const rejected = (refused ?? []).map(({ position, active_from, active_until }): RefusedUsageEvent => {
+    const event = events[position]!;
+    const life = { activeFrom: new Date(active_from), activeUntil: active_until === null ? null : new Date(active_until) };
+    const reason = usageRefusal(event.occurredAt, life, receivedAt);
+    // The statement and the domain rule apply the same window; a disagreement is a bug, not an input error.
+    if (reason === null) throw new Error(`usage event ${position} was refused by the statement but not by the usage window`);
+    return { index: position, id: event.id, reason, message: usageRefusalMessages[reason] };
   });
-  if (recordable.length === 0) return { accepted: 0, duplicates: 0, late: 0, rejected };
-
-  // One statement, so no transaction: late when its organization already has the invoice of the event's period,
-  // read after any invoicing of these organizations has committed (see invoicedPeriodsAfterInvoicing); an
-  // invoicing that starts later waits for this statement and then sees its events.
-  const rows = recordable.map((event, position) => ({
-    id: event.id,
-    organization_id: event.organizationId,
-    cluster_id: event.clusterId,
-    metric: event.metric,
-    quantity: event.quantity.toString(),
-    occurred_at: event.occurredAt.toISOString(),
-    period_start: periodContaining(event.occurredAt).start,
-    position,
-  }));
-  const { rows: counted } = await context.database.query<{ accepted: number; late: number }>(
-    sql`WITH batch AS MATERIALIZED (
-          SELECT * FROM ${jsonRows(rows, 'e', 'id text, organization_id uuid, cluster_id uuid, metric text, quantity int8, occurred_at timestamptz, period_start timestamptz, position int4')}
-        ), invoiced AS MATERIALIZED (${invoicedPeriodsAfterInvoicing(raw('batch'))}),
-        inserted AS (
-          INSERT INTO usage_events (id, organization_id, cluster_id, metric, quantity, occurred_at, received_at, late)
-          SELECT e.id, e.organization_id, e.cluster_id, e.metric, e.quantity, e.occurred_at, ${receivedAt}::timestamptz,
-                 EXISTS (SELECT 1 FROM invoiced i WHERE i.organization_id = e.organization_id AND i.period_start = e.period_start)
-            FROM batch e
-           ORDER BY e.position
-          ON CONFLICT (id) DO NOTHING
-          RETURNING late)
-        SELECT count(*)::int4 AS accepted, (count(*) FILTER (WHERE late))::int4 AS late FROM inserted`,
-  );
-  const { accepted, late } = counted[0]!;
-  return { accepted, duplicates: recordable.length - accepted, late, rejected };
+  return { accepted, duplicates: events.length - rejected.length - accepted, late, rejected };
 }
