@@ -95,8 +95,9 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
       position,
     };
   });
-  // ONE statement, so no transaction. Each event is matched to its cluster (ids compared as sent, so an id in
-  // another spelling is unknown, as a stranger's); with any unknown cluster nothing is written. An event is recorded
+  // ONE statement, so no transaction. Each event is matched to its cluster by the cluster's key (LATERAL … LIMIT 1:
+  // as a plain join, the planner would hash the whole clusters table for every batch), ids compared as sent, so an
+  // id in another spelling is unknown, as a stranger's; with any unknown cluster nothing is written. An event is recorded
   // when it lies in the usage window (usage-window.ts: inside its cluster's life, not in the future), written here
   // in SQL; the refused ones come back with their cluster's life, and the domain rule names the reason. Late when its
   // organization already has the invoice of the event's period, read after any invoicing of these organizations has
@@ -110,7 +111,9 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
                  COALESCE(u.occurred_at <= ${latestAcceptedUsageTime(receivedAt)}::timestamptz AND ${insideClusterLife}, false) AS recordable,
                  c.active_from, c.active_until
             FROM batch u
-            LEFT JOIN clusters c ON c.id = u.cluster_id::uuid AND c.id::text = u.cluster_id AND c.organization_id::text = u.organization_id
+            LEFT JOIN LATERAL (
+              SELECT c.id, c.active_from, c.active_until FROM clusters c
+               WHERE c.id = u.cluster_id::uuid AND c.id::text = u.cluster_id AND c.organization_id::text = u.organization_id LIMIT 1) c ON true
         ), recordable AS MATERIALIZED (
           SELECT cluster_uuid AS cluster_id, organization_uuid AS organization_id, id, metric, quantity, occurred_at, period_start, position
             FROM checked WHERE recordable AND NOT EXISTS (SELECT 1 FROM checked WHERE NOT known)
