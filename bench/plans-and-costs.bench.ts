@@ -1,9 +1,9 @@
 /**
  * Usage ingestion and live costs under load, each against a plain Fastify baseline on the same database:
  * - POST /admin/usage-events, batches of 100 new events (10 connections, as a few metering senders would, 2 s runs):
- *   Bursar checks every event's cluster belongs to its organization and the event lies in the cluster's life, then
- *   inserts the batch in one statement (which also waits for any invoicing of the organizations and reads their
- *   invoices); the baseline inserts the same rows with the same `INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING`.
+ *   Bursar inserts the batch in one statement that also checks every event's cluster belongs to its organization and
+ *   the event lies in the cluster's life, waits for any invoicing of the organizations and reads their invoices; the
+ *   baseline inserts the same rows with the same `INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING`.
  * Both loads alternate real and baseline rounds (BENCH_ROUNDS) and keep the median of each side.
  * - GET /organization/{id}/currentCost (50 connections, JWT-authenticated) over 1,000 organizations with 2 clusters
  *   and 100 usage events each; the baseline runs the same reads (membership, organization, plan rows, clusters,
