@@ -75,8 +75,8 @@ async function baselineInsert(context: AppContext): Promise<{ seconds: number; i
     CREATE TABLE baseline_invoices (LIKE invoices INCLUDING ALL);
     CREATE TABLE baseline_invoice_lines (LIKE invoice_lines INCLUDING ALL);`);
   // Statistics of the rows the run wrote: without them (the tables were analyzed empty, at seeding), the planner
-  // joins each batch to the lines by a scan of the whole lines table, and whether autovacuum analyzed them first
-  // decided the baseline's time (3 s or 9 s for 100,000 invoices).
+  // could join each batch to the lines by a scan of the whole lines table, and the baseline's time varied from run
+  // to run (3 s or 9 s for 100,000 invoices).
   await db.execute('ANALYZE invoices, invoice_lines');
   const started = process.hrtime.bigint();
   let after = 0n;
