@@ -41,13 +41,13 @@ function hasUnstorableString(root: unknown): boolean {
   while (pending.length > 0) {
     const value = pending.pop();
     if (typeof value === 'string') {
-      if (UNSTORABLE.test(value)) return true;
+      if (!isStorableText(value)) return true;
     } else if (Array.isArray(value)) {
       for (const item of value) pending.push(item);
     } else if (typeof value === 'object' && value !== null) {
       for (const key in value) {
         if (!Object.hasOwn(value, key)) continue;
-        if (UNSTORABLE.test(key)) return true;
+        if (!isStorableText(key)) return true;
         pending.push((value as Record<string, unknown>)[key]);
       }
     }

@@ -97,12 +97,12 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
   });
   // ONE statement, so no transaction. Each event is matched to its cluster by the cluster's key (LATERAL … LIMIT 1:
   // as a plain join, the planner would hash the whole clusters table for every batch), ids compared as sent, so an
-  // id in another spelling is unknown, as a stranger's; with any unknown cluster nothing is written. An event is recorded
-  // when it lies in the usage window (usage-window.ts: inside its cluster's life, not in the future), written here
-  // in SQL; the refused ones come back with their cluster's life, and the domain rule names the reason. Late when its
-  // organization already has the invoice of the event's period, read after any invoicing of these organizations has
-  // committed (see invoicedPeriodsAfterInvoicing); an invoicing that starts later waits for this statement and then
-  // sees its events.
+  // id in another spelling is unknown, as a stranger's; with any unknown cluster nothing is written. An event is
+  // recorded when it lies in the usage window (usage-window.ts: inside its cluster's life, not in the future),
+  // written here in SQL; the refused ones come back with their cluster's life, and the domain rule names the reason.
+  // Late when its organization already has the invoice of the event's period, read after any invoicing of these
+  // organizations has committed (see invoicedPeriodsAfterInvoicing); an invoicing that starts later waits for this
+  // statement and then sees its events.
   const { rows: outcome } = await context.database.query<UsageBatchOutcome>(
     sql`WITH batch AS MATERIALIZED (
           SELECT * FROM ${jsonRows(rows, 'e', 'id text, organization_id text, cluster_id text, metric text, quantity int8, occurred_at timestamptz, period_start timestamptz, position int4')}
