@@ -91,9 +91,8 @@ export function chargesFromJson(json: ClusterChargesJson, period: BillingPeriod,
  * Every cluster of the organizations (a billing run's batch) active during the period (before `until`), with its
  * charge: the prorated fixed part plus the metered node-hours, clamped into the cluster's [min, max] for the period.
  * One query: the batch's clusters, each with its `usedNodeHours` (as `clusterChargesJson` reads them for one
- * organization); each organization's clusters in the same order as
- * `clusterChargesJson`, keyed by its id (an organization without clusters gets an empty list). Amounts are in each
- * cluster's currency, the organization's.
+ * organization), each organization's in the same order as there, keyed by its id (an organization without clusters
+ * gets an empty list). Amounts are in each cluster's currency, the organization's.
  */
 export async function loadClusterChargesForOrganizations(
   db: Queryable,

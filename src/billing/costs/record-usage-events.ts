@@ -107,7 +107,7 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
     sql`WITH batch AS MATERIALIZED (
           SELECT * FROM ${jsonRows(rows, 'e', 'id text, organization_id text, cluster_id text, metric text, quantity int8, occurred_at timestamptz, period_start timestamptz, position int4')}
         ), checked AS MATERIALIZED (
-          SELECT u.*, u.organization_id::uuid AS organization_uuid, u.cluster_id::uuid AS cluster_uuid, c.id IS NOT NULL AS known,
+          SELECT u.*, c.id IS NOT NULL AS known,
                  COALESCE(u.occurred_at <= ${latestAcceptedUsageTime(receivedAt)}::timestamptz AND ${insideClusterLife}, false) AS recordable,
                  c.active_from, c.active_until
             FROM batch u
@@ -115,7 +115,7 @@ export async function recordUsageEvents(context: AppContext, caller: Caller, eve
               SELECT c.id, c.active_from, c.active_until FROM clusters c
                WHERE c.id = u.cluster_id::uuid AND c.id::text = u.cluster_id AND c.organization_id::text = u.organization_id LIMIT 1) c ON true
         ), recordable AS MATERIALIZED (
-          SELECT cluster_uuid AS cluster_id, organization_uuid AS organization_id, id, metric, quantity, occurred_at, period_start, position
+          SELECT id, organization_id::uuid AS organization_id, cluster_id::uuid AS cluster_id, metric, quantity, occurred_at, period_start, position
             FROM checked WHERE recordable AND NOT EXISTS (SELECT 1 FROM checked WHERE NOT known)
         ), invoiced AS MATERIALIZED (${invoicedPeriodsAfterInvoicing(raw('recordable'))}),
         inserted AS (
